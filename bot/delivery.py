@@ -1,0 +1,164 @@
+"""Sends the outbox: renders each recorded notice with ``messages/`` and posts it to Slack.
+
+Runs after the transaction that recorded the notices has committed (from a lazy listener
+right after the ack, and from a periodic sweep that picks up anything left over). Each row
+is claimed before it is sent, so several processes never send one row twice; a failure
+leaves the row to be retried later with back-off, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, select, update
+
+from bot.messages import Messages
+from bot.presenters import present
+from bot.services.workplace import Workplace, utc_now
+from bot.storage.db import Database
+from bot.storage.models import OutboxMessage, Request, RequestEvent, RequestMessage
+
+log = logging.getLogger(__name__)
+
+CLAIM_FOR = timedelta(minutes=2)
+MAX_ATTEMPTS = 12
+BATCH = 20
+
+
+class Deliverer:
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        messages: Messages,
+        workplace: Workplace,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.db = db
+        self.client = client
+        self.messages = messages
+        self.workplace = workplace
+        self.clock = clock
+
+    def deliver_pending(self) -> int:
+        """Send every message that is due; returns how many were sent."""
+        sent = 0
+        while True:
+            claimed = self._claim_batch()
+            if not claimed:
+                return sent
+            for row_id in claimed:
+                sent += self._deliver(row_id)
+
+    def _claim_batch(self) -> list[int]:
+        now = self.clock()
+        with self.db.session() as session:
+            candidates = session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.attempts < MAX_ATTEMPTS,
+                    OutboxMessage.not_before <= now,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(BATCH)
+            ).all()
+            claimed = []
+            for row_id in candidates:
+                won = session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id == row_id,
+                        OutboxMessage.sent_at.is_(None),
+                        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                    )
+                    .values(claimed_until=now + CLAIM_FOR)
+                )
+                if won.rowcount == 1:
+                    claimed.append(row_id)
+            return claimed
+
+    def _deliver(self, row_id: int) -> int:
+        with self.db.session() as session:
+            row = session.get(OutboxMessage, row_id)
+            assert row is not None
+            try:
+                self._send(session, row)
+            except SlackApiError as exc:
+                self._postpone(row, exc)
+                return 0
+            except Exception as exc:  # a bug or an outage: keep the row, log it, retry later
+                log.exception("outbox %s (%s) failed", row.id, row.key)
+                self._postpone(row, exc)
+                return 0
+            row.sent_at = self.clock()
+            row.claimed_until = None
+            return 1
+
+    def _postpone(self, row: OutboxMessage, exc: Exception) -> None:
+        row.attempts += 1
+        row.claimed_until = None
+        row.last_error = str(exc)[:500]
+        delay = max(_retry_after(exc), min(3600, 5 * 2 ** min(row.attempts, 10)))
+        row.not_before = self.clock() + timedelta(seconds=delay)
+        level = logging.ERROR if row.attempts >= MAX_ATTEMPTS else logging.WARNING
+        log.log(level, "outbox %s (%s) attempt %s failed: %s", row.id, row.key, row.attempts, row.last_error)
+
+    # --- rendering -------------------------------------------------------------------------
+
+    def _send(self, session, row: OutboxMessage) -> None:
+        request = session.get(Request, row.request_id) if row.request_id else None
+        if row.target_kind == "request_cards":
+            assert request is not None
+            for card in session.scalars(
+                select(RequestMessage).where(RequestMessage.request_id == request.id)
+            ):
+                message = self._card(request, whole=card.channel.startswith("D"))
+                self.client.chat_update(channel=card.channel, ts=card.ts, **message)
+            return
+        message = self._render(row, request)
+        if row.params.get("thread_ts"):
+            message["thread_ts"] = row.params["thread_ts"]
+        response = self.client.chat_postMessage(channel=row.target, **message)
+        if row.track and request is not None:
+            session.add(RequestMessage(request_id=request.id, channel=response["channel"], ts=response["ts"]))
+
+    def _card(self, request: Request, *, whole: bool) -> dict:
+        view = present(request, self.workplace, whole=whole)
+        return self.messages.render("request_card", view=view, policy=self.workplace.policy)
+
+    def _render(self, row: OutboxMessage, request: Request | None) -> dict:
+        if row.notice == "request_card":
+            assert request is not None
+            # A card posted to a person (an administrator's DM) shows personal data whole.
+            return self._card(request, whole=row.target_kind == "user")
+        if request is not None:
+            view = present(request, self.workplace, whole=True)
+            event = None
+            if "event_id" in row.params:
+                event = next((e for e in request.events if e.id == row.params["event_id"]), None)
+                assert isinstance(event, RequestEvent | None)
+            return self.messages.render(
+                row.notice, view=view, event=event, policy=self.workplace.policy, **row.params
+            )
+        return self.messages.render(row.notice, policy=self.workplace.policy, **row.params)
+
+
+def _retry_after(exc: Exception) -> int:
+    """Seconds Slack asked us to wait (429 Retry-After), or 0."""
+    response = getattr(exc, "response", None)
+    if response is None or getattr(response, "status_code", None) != 429:
+        return 0
+    for name, value in (response.headers or {}).items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return int(value)
+            except ValueError:
+                return 30
+    return 30
