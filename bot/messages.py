@@ -1,0 +1,169 @@
+"""Every word a person reads comes from ``messages/<lang>/``: this module renders it.
+
+- ``texts.toml``: short strings by key (errors, labels, states), each a Jinja2 template.
+- ``<name>.json.j2``: Jinja2 templates that render Block Kit JSON (a message
+  ``{"text", "blocks"}`` or a view). Every ``{{ value }}`` is escaped for JSON and for
+  Slack mrkdwn (``& < >``) on its way out, so user input can neither break the JSON nor
+  forge a mention; ``|mention`` and ``t(...)`` output is already safe. ``|raw`` inserts a
+  macro's JSON output as it is; ``|json`` serialises an object.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from bot.domain import resident_id
+
+MESSAGES_DIR = Path(__file__).resolve().parents[1] / "messages"
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+
+
+def slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _json_string_body(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+class RawJSON(str):
+    """JSON text to insert as it is (a macro's output, a serialised object)."""
+
+
+def _finalize(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, RawJSON):
+        return value
+    if isinstance(value, Markup):
+        return _json_string_body(str(value))
+    return _json_string_body(slack_escape(_plain(value)))
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return money(value)
+    return str(value)
+
+
+def money(value: Decimal | int | float | str | None) -> str:
+    """12345.6 -> ``12,345.60``."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)):,.2f}"
+
+
+def mention(user_id: str | None) -> Markup:
+    return Markup(f"<@{user_id}>") if user_id else Markup("")
+
+
+def channel_link(channel_id: str | None) -> Markup:
+    return Markup(f"<#{channel_id}>") if channel_id else Markup("")
+
+
+def mask_id(number: str | None) -> str:
+    return resident_id.mask(number) if number else ""
+
+
+class Messages:
+    def __init__(self, default_lang: str = "zh", root: Path = MESSAGES_DIR, **globals_: Any):
+        self.root = root
+        self.default_lang = default_lang
+        self._json_env = self._env(_finalize)
+        self._json_env.globals.update(globals_)
+        # texts.toml strings: interpolated values are mrkdwn-escaped, the result is safe Markup.
+        self._text_env = Environment(autoescape=False, undefined=StrictUndefined, finalize=self._text_final)
+        self._text_env.filters.update(self._json_env.filters)
+        self._text_env.globals.update(globals_)
+
+    @staticmethod
+    def _text_final(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, Markup):
+            return str(value)
+        return slack_escape(_plain(value))
+
+    def _env(self, finalize: Any) -> Environment:
+        env = Environment(
+            loader=FileSystemLoader(str(self.root)),
+            autoescape=False,
+            undefined=StrictUndefined,
+            finalize=finalize,
+            extensions=["jinja2.ext.do"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        env.filters.update(
+            mention=mention,
+            channel=channel_link,
+            money=money,
+            mask_id=mask_id,
+            raw=lambda v: RawJSON(v),
+            json=lambda v: RawJSON(json.dumps(v, ensure_ascii=False)),
+            day=lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date | datetime) else str(d),
+            when=lambda d: d.strftime("%Y-%m-%d %H:%M") if isinstance(d, datetime) else str(d),
+        )
+        return env
+
+    def lang(self, lang: str | None) -> str:
+        return lang if lang in ("zh", "en") else self.default_lang
+
+    @cache  # noqa: B019 - one Messages per process; the cache lives as long as it does
+    def _texts(self, lang: str) -> dict[str, str]:
+        with (self.root / lang / "texts.toml").open("rb") as fh:
+            return _flatten(tomllib.load(fh))
+
+    @cache  # noqa: B019
+    def _compiled_text(self, lang: str, key: str):
+        texts = self._texts(lang)
+        if key not in texts:
+            raise KeyError(f"messages/{lang}/texts.toml has no '{key}'")
+        return self._text_env.from_string(texts[key])
+
+    def text(self, key: str, lang: str | None = None, **ctx: Any) -> Markup:
+        """The short string ``key`` in ``lang``, filled with ``ctx``."""
+        lang = self.lang(lang)
+        return Markup(
+            self._compiled_text(lang, key).render(t=lambda k, **kw: self.text(k, lang, **kw), **ctx)
+        )
+
+    def has_text(self, key: str, lang: str | None = None) -> bool:
+        return key in self._texts(self.lang(lang))
+
+    def render(self, name: str, lang: str | None = None, **ctx: Any) -> dict[str, Any]:
+        """Render the template ``name`` to a dict (a message or a view). The structure lives
+        in ``messages/blocks/<name>.json.j2`` and takes its words from ``t(key)``; a
+        ``messages/<lang>/<name>.json.j2`` replaces it for one language where needed."""
+        lang = self.lang(lang)
+        template = self._json_env.select_template([f"{lang}/{name}.json.j2", f"blocks/{name}.json.j2"])
+        source = template.render(lang=lang, t=lambda key, **kw: self.text(key, lang, **kw), **ctx)
+        try:
+            rendered = json.loads(source)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"template {name} ({lang}) rendered invalid JSON: {exc}") from exc
+        limit = MAX_VIEW_BLOCKS if rendered.get("type") in ("modal", "home") else MAX_MESSAGE_BLOCKS
+        if len(rendered.get("blocks", [])) > limit:
+            raise ValueError(f"{name}: {len(rendered['blocks'])} blocks, Slack allows {limit}")
+        return rendered
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = str(value)
+    return flat
