@@ -1,0 +1,128 @@
+"""``si-bot``: serve (HTTP), run (Socket Mode), console, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+NO_TOKENS = """si-bot needs a Slack app to talk to, and these settings are missing: {missing}.
+
+  • To try it now without Slack:      si-bot console
+  • To connect it to Slack:           create the app from manifest.yml (see README.md),
+                                      put the tokens in .env (see .env.example), then
+                                      si-bot run     (Socket Mode, no public URL needed)
+                                      si-bot serve   (HTTP mode, behind your HTTPS proxy)
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="si-bot", description="Social insurance requests and reminders in Slack."
+    )
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="HTTP mode: Slack posts to POST /slack/events")
+    serve.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    serve.add_argument("--threads", type=int, default=8)
+    sub.add_parser("run", help="Socket Mode (needs SLACK_APP_TOKEN); no public URL needed")
+    sub.add_parser("console", help="a local chat that drives the app without Slack")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: apply schema migrations")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"si-bot: {exc}", file=sys.stderr)
+        return 2
+    setup_logging("WARNING" if args.command == "console" else settings.log_level)
+
+    if args.command == "db":
+        return db_upgrade(settings)
+    if args.command == "console":
+        return console(settings)
+    if args.command == "serve":
+        return serve_http(settings, args.host, args.port, args.workers, args.threads)
+    if args.command == "run":
+        return socket_mode(settings)
+    missing = sorted(set(settings.missing_for_http()) | set(settings.missing_for_socket_mode()))
+    if missing:
+        print(NO_TOKENS.format(missing=", ".join(missing)))
+        return 1
+    parser.print_help()
+    return 0
+
+
+def db_upgrade(settings: Settings) -> int:
+    from bot.storage.db import Database
+
+    Database(settings.database_url).upgrade()
+    print(f"Database is up to date: {_safe_url(settings.database_url)}")
+    return 0
+
+
+def console(settings: Settings) -> int:
+    from bot.console.chat import Console
+
+    Console(settings).run()
+    return 0
+
+
+def serve_http(settings: Settings, host: str, port: int, workers: int, threads: int) -> int:
+    missing = settings.missing_for_http()
+    if missing:
+        print(NO_TOKENS.format(missing=", ".join(missing)), file=sys.stderr)
+        return 1
+    from bot.app import build_app
+    from bot.runtime import build_runtime
+    from bot.scheduler import start_scheduler
+    from bot.storage.db import Database
+    from bot.web import make_wsgi_app, serve
+
+    Database(settings.database_url).upgrade()  # once, before the workers start
+
+    def wsgi_factory():
+        bot = build_runtime(settings, migrate=False)
+        start_scheduler(bot)
+        return make_wsgi_app(build_app(bot), bot.db)
+
+    log.info("serving HTTP on %s:%s (%d workers x %d threads)", host, port, workers, threads)
+    serve(wsgi_factory, host=host, port=port, workers=workers, threads=threads)
+    return 0
+
+
+def socket_mode(settings: Settings) -> int:
+    missing = settings.missing_for_socket_mode()
+    if missing:
+        print(NO_TOKENS.format(missing=", ".join(missing)), file=sys.stderr)
+        return 1
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_app
+    from bot.runtime import build_runtime
+    from bot.scheduler import start_scheduler
+
+    bot = build_runtime(settings)
+    start_scheduler(bot)
+    app = build_app(bot, signing_secret="")
+    log.info("connecting to Slack in Socket Mode")
+    SocketModeHandler(app, settings.app_token, web_client=bot.client).start()
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

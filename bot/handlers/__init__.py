@@ -1,0 +1,13 @@
+"""Slack glue: one module per kind of listener, each with ``register(app, bot)``."""
+
+from slack_bolt import App
+
+from bot.handlers import actions, commands, events, views
+from bot.runtime import SiBot
+
+
+def register(app: App, bot: SiBot) -> None:
+    commands.register(app, bot)
+    actions.register(app, bot)
+    views.register(app, bot)
+    events.register(app, bot)

@@ -1,0 +1,118 @@
+"""``/si``: parse, ack within Slack's 3 seconds, and open forms after the ack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.domain.commands import Command, parse_command
+from bot.domain.errors import Refused
+from bot.domain.requests import Action, Kind, State
+from bot.handlers.forms import FormMetadata
+from bot.handlers.ids import CallbackId
+from bot.handlers.replies import apology, ephemeral, notice, refused
+from bot.presenters import present
+from bot.runtime import SiBot
+from bot.services import roles
+from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
+
+FORM_CALLBACKS = {
+    Kind.CHANGE: CallbackId.CHANGE_FORM,
+    Kind.PAYBACK: CallbackId.PAYBACK_FORM,
+    Kind.COMPLAINT: CallbackId.COMPLAINT_FORM,
+}
+
+
+def register(app: App, bot: SiBot) -> None:
+    def ack_si(ack: Ack, command: dict[str, Any]) -> None:
+        user = command["user_id"]
+        try:
+            parsed = parse_command(command.get("text", ""))
+            if parsed.opens_form:
+                ack()  # the form opens after the ack (lazy), within trigger_id's 3 seconds
+                return
+            ack(**run(bot, parsed, user))
+        except Refused as exc:
+            ack(**refused(bot, exc))
+        except Exception as exc:
+            ack(**apology(bot, exc, "/si"))
+
+    def open_form_then_deliver(body: dict[str, Any], client: WebClient, respond) -> None:
+        try:
+            parsed = parse_command(body.get("text", ""))
+        except Refused:
+            parsed = None  # already answered in the ack
+        try:
+            if parsed and parsed.opens_form:
+                client.views_open(trigger_id=body["trigger_id"], view=form_view(bot, parsed, body))
+        except Exception as exc:
+            respond(**apology(bot, exc, "/si form"))
+        bot.deliverer.deliver_pending()
+
+    app.command("/si")(ack=ack_si, lazy=[open_form_then_deliver])
+
+
+def form_view(bot: SiBot, parsed: Command, body: dict[str, Any]) -> dict[str, Any]:
+    user = body["user_id"]
+    assert parsed.kind is not None
+    with bot.db.session() as session:
+        for_others = roles.may_file_for_others(session, bot.workplace, user)
+    prefill = dict(parsed.prefill)
+    if parsed.kind is Kind.CHANGE and not prefill.get("person"):
+        prefill["person"] = user
+    return bot.messages.render(
+        f"form_{parsed.kind.value}",
+        callback_id=FORM_CALLBACKS[parsed.kind].value,
+        metadata=FormMetadata(channel=body.get("channel_id", "")).dump(),
+        prefill=prefill,
+        for_others=for_others,
+        policy=bot.policy,
+    )
+
+
+def run(bot: SiBot, parsed: Command, user: str) -> dict[str, Any]:
+    """Answer the subcommands that need no form, within the ack."""
+    now = bot.now()
+    workplace = bot.workplace
+    if parsed.name == "help":
+        return ephemeral(bot, "help", is_admin=workplace.is_admin(user))
+    with bot.db.session() as session:
+        if parsed.name == "status" and not parsed.public_id:
+            rows = own_requests(session, user)
+            views = [present(r, workplace, whole=True) for r in rows]
+            return ephemeral(bot, "request_list", views=views, total=len(views), mine=True)
+        if parsed.name == "status":
+            request = visible_request(session, workplace, public_id=parsed.public_id, viewer=user)
+            return ephemeral(bot, "request_detail", view=present(request, workplace, whole=True))
+        if parsed.name == "cancel":
+            request = act_on_request(
+                session, workplace, public_id=parsed.public_id, action=Action.CANCEL, actor=user, now=now
+            )
+            return notice(bot, "request.cancelled", public_id=request.public_id)
+        if parsed.name == "admin-list":
+            rows, total = all_requests(
+                session,
+                workplace,
+                viewer=user,
+                kind=Kind(parsed.filter_kind) if parsed.filter_kind else None,
+                state=State(parsed.state) if parsed.state else None,
+            )
+            views = [present(r, workplace, whole=True) for r in rows]
+            return ephemeral(bot, "request_list", views=views, total=total, mine=False)
+        if parsed.name == "admin-staff":
+            return _staff(bot, session, parsed, user, now)
+    raise Refused("unknown_subcommand", sub=parsed.name)
+
+
+def _staff(bot: SiBot, session, parsed: Command, user: str, now) -> dict[str, Any]:
+    workplace = bot.workplace
+    if parsed.verb == "add":
+        changed = roles.add_staff(session, workplace, actor=user, user_id=parsed.user, now=now)
+        return notice(bot, "staff.added" if changed else "staff.already", user=parsed.user)
+    if parsed.verb == "remove":
+        changed = roles.remove_staff(session, workplace, actor=user, user_id=parsed.user, now=now)
+        return notice(bot, "staff.removed" if changed else "staff.not_there", user=parsed.user)
+    roles.require_admin(workplace, user)
+    return ephemeral(bot, "staff_list", staff=roles.list_staff(session))

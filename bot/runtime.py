@@ -1,0 +1,75 @@
+"""The pieces every front end shares, built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.delivery import Deliverer
+from bot.domain.policy import Policy, load_policy
+from bot.messages import Messages
+from bot.services.workplace import Workplace, utc_now
+from bot.storage.db import Database
+
+
+def make_client(settings: Settings) -> WebClient:
+    """The Web API client, pointed at ``SLACK_API_URL``; retries 429s (after Retry-After),
+    5xx answers and dropped connections a few times before giving up."""
+    client = WebClient(token=settings.bot_token or None, base_url=settings.api_url, timeout=10)
+    client.retry_handlers.extend(
+        [
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+        ]
+    )
+    return client
+
+
+@dataclass
+class SiBot:
+    settings: Settings
+    db: Database
+    policy: Policy
+    workplace: Workplace
+    messages: Messages
+    client: WebClient
+    deliverer: Deliverer
+    clock: Callable[[], datetime] = utc_now
+
+    @property
+    def lang(self) -> str:
+        return self.settings.language
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    db: Database | None = None,
+    migrate: bool = True,
+    clock: Callable[[], datetime] = utc_now,
+) -> SiBot:
+    db = db or Database(settings.database_url)
+    if migrate:
+        db.upgrade()
+    policy = load_policy(settings.policy_file or None)
+    workplace = Workplace(
+        policy=policy, tz=settings.tz, admins=settings.admins, admin_channel=settings.admin_channel
+    )
+    messages = Messages(default_lang=settings.language)
+    client = client or make_client(settings)
+    deliverer = Deliverer(db, client, messages, workplace, clock)
+    return SiBot(settings, db, policy, workplace, messages, client, deliverer, clock)

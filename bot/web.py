@@ -1,0 +1,71 @@
+"""HTTP mode: ``POST /slack/events`` for Slack, ``GET /healthz`` for load balancers.
+
+A plain WSGI app, served by gunicorn (pre-forked workers, each with threads) in
+production, by any WSGI server in tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+StartResponse = Callable[..., Any]
+
+
+def make_wsgi_app(app: App, db: Database) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == EVENTS_PATH and method == "POST":
+            return slack(environ, start_response)
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            try:
+                db.ping()
+            except SQLAlchemyError as exc:
+                log.error("health check: database unreachable: %s", exc)
+                return _plain(start_response, "503 Service Unavailable", b"database unreachable\n")
+            return _plain(start_response, "200 OK", b"ok\n")
+        return _plain(start_response, "404 Not Found", b"not found\n")
+
+    return wsgi
+
+
+def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def serve(wsgi_factory: Callable[[], Any], *, host: str, port: int, workers: int, threads: int) -> None:
+    """Run gunicorn in this process with ``gthread`` workers. Each worker builds its own
+    app (``wsgi_factory``) after the fork, so no database connection crosses a fork."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 30)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return wsgi_factory()
+
+    Server().run()
