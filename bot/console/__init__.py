@@ -1,0 +1,1 @@
+"""The console: a terminal chat that drives the real app without Slack."""

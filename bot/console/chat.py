@@ -1,0 +1,280 @@
+"""``si-bot console``: type ``/si ...`` as in Slack, fill forms at prompts, press buttons.
+
+It drives the very same Bolt app as Slack does: each line becomes a signed request that
+goes through signature checks, listeners, services and storage; the app's Web API calls
+go to a FakeSlack on loopback, and what they would show in Slack is printed here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, replace
+from typing import Any
+
+from slack_bolt import App, BoltRequest
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.console import slack_payloads as payloads
+from bot.console.fake_slack import FakeSlack
+from bot.runtime import SiBot, build_runtime
+
+EMPLOYEE = "U0EMPLOYEE"
+CONSOLE_ADMIN = "U0ADMIN"
+
+
+class InlineExecutor(Executor):
+    """Runs lazy listeners at once, in the caller's thread, so output appears in order."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # the listener's own error handling has logged it
+            future.set_exception(exc)
+        return future
+
+
+@dataclass
+class Button:
+    channel: str
+    ts: str
+    action_id: str
+    value: str
+
+
+class Console:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        read: Callable[[str], str] = input,
+        write: Callable[[str], None] = print,
+    ):
+        self.fake = FakeSlack().start()
+        self.secret = secrets.token_hex(16)
+        admins = settings.admins or (CONSOLE_ADMIN,)
+        self.settings = replace(
+            settings,
+            api_url=self.fake.api_url,
+            bot_token="xoxb-console",
+            signing_secret=self.secret,
+            admins=admins,
+        )
+        self.bot: SiBot = build_runtime(self.settings)
+        self.app: App = build_app(self.bot, executor=InlineExecutor())
+        self.read, self.write = read, write
+        self.user = EMPLOYEE
+        self.admin = admins[0]
+        self.seen = 0
+        self.buttons: dict[int, Button] = {}
+
+    def t(self, key: str, **params: Any) -> str:
+        return _plain_text(str(self.bot.messages.text(f"console.{key}", **params)))
+
+    def role(self, user: str) -> str:
+        return self.t("role_admin" if self.bot.workplace.is_admin(user) else "role_employee")
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.write(self.t("banner", user=self.user, role=self.role(self.user)))
+        try:
+            while True:
+                try:
+                    line = self.read(f"{self.user}> ").strip()
+                except EOFError:
+                    break
+                if line in (":quit", ":q", ":exit"):
+                    break
+                self.handle(line)
+        finally:
+            self.write(self.t("bye"))
+            self.fake.stop()
+
+    def handle(self, line: str) -> None:
+        if not line:
+            return
+        if line.startswith("/si"):
+            self.slash(line[3:].strip())
+        elif line.startswith(":as "):
+            who = line[4:].strip()
+            self.user = {"employee": EMPLOYEE, "admin": self.admin}.get(who, who)
+            self.write(self.t("you_are", user=self.user, role=self.role(self.user)))
+        elif line.startswith(":press "):
+            self.press(line[7:].strip())
+        else:
+            self.write(self.t("unknown"))
+
+    # --- sending Slack's requests -----------------------------------------------------------
+
+    def dispatch(self, signed: payloads.SignedRequest) -> dict[str, Any]:
+        response = self.app.dispatch(BoltRequest(body=signed.body, headers=signed.headers))
+        body = response.body or ""
+        return _json_or_empty(body)
+
+    def slash(self, text: str) -> None:
+        reply = self.dispatch(
+            payloads.slash_command(
+                self.secret, text=text, user=self.user, response_url=self.fake.response_url(self.user)
+            )
+        )
+        if reply.get("blocks") or reply.get("text"):
+            self.show(reply, self.t("ephemeral"))
+        self.follow_calls()
+
+    def press(self, number: str) -> None:
+        button = self.buttons.get(int(number)) if number.isdigit() else None
+        if button is None:
+            self.write(self.t("no_button", n=number))
+            return
+        self.dispatch(
+            payloads.block_action(
+                self.secret,
+                user=self.user,
+                action_id=button.action_id,
+                value=button.value,
+                channel=button.channel,
+                message_ts=button.ts,
+                response_url=self.fake.response_url(self.user),
+            )
+        )
+        self.follow_calls()
+
+    # --- what the app asked Slack to do ------------------------------------------------------
+
+    def follow_calls(self) -> None:
+        while self.seen < len(self.fake.calls):
+            call = self.fake.calls[self.seen]
+            self.seen += 1
+            params = call.params
+            channel, ts = call.result.get("channel"), call.result.get("ts")
+            if call.method == "chat.postMessage":
+                self.show(params, self.t("message_to", target=params.get("channel")), channel, ts)
+            elif call.method == "chat.update":
+                self.show(params, self.t("updated", target=params.get("channel")), channel, ts)
+            elif call.method == "response_url":
+                self.show(params, self.t("ephemeral"))
+            elif call.method == "views.open":
+                view = params["view"]
+                self.fill(view if isinstance(view, dict) else _json_or_empty(view))
+
+    def fill(self, view: dict[str, Any]) -> None:
+        view = {**view, "id": view.get("id") or f"V{secrets.token_hex(4).upper()}"}
+        self.write(f"\n┌─ {self.t('modal')}: {_plain_text(view['title']['text'])}")
+        self.write("│ " + self.t("modal_help"))
+        answers: dict[str, str] = {}
+        inputs = [b for b in view["blocks"] if b.get("type") == "input"]
+        pending = [b["block_id"] for b in inputs]
+        while True:
+            for block in inputs:
+                if block["block_id"] in pending:
+                    answer = self.ask(block)
+                    if answer is None:
+                        self.write(self.t("closed"))
+                        return
+                    answers[block["block_id"]] = answer
+            reply = self.dispatch(
+                payloads.view_submission(self.secret, user=self.user, view=view, answers=answers)
+            )
+            if reply.get("response_action") == "errors":
+                labels = {b["block_id"]: b["label"]["text"] for b in inputs}
+                for name, error in reply["errors"].items():
+                    self.write(self.t("field_error", field=labels.get(name, name), error=error))
+                pending = list(reply["errors"])
+                continue
+            if reply.get("response_action") == "update":
+                self.show(reply["view"], _plain_text(reply["view"]["title"]["text"]))
+            break
+        self.follow_calls()
+
+    def ask(self, block: dict[str, Any]) -> str | None:
+        element = block["element"]
+        label = _plain_text(block["label"]["text"])
+        optional = block.get("optional", False)
+        hint = _plain_text(block.get("hint", {}).get("text", ""))
+        if hint:
+            self.write(f"│   ({hint})")
+        initial = (
+            element.get("initial_value")
+            or element.get("initial_user")
+            or ((element.get("initial_option") or {}).get("value", ""))
+        )
+        if element["type"] == "static_select":
+            for n, option in enumerate(element["options"], 1):
+                self.write(f"│   {n}. {_plain_text(option['text']['text'])}")
+        prompt = f"│ {label}{'' if optional else ' *'}{f' [{initial}]' if initial else ''}: "
+        try:
+            answer = self.read(prompt).strip()
+        except EOFError:
+            return None
+        if answer == ":cancel":
+            return None
+        answer = answer or initial
+        if element["type"] == "static_select" and answer.isdigit():
+            options = element["options"]
+            index = int(answer) - 1
+            answer = options[index]["value"] if 0 <= index < len(options) else answer
+        if element["type"] == "users_select":
+            answer = {"me": self.user, "employee": EMPLOYEE, "admin": self.admin}.get(answer, answer)
+        return answer
+
+    # --- printing Block Kit as text -----------------------------------------------------------
+
+    def show(
+        self, message: dict[str, Any], where: str, channel: str | None = None, ts: str | None = None
+    ) -> None:
+        self.write(f"\n┌─ {where}")
+        blocks = message.get("blocks") or []
+        if not blocks and message.get("text"):
+            self.write("│ " + _plain_text(message["text"]))
+        for block in blocks:
+            for line in self._block_lines(block, channel, ts):
+                self.write("│ " + line)
+        self.write("└─")
+
+    def _block_lines(self, block: dict[str, Any], channel: str | None, ts: str | None) -> list[str]:
+        kind = block.get("type")
+        if kind == "header":
+            return [f"== {_plain_text(block['text']['text'])} =="]
+        if kind == "section":
+            lines = []
+            if block.get("text"):
+                lines += _plain_text(block["text"]["text"]).splitlines()
+            for field in block.get("fields", []):
+                lines += ["  " + part for part in _plain_text(field["text"]).split("\n", 1)]
+            return lines
+        if kind == "context":
+            return ["  " + " · ".join(_plain_text(e.get("text", "")) for e in block["elements"])]
+        if kind == "divider":
+            return ["─" * 40]
+        if kind == "actions" and channel and ts:
+            labels = []
+            for element in block["elements"]:
+                number = len(self.buttons) + 1
+                self.buttons[number] = Button(channel, ts, element["action_id"], element.get("value", ""))
+                labels.append(f"[{number}] {_plain_text(element['text']['text'])}")
+            return ["  ".join(labels)]
+        return []
+
+
+_MENTION = re.compile(r"<([@#])([A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def _plain_text(text: str) -> str:
+    text = _MENTION.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _json_or_empty(body: str) -> dict[str, Any]:
+    if not body:
+        return {}
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        return {"text": body}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,177 @@
+"""A stand-in for Slack's Web API on loopback, recording every call.
+
+The console talks to it instead of Slack, and the tests point ``SLACK_API_URL`` at it to
+see exactly what the app asked Slack to do. It answers like Slack for the methods si-bot
+uses, and can be told to fail the next calls (429 with Retry-After, 500) to test retries.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT_USER = "UBOTSIBOT"
+
+
+@dataclass
+class Call:
+    method: str  # "chat.postMessage", or "response_url" for a post to a response_url
+    params: dict[str, Any]
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    method: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.failures: list[Failure] = []
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+        self._views = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, token: str = "r") -> str:
+        return f"{self.base}/respond/{token}"
+
+    # --- inspection -------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until ``count`` calls to ``method`` were made (lazy listeners run in threads)."""
+        with self._lock:
+            self._lock.wait_for(lambda: len([c for c in self.calls if c.method == method]) >= count, timeout)
+            return [c for c in self.calls if c.method == method]
+
+    def fail_next(self, method: str, status: int, **headers: str) -> None:
+        with self._lock:
+            self.failures.append(Failure(method, status, headers))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.failures.clear()
+
+    # --- answering --------------------------------------------------------------------------
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self._lock:
+            failure = next((f for f in self.failures if f.method == method), None)
+            if failure:
+                self.failures.remove(failure)
+                body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "internal_error"}
+                return failure.status, failure.headers, body
+            result = self._result(method, params)
+            self.calls.append(Call(method, params, result))
+            self._lock.notify_all()
+            return 200, {}, result
+
+    def _result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BSIBOT", "team_id": "TFAKE", "user": "si-bot"}
+        if method in ("chat.postMessage", "chat.update"):
+            channel = str(params.get("channel", ""))
+            if channel.startswith(("U", "W")):
+                channel = "D" + channel[1:]  # a DM to a user lands in the bot's DM channel
+            ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
+            return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text", "")}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else dict(view or {})
+            view.setdefault("id", f"V{next(self._views):08d}")
+            return {"ok": True, "view": view}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
+        if method == "files.getUploadURLExternal":
+            return {"ok": True, "upload_url": f"{self.base}/upload/F1", "file_id": "F00000001"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": "F00000001"}]}
+        return {"ok": True}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                params = _params(raw, self.headers.get("Content-Type", ""))
+                if self.path.startswith("/api/"):
+                    method = self.path[len("/api/") :].split("?")[0]
+                elif self.path.startswith("/respond/"):
+                    method = "response_url"
+                else:
+                    method = "upload"
+                status, headers, body = fake.answer(method, params)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in headers.items():
+                    self.send_header(name.replace("_", "-"), value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                return  # quiet: the calls are recorded instead
+
+        return Handler
+
+
+def _params(raw: str, content_type: str) -> dict[str, Any]:
+    if "json" in content_type:
+        return json.loads(raw or "{}")
+    params: dict[str, Any] = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(params.get(key), str):
+            params[key] = _json_or_text(params[key])
+    return params
+
+
+def _json_or_text(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value  # Slack accepts some of these as plain strings too
