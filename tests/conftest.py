@@ -1,0 +1,122 @@
+"""Shared fixtures: a database (SQLite, or a fresh PostgreSQL database when
+SI_TEST_DATABASE_URL points at a server), the fake Slack, and the real app served over HTTP."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.console.fake_slack import FakeSlack
+from bot.logs import install_masking
+from bot.runtime import SiBot, build_runtime
+from bot.storage.db import Database
+from bot.storage.models import Base
+from tests.slack import SlackDriver, serve_wsgi
+
+ADMIN = "UADMIN0001"
+ADMIN2 = "UADMIN0002"
+EMPLOYEE = "UEMPLOYEE1"
+OTHER = "UOTHER0001"
+HR = "UHRSTAFF01"
+ADMIN_CHANNEL = "C0ADMIN"
+SECRET = "test-signing-secret"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A fixed "now" for the stories: Friday 27 November 2026, 10:00 in Shanghai.
+STORY_NOW = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
+
+install_masking()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    server = os.environ.get("SI_TEST_DATABASE_URL", "").strip()
+    if not server or server.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'si-bot-test.db'}"
+        return
+    # A database of our own on the shared server, dropped at the end: the server outlives us.
+    name = f"si_bot_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(database_url) -> Iterator[Database]:
+    db = Database(database_url)
+    db.upgrade()
+    yield db
+    db.engine.dispose()
+
+
+@pytest.fixture
+def db(database) -> Iterator[Database]:
+    yield database
+    with database.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def settings(db, fake_slack) -> Settings:
+    return Settings(
+        bot_token="xoxb-test",
+        signing_secret=SECRET,
+        api_url=fake_slack.api_url,
+        database_url=db.url,
+        admins=(ADMIN, ADMIN2),
+        admin_channel=ADMIN_CHANNEL,
+        language="en",
+    )
+
+
+@pytest.fixture
+def clock():
+    """The stories happen on STORY_NOW; the clock ticks on from there."""
+    with time_machine.travel(STORY_NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def make_bot(db, settings, clock):
+    def make(**changes) -> SiBot:
+        return build_runtime(replace(settings, **changes), db=db, migrate=False)
+
+    return make
+
+
+@pytest.fixture
+def bot(make_bot) -> SiBot:
+    return make_bot()
+
+
+@pytest.fixture
+def slack(bot, fake_slack) -> Iterator[SlackDriver]:
+    """The real app behind a real HTTP server, and a driver that talks to it like Slack."""
+    from bot.web import make_wsgi_app
+
+    with serve_wsgi(make_wsgi_app(build_app(bot), bot.db)) as url:
+        yield SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot)

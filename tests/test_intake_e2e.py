@@ -1,0 +1,374 @@
+"""The request-intake stories, end to end: signed HTTP requests into the real Bolt app,
+the Web API pointed at a fake Slack that records every call."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from bot.storage.models import Request, RequestEvent
+from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, HR, OTHER
+from tests.slack import message_text
+
+VALID_ID = "11010519491231002X"  # the example number of GB 11643
+CHANGE = {
+    "change_type": "add",
+    "person": EMPLOYEE,
+    "full_name": "Zhang San",
+    "resident_id": VALID_ID,
+    "hukou": "local_urban",
+    "effective_month": "2026-12",
+    "contribution_base": "9000",
+    "notes": "Starts 1 December",
+}
+
+
+def file_change(slack, user=EMPLOYEE, **answers):
+    view = slack.open_form("change", user=user)
+    reply = slack.submit(view, {**CHANGE, **answers}, user=user, view_id=view["id"])
+    assert reply.status == 200, reply.raw
+    return view, reply
+
+
+def count(db, model) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def request_row(db, public_id: str) -> Request:
+    with db.session() as session:
+        return session.scalar(select(Request).where(Request.public_id == public_id))
+
+
+# --- filing --------------------------------------------------------------------------------
+
+
+def test_employee_files_change_and_admins_and_requester_are_told(slack, db):
+    view, reply = file_change(slack)
+
+    assert view["callback_id"] == "change_form"
+    assert reply.body["response_action"] == "update"
+    confirmation = message_text(reply.body["view"])
+    assert "SI-2026-0001" in confirmation and "2026-12" in confirmation
+
+    posts = slack.wait_posts(2)
+    channel_card = next(p for p in posts if p["channel"] == ADMIN_CHANNEL)
+    card_text = message_text(channel_card)
+    assert "SI-2026-0001" in card_text and "Submitted" in card_text
+    # Personal data is masked in the channel...
+    assert VALID_ID not in card_text and "1101**********002X" in card_text
+    assert "9,000.00" not in card_text
+    buttons = [
+        e["action_id"] for b in channel_card["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert buttons == ["request_approve", "request_reject", "request_details"]
+    # ...and the requester's own DM shows it whole.
+    dm = next(p for p in posts if p["channel"] == EMPLOYEE)
+    assert VALID_ID in message_text(dm) and "what happens next" not in message_text(dm)
+    assert "An administrator reviews it" in message_text(dm)
+
+    row = request_row(db, "SI-2026-0001")
+    assert row.kind == "change" and row.state == "submitted" and row.subject_id == EMPLOYEE
+    assert [e.action for e in row.events] == ["submit"]
+
+
+def test_change_text_arguments_prefill_the_form(slack, db):
+    with db.session() as session:
+        from bot.storage.models import Staff
+
+        session.add(Staff(user_id=HR, added_by=ADMIN, added_at=slack.bot.now()))
+    view = slack.open_form(f"change add <@{OTHER}|li.si> 2026-12", user=HR)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks["change_type"]["element"]["initial_option"]["value"] == "add"
+    assert blocks["person"]["element"]["initial_user"] == OTHER
+    assert blocks["effective_month"]["element"]["initial_value"] == "2026-12"
+
+
+def test_text_argument_mistakes_get_an_ephemeral_that_says_what_to_fix(slack):
+    reply = slack.command("change hire <@UX> 2026-12", user=EMPLOYEE)
+    assert reply.body["response_type"] == "ephemeral"
+    assert "“hire” is not a type of change" in message_text(reply.body)
+    reply = slack.command("change add <@UX> 2026-13", user=EMPLOYEE)
+    assert "“2026-13”" in message_text(reply.body)
+    reply = slack.command("cancel 42", user=EMPLOYEE)
+    assert "SI-2026-0042" in message_text(reply.body)
+    reply = slack.command("frobnicate", user=EMPLOYEE)
+    assert "/si help" in message_text(reply.body)
+    assert not slack.fake.calls_to("views.open")
+
+
+def test_form_mistakes_show_on_the_exact_fields_and_nothing_is_saved(slack, db):
+    view = slack.open_form("change", user=EMPLOYEE)
+    reply = slack.submit(
+        view,
+        {
+            **CHANGE,
+            "resident_id": "11010519491231002Y",
+            "contribution_base": "999999",
+            "effective_month": "Dec 2026",
+            "full_name": "",
+        },
+        user=EMPLOYEE,
+    )
+    assert reply.body["response_action"] == "errors"
+    errors = reply.body["errors"]
+    assert set(errors) == {"resident_id", "contribution_base", "effective_month", "full_name"}
+    assert "digit or X" in errors["resident_id"]
+    assert "7,460.00" in errors["contribution_base"] and "37,302.00" in errors["contribution_base"]
+    assert "YYYY-MM" in errors["effective_month"]
+    assert count(db, Request) == 0
+
+    reply = slack.submit(view, {**CHANGE, "resident_id": "110105194912310021"}, user=EMPLOYEE)
+    assert "does not match" in reply.body["errors"]["resident_id"]
+    reply = slack.submit(view, {**CHANGE, "resident_id": "110105194902300021"}, user=EMPLOYEE)
+    assert "birth date" in reply.body["errors"]["resident_id"]
+    assert count(db, Request) == 0
+
+
+def test_employee_may_file_only_for_themselves_but_hr_staff_for_anyone(slack, db):
+    view = slack.open_form("change", user=EMPLOYEE)
+    reply = slack.submit(view, {**CHANGE, "person": OTHER}, user=EMPLOYEE)
+    assert "only for yourself" in reply.body["errors"]["person"]
+
+    assert "on the HR staff list" in message_text(slack.command(f"admin staff add <@{HR}>", user=ADMIN).body)
+    view = slack.open_form("change", user=HR)
+    reply = slack.submit(view, {**CHANGE, "person": OTHER}, user=HR)
+    assert reply.body["response_action"] == "update"
+    assert request_row(db, "SI-2026-0001").subject_id == OTHER
+
+
+def test_double_submission_of_one_form_creates_one_request(slack, db):
+    view = slack.open_form("change", user=EMPLOYEE)
+    first = slack.submit(view, CHANGE, user=EMPLOYEE, view_id=view["id"])
+    second = slack.submit(view, CHANGE, user=EMPLOYEE, view_id=view["id"])
+    assert "SI-2026-0001" in message_text(first.body["view"])
+    assert "SI-2026-0001" in message_text(second.body["view"])
+    assert count(db, Request) == 1
+    slack.wait_posts(2)
+    assert len(slack.posts_to(ADMIN_CHANNEL)) == 1
+
+
+def test_payback_shows_the_estimate_with_the_split(slack, db):
+    view = slack.open_form("payback", user=EMPLOYEE)
+    answers = {
+        "month_from": "2026-08",
+        "month_to": "2026-10",
+        "monthly_base": "10000",
+        "reason": "late_enrolment",
+    }
+    reply = slack.submit(view, answers, user=EMPLOYEE)
+    text = message_text(reply.body["view"])
+    # 3 months x 10,000 x 25.66 % employer = 7,698.00; x 10.5 % employee = 3,150.00.
+    # Late days to 2026-11-27 from the 25th: Aug 94 + Sep 63 + Oct 33 = 190;
+    # late fee = 3,616.00 x 0.05 % x 190 = 343.52 (employer's).
+    assert "employer 8,041.52" in text and "late fee 343.52" in text
+    assert "employee 3,150.00" in text and "total 11,191.52" in text
+    card = next(p for p in slack.wait_posts(2) if p["channel"] == ADMIN_CHANNEL)
+    assert "10,000.00" not in message_text(card)  # wages stay out of the channel
+
+
+def test_payback_months_must_be_past_and_within_reach(slack, db):
+    view = slack.open_form("payback", user=EMPLOYEE)
+    answers = {"month_from": "2022-01", "month_to": "2027-01", "monthly_base": "10000", "reason": "other"}
+    reply = slack.submit(view, answers, user=EMPLOYEE)
+    assert "2023-11 at the earliest" in reply.body["errors"]["month_from"]
+    assert "2026-11 at the latest" in reply.body["errors"]["month_to"]
+    reply = slack.submit(view, {**answers, "month_from": "2026-05", "month_to": "2026-03"}, user=EMPLOYEE)
+    assert "before" in reply.body["errors"]["month_to"]
+    assert count(db, Request) == 0
+
+
+def test_complaint_goes_only_to_administrators_privately(slack, db):
+    view = slack.open_form("complaint", user=EMPLOYEE)
+    secret = "My March contributions were never paid"
+    reply = slack.submit(
+        view, {"category": "unpaid_months", "description": secret, "month_from": "2026-03"}, user=EMPLOYEE
+    )
+    assert reply.body["response_action"] == "update"
+    posts = slack.wait_posts(3)
+    assert {p["channel"] for p in posts} == {ADMIN, ADMIN2, EMPLOYEE}
+    assert all(secret in message_text(p) for p in posts if p["channel"] in (ADMIN, ADMIN2))
+    assert not slack.posts_to(ADMIN_CHANNEL)
+    # Another employee cannot read it; it does not even exist for them.
+    reply = slack.command("status SI-2026-0001", user=OTHER)
+    assert "no request SI-2026-0001" in message_text(reply.body)
+    assert secret not in reply.raw
+
+
+# --- acting on requests --------------------------------------------------------------------
+
+
+def _card_ts(slack) -> str:
+    call = next(c for c in slack.fake.calls_to("chat.postMessage") if c.params["channel"] == ADMIN_CHANNEL)
+    return call.result["ts"]
+
+
+def test_admin_approves_then_marks_done_and_requester_is_told_each_time(slack, db):
+    file_change(slack)
+    slack.wait_posts(2)
+    ts = _card_ts(slack)
+
+    assert slack.press("request_approve", "SI-2026-0001", user=ADMIN).status == 200
+    updates = slack.fake.wait_for("chat.update", 1)
+    assert updates[0].params["ts"] == ts and updates[0].params["channel"] == ADMIN_CHANNEL
+    updated = message_text(updates[0].params)
+    assert "Approved" in updated and f"<@{ADMIN}>" in updated
+    buttons = [
+        e["action_id"] for b in updates[0].params["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert buttons == ["request_done", "request_reject", "request_details"]
+    dm = slack.wait_posts(3)[-1]
+    assert dm["channel"] == EMPLOYEE and "now *Approved*" in message_text(dm)
+
+    slack.press("request_done", "SI-2026-0001", user=ADMIN2)
+    updates = slack.fake.wait_for("chat.update", 2)
+    assert "Done" in message_text(updates[-1].params)
+    assert "Done" in message_text(slack.wait_posts(4)[-1])
+    row = request_row(db, "SI-2026-0001")
+    assert [(e.action, e.from_state, e.to_state, e.actor_id) for e in row.events] == [
+        ("submit", None, "submitted", EMPLOYEE),
+        ("approve", "submitted", "approved", ADMIN),
+        ("done", "approved", "done", ADMIN2),
+    ]
+
+
+def test_reject_asks_for_a_reason_and_the_requester_reads_it(slack, db):
+    file_change(slack)
+    slack.wait_posts(2)
+    slack.press("request_reject", "SI-2026-0001", user=ADMIN, trigger_id="trig-reject")
+    modal = slack.fake.wait_for("views.open", 2)[-1]
+    assert modal.params["trigger_id"] == "trig-reject"
+    view = modal.result["view"]
+    empty = slack.submit(view, {"reason": "  "}, user=ADMIN)
+    assert "give a reason" in empty.body["errors"]["reason"]
+    assert request_row(db, "SI-2026-0001").state == "submitted"
+
+    done = slack.submit(view, {"reason": "The ID number belongs to someone else"}, user=ADMIN)
+    assert done.status == 200 and done.body.get("response_action") is None
+    dm = slack.wait_posts(3)[-1]
+    assert "Rejected" in message_text(dm) and "belongs to someone else" in message_text(dm)
+    assert request_row(db, "SI-2026-0001").events[-1].reason == "The ID number belongs to someone else"
+
+
+def test_moves_the_states_do_not_allow_are_refused_with_a_message(slack, db):
+    file_change(slack)
+    slack.wait_posts(2)
+    slack.press("request_done", "SI-2026-0001", user=ADMIN)
+    response = slack.fake.wait_for("response_url", 1)[0].params
+    assert "cannot be marked done" in message_text(response) and response["replace_original"] is False
+    assert request_row(db, "SI-2026-0001").state == "submitted"
+
+
+def test_a_double_clicked_button_approves_once_and_tells_once(slack, db):
+    file_change(slack)
+    slack.wait_posts(2)
+    results = []
+    presses = [
+        threading.Thread(
+            target=lambda u=u: results.append(slack.press("request_approve", "SI-2026-0001", user=u))
+        )
+        for u in (ADMIN, ADMIN, ADMIN2)
+    ]
+    for t in presses:
+        t.start()
+    for t in presses:
+        t.join()
+    assert all(r.status == 200 for r in results)
+    slack.fake.wait_for("response_url", 2)
+    slack.fake.wait_for("chat.update", 1)
+    with db.session() as session:
+        approvals = session.scalar(select(func.count()).where(RequestEvent.action == "approve"))
+    assert approvals == 1
+    state_dms = [p for p in slack.posts_to(EMPLOYEE) if "Approved" in message_text(p)]
+    assert len(state_dms) == 1
+    refusals = [message_text(r) for r in slack.responses()]
+    # Whoever came second is told it is approved already (by the state check or the race guard).
+    assert len(refusals) == 2 and all("Approved" in r for r in refusals)
+
+
+def test_a_non_administrators_forged_button_press_changes_nothing(slack, db):
+    file_change(slack)
+    slack.wait_posts(2)
+    for action in ("request_approve", "request_done", "request_details"):
+        slack.press(action, "SI-2026-0001", user=OTHER)
+    slack.press("request_reject", "SI-2026-0001", user=OTHER)
+    responses = slack.fake.wait_for("response_url", 4)
+    assert all("Only the filed social-insurance administrators" in message_text(r.params) for r in responses)
+    assert not slack.fake.calls_to("chat.update") and len(slack.fake.calls_to("views.open")) == 1
+    row = request_row(db, "SI-2026-0001")
+    assert row.state == "submitted" and len(row.events) == 1
+
+
+def test_details_show_personal_data_whole_to_an_administrator_only(slack):
+    file_change(slack)
+    slack.wait_posts(2)
+    slack.press("request_details", "SI-2026-0001", user=ADMIN)
+    detail = slack.fake.wait_for("response_url", 1)[0].params
+    assert VALID_ID in message_text(detail) and "9,000.00" in message_text(detail)
+    assert detail["response_type"] == "ephemeral"
+
+
+# --- status, cancel, admin list ------------------------------------------------------------
+
+
+def test_status_lists_own_requests_and_one_with_its_history(slack):
+    file_change(slack)
+    mine = slack.command("status", user=EMPLOYEE)
+    assert "SI-2026-0001" in message_text(mine.body) and mine.body["response_type"] == "ephemeral"
+    assert "SI-2026-0001" not in message_text(slack.command("status", user=OTHER).body)
+    one = slack.command("status si-2026-0001", user=EMPLOYEE)
+    assert "History" in message_text(one.body) and VALID_ID in message_text(one.body)
+    assert "History" in message_text(slack.command("status SI-2026-0001", user=ADMIN).body)
+
+
+def test_requester_cancels_while_submitted_only(slack, db):
+    file_change(slack)
+    slack.wait_posts(2)
+    assert "Only the person who filed" in message_text(slack.command("cancel SI-2026-0001", user=OTHER).body)
+    assert "is cancelled" in message_text(slack.command("cancel SI-2026-0001", user=EMPLOYEE).body)
+    assert "Cancelled" in message_text(slack.fake.wait_for("chat.update", 1)[0].params)
+    again = slack.command("cancel SI-2026-0001", user=EMPLOYEE)
+    assert "cannot be cancelled" in message_text(again.body)
+    assert request_row(db, "SI-2026-0001").state == "cancelled"
+
+
+def test_admin_list_filters_by_kind_and_state_and_is_for_admins_only(slack):
+    file_change(slack)
+    view = slack.open_form("payback", user=OTHER)
+    slack.submit(
+        view,
+        {"month_from": "2026-09", "month_to": "2026-09", "monthly_base": "8000", "reason": "other"},
+        user=OTHER,
+    )
+    both = message_text(slack.command("admin list", user=ADMIN).body)
+    assert "SI-2026-0001" in both and "SI-2026-0002" in both
+    paybacks = message_text(slack.command("admin list payback submitted", user=ADMIN).body)
+    assert "SI-2026-0002" in paybacks and "SI-2026-0001" not in paybacks
+    assert "No request matches" in message_text(slack.command("admin list done", user=ADMIN).body)
+    assert "Only the filed" in message_text(slack.command("admin list", user=EMPLOYEE).body)
+    assert "neither a kind" in message_text(slack.command("admin list urgent", user=ADMIN).body)
+
+
+def test_help_explains_every_subcommand(slack):
+    text = message_text(slack.command("help", user=EMPLOYEE).body)
+    for sub in ("/si change", "/si payback", "/si complaint", "/si status", "/si cancel", "/si help"):
+        assert sub in text
+    assert "/si admin" not in text
+    assert "/si admin list" in message_text(slack.command("", user=ADMIN).body)
+
+
+def test_messages_follow_si_language(make_bot, fake_slack):
+    from bot.app import build_app
+    from bot.web import make_wsgi_app
+    from tests.conftest import SECRET
+    from tests.slack import SlackDriver, serve_wsgi
+
+    bot = make_bot(language="zh")
+    with serve_wsgi(make_wsgi_app(build_app(bot), bot.db)) as url:
+        slack = SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot)
+        assert "参保人员变更" in message_text(slack.command("help", user=EMPLOYEE).body)
+        view = slack.open_form("change", user=EMPLOYEE)
+        assert view["title"]["text"] == "参保人员变更"
+        reply = slack.submit(view, {**CHANGE, "contribution_base": "100"}, user=EMPLOYEE)
+        assert "缴费基数必须在 7,460.00 至 37,302.00 元之间" in reply.body["errors"]["contribution_base"]

@@ -1,0 +1,148 @@
+"""Every word in messages/: both languages have every string, every template renders
+valid Block Kit within Slack's limits, and user input cannot break out of its place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.domain.policy import load_policy
+from bot.domain.requests import Kind, State
+from bot.messages import MESSAGES_DIR, Messages
+from bot.presenters import present
+from bot.services.workplace import Workplace
+from bot.storage.models import Request, RequestEvent
+from tests.slack import message_text
+
+POLICY = load_policy()
+WORKPLACE = Workplace(POLICY, ZoneInfo("Asia/Shanghai"), ("UADMIN",), "C0ADMIN")
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+PAYLOADS = {
+    Kind.CHANGE: {
+        "change_type": "update",
+        "person": "U1",
+        "full_name": "Zhang <San> & co",
+        "resident_id": "11010519491231002X",
+        "hukou": "nonlocal_rural",
+        "effective_month": "2026-12",
+        "contribution_base": "9000.00",
+        "notes": 'quotes " and \\ backslash and <!channel>',
+    },
+    Kind.PAYBACK: {
+        "month_from": "2026-01",
+        "month_to": "2026-03",
+        "monthly_base": "10000",
+        "reason": "base_correction",
+        "notes": "",
+    },
+    Kind.COMPLAINT: {
+        "category": "benefit_refused",
+        "description": "x" * 2000,
+        "month_from": None,
+        "month_to": None,
+    },
+}
+
+
+def texts(lang: str) -> dict[str, str]:
+    return Messages(lang)._texts(lang)
+
+
+def test_both_languages_have_the_same_strings():
+    assert set(texts("zh")) == set(texts("en"))
+
+
+def sample_request(kind: Kind, state: State) -> Request:
+    request = Request(
+        id=1,
+        public_id="SI-2026-0042",
+        kind=kind.value,
+        state=state.value,
+        requester_id="U1",
+        subject_id="U1",
+        payload=PAYLOADS[kind],
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    request.events = [
+        RequestEvent(
+            id=1, at=NOW, actor_id="U1", action="submit", from_state=None, to_state="submitted", reason=""
+        )
+    ]
+    if state is not State.SUBMITTED:
+        request.events.append(
+            RequestEvent(
+                id=2,
+                at=NOW,
+                actor_id="UADMIN",
+                action="reject",
+                from_state="submitted",
+                to_state=state.value,
+                reason="because <b>",
+            )
+        )
+    return request
+
+
+def check_message(message: dict) -> None:
+    assert message["text"]
+    assert 0 < len(message["blocks"]) <= 50
+    for block in message["blocks"]:
+        Block.parse(block).validate_json()
+        text = (block.get("text") or {}).get("text", "")
+        assert len(text) <= 3000
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("state", list(State))
+@pytest.mark.parametrize("whole", [True, False])
+def test_request_messages_render_in_both_languages(lang, kind, state, whole):
+    messages = Messages(lang)
+    view = present(sample_request(kind, state), WORKPLACE, whole=whole)
+    for name in ("request_card", "request_detail", "request_received"):
+        check_message(messages.render(name, view=view, policy=POLICY))
+    card = messages.render("request_card", view=view, policy=POLICY)
+    text = message_text(card)
+    assert ("11010519491231002X" in text) is (whole and kind is Kind.CHANGE)
+    if kind is Kind.CHANGE:
+        # User input is shown as text: it can neither break the JSON nor ping a channel.
+        assert "Zhang &lt;San&gt; &amp; co" in text and "&lt;!channel&gt;" in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_forms_and_lists_render_in_both_languages(lang):
+    messages = Messages(lang)
+    for kind in Kind:
+        view = messages.render(
+            f"form_{kind.value}", callback_id="x", metadata="{}", prefill={}, for_others=True, policy=POLICY
+        )
+        View(**view).validate_json()
+        assert len(view["blocks"]) <= 100
+    View(
+        **messages.render("form_reject", callback_id="r", metadata="{}", public_id="SI-2026-0042")
+    ).validate_json()
+    views = [present(sample_request(Kind.PAYBACK, s), WORKPLACE, whole=True) for s in State]
+    check_message(messages.render("request_list", views=views, total=40, mine=False))
+    check_message(messages.render("request_list", views=[], total=0, mine=True))
+    check_message(messages.render("help", is_admin=True))
+    check_message(messages.render("staff_list", staff=[]))
+    check_message(messages.render("mention_help", user="U1"))
+
+
+def test_every_error_code_the_rules_use_has_words():
+    import re
+
+    codes: set[str] = set()
+    for path in (MESSAGES_DIR.parent / "bot").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'(?:errors\.add\([^,]+, |Refused\()"([a-z_]+)"', source))
+        codes |= set(re.findall(r'return "(resident_id_[a-z_]+)"', source))
+    assert len(codes) > 20
+    for lang in ("zh", "en"):
+        missing = sorted(c for c in codes if f"error.{c}" not in texts(lang))
+        assert not missing, f"{lang}: {missing}"
