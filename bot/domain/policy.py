@@ -157,7 +157,9 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         base_source=str(base.get("source", "")),
         late_fee_daily_percent=_dec(_get(late, "daily_percent", "late_fee"), "late_fee.daily_percent"),
         late_fee_source=str(late.get("source", "")),
-        change_cutoff_day=_day(_get(deadlines, "change_cutoff_day", "deadlines"), "deadlines.change_cutoff_day"),
+        change_cutoff_day=_day(
+            _get(deadlines, "change_cutoff_day", "deadlines"), "deadlines.change_cutoff_day"
+        ),
         payment_day=_day(_get(deadlines, "payment_day", "deadlines"), "deadlines.payment_day"),
         holiday_shift=shift,
         warn_working_days=int(deadlines.get("warn_working_days", 3)),
