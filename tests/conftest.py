@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -118,5 +119,8 @@ def slack(bot, fake_slack) -> Iterator[SlackDriver]:
     """The real app behind a real HTTP server, and a driver that talks to it like Slack."""
     from bot.web import make_wsgi_app
 
-    with serve_wsgi(make_wsgi_app(build_app(bot), bot.db)) as url:
+    # Lazy listeners run on this executor; the test waits for them before tearing down.
+    executor = ThreadPoolExecutor(max_workers=5)
+    with serve_wsgi(make_wsgi_app(build_app(bot, executor=executor), bot.db)) as url:
         yield SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot)
+    executor.shutdown(wait=True)

@@ -277,6 +277,7 @@ def test_a_double_clicked_button_approves_once_and_tells_once(slack, db):
     assert all(r.status == 200 for r in results)
     slack.fake.wait_for("response_url", 2)
     slack.fake.wait_for("chat.update", 1)
+    slack.wait_posts(3)  # the two notices of the filing, and the one of the approval
     with db.session() as session:
         approvals = session.scalar(select(func.count()).where(RequestEvent.action == "approve"))
     assert approvals == 1
