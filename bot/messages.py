@@ -1,6 +1,7 @@
 """Every word a person reads comes from ``messages/<lang>/``: this module renders it.
 
-- ``texts.toml``: short strings by key (errors, labels, states), each a Jinja2 template.
+- ``*.toml`` (``texts.toml`` and one file per feature): short strings by key (errors,
+  labels, states), each a Jinja2 template.
 - ``<name>.json.j2``: Jinja2 templates that render Block Kit JSON (a message
   ``{"text", "blocks"}`` or a view). Every ``{{ value }}`` is escaped for JSON and for
   Slack mrkdwn (``& < >``) on its way out, so user input can neither break the JSON nor
@@ -122,14 +123,22 @@ class Messages:
 
     @cache  # noqa: B019 - one Messages per process; the cache lives as long as it does
     def _texts(self, lang: str) -> dict[str, str]:
-        with (self.root / lang / "texts.toml").open("rb") as fh:
-            return _flatten(tomllib.load(fh))
+        """Every ``messages/<lang>/*.toml`` file merged (one file per feature); a key
+        defined twice is a mistake and stops the start-up."""
+        merged: dict[str, str] = {}
+        for path in sorted((self.root / lang).glob("*.toml")):
+            with path.open("rb") as fh:
+                for key, value in _flatten(tomllib.load(fh)).items():
+                    if key in merged:
+                        raise ValueError(f"{path}: '{key}' is already defined in another file")
+                    merged[key] = value
+        return merged
 
     @cache  # noqa: B019
     def _compiled_text(self, lang: str, key: str):
         texts = self._texts(lang)
         if key not in texts:
-            raise KeyError(f"messages/{lang}/texts.toml has no '{key}'")
+            raise KeyError(f"messages/{lang}/*.toml has no '{key}'")
         return self._text_env.from_string(texts[key])
 
     def text(self, key: str, lang: str | None = None, **ctx: Any) -> Markup:
