@@ -56,32 +56,31 @@ class Deliverer:
 
     def _claim_batch(self) -> list[int]:
         now = self.clock()
-        with self.db.session() as session:
+        claimable = (
+            OutboxMessage.sent_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        # Looking costs no lock; only when something is due do we open a write transaction.
+        with self.db.session(read_only=True) as session:
             candidates = session.scalars(
                 select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.attempts < MAX_ATTEMPTS,
-                    OutboxMessage.not_before <= now,
-                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-                )
+                .where(*claimable, OutboxMessage.attempts < MAX_ATTEMPTS, OutboxMessage.not_before <= now)
                 .order_by(OutboxMessage.id)
                 .limit(BATCH)
             ).all()
-            claimed = []
+        if not candidates:
+            return []
+        claimed = []
+        with self.db.session() as session:
             for row_id in candidates:
                 won = session.execute(
                     update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == row_id,
-                        OutboxMessage.sent_at.is_(None),
-                        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-                    )
+                    .where(OutboxMessage.id == row_id, *claimable)
                     .values(claimed_until=now + CLAIM_FOR)
                 )
                 if won.rowcount == 1:
                     claimed.append(row_id)
-            return claimed
+        return claimed
 
     def _deliver(self, row_id: int) -> int:
         with self.db.session() as session:

@@ -18,11 +18,25 @@ from bot.runtime import SiBot
 from bot.services import roles
 from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
 
+READ_ONLY_COMMANDS = frozenset({"status", "admin-list"})
 FORM_CALLBACKS = {
     Kind.CHANGE: CallbackId.CHANGE_FORM,
     Kind.PAYBACK: CallbackId.PAYBACK_FORM,
     Kind.COMPLAINT: CallbackId.COMPLAINT_FORM,
 }
+
+
+def _parsed_or_none(text: str) -> Command | None:
+    try:
+        return parse_command(text)
+    except Refused:
+        return None
+
+
+def needs_follow_up(body: dict[str, Any]) -> bool:
+    """Subcommands with work after the ack: opening a form, sending what a cancel recorded."""
+    parsed = _parsed_or_none(body.get("text", ""))
+    return parsed is not None and (parsed.opens_form or parsed.name == "cancel")
 
 
 def register(app: App, bot: SiBot) -> None:
@@ -39,25 +53,26 @@ def register(app: App, bot: SiBot) -> None:
         except Exception as exc:
             ack(**apology(bot, exc, "/si"))
 
-    def open_form_then_deliver(body: dict[str, Any], client: WebClient, respond) -> None:
+    def follow_up(body: dict[str, Any], client: WebClient, respond) -> None:
+        parsed = _parsed_or_none(body.get("text", ""))
+        if parsed is None or not parsed.opens_form:
+            bot.deliverer.deliver_pending()
+            return
         try:
-            parsed = parse_command(body.get("text", ""))
-        except Refused:
-            parsed = None  # already answered in the ack
-        try:
-            if parsed and parsed.opens_form:
-                client.views_open(trigger_id=body["trigger_id"], view=form_view(bot, parsed, body))
+            client.views_open(trigger_id=body["trigger_id"], view=form_view(bot, parsed, body))
         except Exception as exc:
             respond(**apology(bot, exc, "/si form"))
-        bot.deliverer.deliver_pending()
 
-    app.command("/si")(ack=ack_si, lazy=[open_form_then_deliver])
+    # Most subcommands are answered entirely within the ack; only those with work after
+    # it pay for a lazy listener.
+    app.command("/si", matchers=[needs_follow_up])(ack=ack_si, lazy=[follow_up])
+    app.command("/si")(ack_si)
 
 
 def form_view(bot: SiBot, parsed: Command, body: dict[str, Any]) -> dict[str, Any]:
     user = body["user_id"]
     assert parsed.kind is not None
-    with bot.db.session() as session:
+    with bot.db.session(read_only=True) as session:
         for_others = roles.may_file_for_others(session, bot.workplace, user)
     prefill = dict(parsed.prefill)
     if parsed.kind is Kind.CHANGE and not prefill.get("person"):
@@ -78,7 +93,7 @@ def run(bot: SiBot, parsed: Command, user: str) -> dict[str, Any]:
     workplace = bot.workplace
     if parsed.name == "help":
         return ephemeral(bot, "help", is_admin=workplace.is_admin(user))
-    with bot.db.session() as session:
+    with bot.db.session(read_only=parsed.name in READ_ONLY_COMMANDS) as session:
         if parsed.name == "status" and not parsed.public_id:
             rows = own_requests(session, user)
             views = [present(r, workplace, whole=True) for r in rows]

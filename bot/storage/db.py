@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "si_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -30,10 +31,14 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):
-            # Take the write lock at the start: a deferred transaction that later writes
-            # fails at once ("database is locked") when another thread writes meanwhile.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn):
+            # A unit of work that may write takes the write lock at the start: a deferred
+            # transaction that later writes fails at once ("database is locked") when
+            # another writer got in between. Reads (WAL) need no lock and wait for nobody.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -44,11 +49,15 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back on an exception."""
-        session = self._sessions()
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back on an exception.
+        ``read_only``: it only reads, so on SQLite it takes no write lock."""
+        session = (self._read_sessions if read_only else self._sessions)()
         try:
             yield session
             session.commit()

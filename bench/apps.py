@@ -1,0 +1,37 @@
+"""The two WSGI apps the benchmark serves: si-bot itself, and a bare Bolt app configured
+for speed (process_before_response=True, one /si listener that only acks)."""
+
+from __future__ import annotations
+
+import os
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.storage.db import Database
+from bot.web import make_wsgi_app
+
+
+def si_bot():
+    from bot.app import build_app
+    from bot.config import load_settings
+    from bot.runtime import build_runtime
+
+    bot = build_runtime(load_settings(), migrate=False)
+    return make_wsgi_app(build_app(bot), bot.db)
+
+
+def bare():
+    client = WebClient(token="xoxb-bench", base_url=os.environ["SLACK_API_URL"])
+    app = App(
+        client=client,
+        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+        process_before_response=True,
+        token_verification_enabled=False,
+    )
+
+    @app.command("/si")
+    def only_ack(ack):
+        ack()
+
+    return make_wsgi_app(app, Database(os.environ["DATABASE_URL"]))
