@@ -12,15 +12,6 @@ from bot.logs import setup_logging
 
 log = logging.getLogger("bot")
 
-NO_TOKENS = """si-bot needs a Slack app to talk to, and these settings are missing: {missing}.
-
-  • To try it now without Slack:      si-bot console
-  • To connect it to Slack:           create the app from manifest.yml (see README.md),
-                                      put the tokens in .env (see .env.example), then
-                                      si-bot run     (Socket Mode, no public URL needed)
-                                      si-bot serve   (HTTP mode, behind your HTTPS proxy)
-"""
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -55,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return socket_mode(settings)
     missing = sorted(set(settings.missing_for_http()) | set(settings.missing_for_socket_mode()))
     if missing:
-        print(NO_TOKENS.format(missing=", ".join(missing)))
+        print(_say(settings, "no_tokens", missing=", ".join(missing)))
         return 1
     parser.print_help()
     return 0
@@ -65,7 +56,7 @@ def db_upgrade(settings: Settings) -> int:
     from bot.storage.db import Database
 
     Database(settings.database_url).upgrade()
-    print(f"Database is up to date: {_safe_url(settings.database_url)}")
+    print(_say(settings, "db_ready", url=_safe_url(settings.database_url)))
     return 0
 
 
@@ -79,7 +70,7 @@ def console(settings: Settings) -> int:
 def serve_http(settings: Settings, host: str, port: int, workers: int, threads: int) -> int:
     missing = settings.missing_for_http()
     if missing:
-        print(NO_TOKENS.format(missing=", ".join(missing)), file=sys.stderr)
+        print(_say(settings, "no_tokens", missing=", ".join(missing)), file=sys.stderr)
         return 1
     from bot.app import build_app
     from bot.runtime import build_runtime
@@ -102,7 +93,7 @@ def serve_http(settings: Settings, host: str, port: int, workers: int, threads: 
 def socket_mode(settings: Settings) -> int:
     missing = settings.missing_for_socket_mode()
     if missing:
-        print(NO_TOKENS.format(missing=", ".join(missing)), file=sys.stderr)
+        print(_say(settings, "no_tokens", missing=", ".join(missing)), file=sys.stderr)
         return 1
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -116,6 +107,12 @@ def socket_mode(settings: Settings) -> int:
     log.info("connecting to Slack in Socket Mode")
     SocketModeHandler(app, settings.app_token, web_client=bot.client).start()
     return 0
+
+
+def _say(settings: Settings, key: str, **params: str) -> str:
+    from bot.messages import Messages
+
+    return str(Messages(settings.language).text(f"cli.{key}", **params))
 
 
 def _safe_url(url: str) -> str:

@@ -29,6 +29,9 @@ def test_plain_si_bot_without_tokens_says_what_is_missing_and_offers_the_console
     result = run([], workdir)
     assert result.returncode == 1
     assert "SLACK_BOT_TOKEN" in result.stdout and "si-bot console" in result.stdout
+    assert "缺少这些设置" in result.stdout  # SI_LANGUAGE defaults to zh
+    english = run([], workdir, SI_LANGUAGE="en")
+    assert "these settings are missing" in english.stdout
 
 
 def test_serve_without_tokens_refuses_clearly(workdir):
