@@ -25,8 +25,18 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=8)
     sub.add_parser("run", help="Socket Mode (needs SLACK_APP_TOKEN); no public URL needed")
     sub.add_parser("console", help="a local chat that drives the app without Slack")
+    ask = sub.add_parser("ask", help="print the help channel's answer to a question")
+    ask.add_argument("question", help='the question, or "-" to read one question a line from standard input')
+    ask.add_argument("--lang", choices=["zh", "en"], help="answer in this language (default: the question's)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="upgrade: apply schema migrations")
+    from bot import cli_reminders
+
+    cli_reminders.add_parser(sub)
+    from bot import cli_workspace
+
+    cli_workspace.add_parser(sub)
     args = parser.parse_args(argv)
 
     try:
@@ -36,8 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging("WARNING" if args.command == "console" else settings.log_level)
 
+    if args.command == "reminders":
+        return cli_reminders.run(settings, args)
+    if args.command == "export":
+        return cli_workspace.run(settings, args)
     if args.command == "db":
         return db_upgrade(settings)
+    if args.command == "ask":
+        return ask_questions(settings, args.question, args.lang, args.json)
     if args.command == "console":
         return console(settings)
     if args.command == "serve":
@@ -57,6 +73,41 @@ def db_upgrade(settings: Settings) -> int:
 
     Database(settings.database_url).upgrade()
     print(_say(settings, "db_ready", url=_safe_url(settings.database_url)))
+    return 0
+
+
+def ask_questions(settings: Settings, question: str, lang: str | None, as_json: bool) -> int:
+    """Answer like the help channel does, without Slack or a database."""
+    import json
+
+    from bot.domain.policy import load_policy
+    from bot.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load(policy=load_policy(settings.policy_file or None))
+    questions = (line.strip() for line in sys.stdin) if question == "-" else [question]
+    for text in questions:
+        if not text:
+            continue
+        found = kb.answer(text, lang=lang, admins=settings.admins)
+        escalate = found.escalate or not found.topic
+        if as_json:
+            record = {
+                "question": text,
+                "topic": found.topic,
+                "score": round(float(found.score), 4),
+                "lang": found.lang,
+                "escalate": escalate and not found.out_of_scope and not found.quiet,
+                "out_of_scope": found.out_of_scope,
+                "quiet": found.quiet,
+                "answer": found.text,
+            }
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            print(_say(settings, "ask_result", topic=found.topic or "-", score=f"{found.score:.3f}"))
+            if found.text:
+                print(found.text)
+            elif escalate:
+                print(_say(settings, "ask_escalate"))
     return 0
 
 
@@ -82,6 +133,7 @@ def serve_http(settings: Settings, host: str, port: int, workers: int, threads: 
 
     def wsgi_factory():
         bot = build_runtime(settings, migrate=False)
+        bot.knowledge  # noqa: B018 - load the knowledge base now, not on the first question
         start_scheduler(bot)
         return make_wsgi_app(build_app(bot), bot.db)
 
@@ -102,6 +154,7 @@ def socket_mode(settings: Settings) -> int:
     from bot.scheduler import start_scheduler
 
     bot = build_runtime(settings)
+    bot.knowledge  # noqa: B018 - load the knowledge base now, not on the first question
     start_scheduler(bot)
     app = build_app(bot, signing_secret="")
     log.info("connecting to Slack in Socket Mode")

@@ -11,18 +11,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, select, update
 
+from bot.domain.requests import Kind
 from bot.messages import Messages
 from bot.presenters import present
+from bot.services import reminders
 from bot.services.workplace import Workplace, utc_now
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, Request, RequestEvent, RequestMessage
 
 log = logging.getLogger(__name__)
+FORM_KINDS = frozenset(kind.value for kind in Kind)
 
 CLAIM_FOR = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
@@ -30,6 +34,8 @@ BATCH = 20
 
 
 class Deliverer:
+    home: Any = None  # a bot.home_tab.HomePublisher, set when the Slack app is built
+
     def __init__(
         self,
         db: Database,
@@ -119,6 +125,10 @@ class Deliverer:
             ):
                 message = self._card(request, whole=card.channel.startswith("D"))
                 self.client.chat_update(channel=card.channel, ts=card.ts, **message)
+            self._redraw_homes(request)
+            return
+        if row.target_kind == "reminder_copies" or row.params.get("reminder"):
+            self._send_reminder(session, row)
             return
         message = self._render(row, request)
         if row.params.get("thread_ts"):
@@ -126,6 +136,28 @@ class Deliverer:
         response = self.client.chat_postMessage(channel=row.target, **message)
         if row.track and request is not None:
             session.add(RequestMessage(request_id=request.id, channel=response["channel"], ts=response["ts"]))
+        if row.notice == "request_received" and request is not None:
+            self._redraw_homes(request)
+
+    def _redraw_homes(self, request: Request) -> None:
+        """App Home shows requests: redraw it for those concerned (bot/home_tab.py)."""
+        if self.home is not None:
+            self.home.after_request(request)
+
+    def _send_reminder(self, session, row: OutboxMessage) -> None:
+        """A reminder is drawn with its occurrence's state at sending time (done, snoozed),
+        and each posted copy is remembered, so Done and Snooze can redraw every copy."""
+        policy = self.workplace.policy
+        if row.target_kind == "reminder_copies":
+            for channel, ts, params in reminders.copies(session, self.workplace, row.target):
+                self.client.chat_update(
+                    channel=channel, ts=ts, **self.messages.render(row.notice, policy=policy, **params)
+                )
+            return
+        params = reminders.live_params(session, self.workplace, row.params)
+        message = self.messages.render(row.notice, policy=policy, **params)
+        response = self.client.chat_postMessage(channel=row.target, **message)
+        reminders.record_copy(session, row.params["reminder"], response["channel"], response["ts"])
 
     def _card(self, request: Request, *, whole: bool) -> dict:
         view = present(request, self.workplace, whole=whole)
@@ -145,7 +177,12 @@ class Deliverer:
             return self.messages.render(
                 row.notice, view=view, event=event, policy=self.workplace.policy, **row.params
             )
-        return self.messages.render(row.notice, policy=self.workplace.policy, **row.params)
+        params = dict(row.params)
+        if "permalink_for" in params:
+            target = params.pop("permalink_for")
+            link = self.client.chat_getPermalink(channel=target["channel"], message_ts=target["ts"])
+            params["permalink"] = link.get("permalink", "")
+        return self.messages.render(row.notice, policy=self.workplace.policy, form_kinds=FORM_KINDS, **params)
 
 
 def _retry_after(exc: Exception) -> int:

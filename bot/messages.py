@@ -112,6 +112,9 @@ class Messages:
             money=money,
             mask_id=mask_id,
             raw=lambda v: RawJSON(v),
+            # Text written by us in mrkdwn (the knowledge base's answers): links and
+            # mentions in it are meant, so it is not escaped (JSON-escaped still).
+            mrkdwn=lambda v: Markup(v),
             json=lambda v: RawJSON(json.dumps(v, ensure_ascii=False)),
             day=lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date | datetime) else str(d),
             when=lambda d: d.strftime("%Y-%m-%d %H:%M") if isinstance(d, datetime) else str(d),

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain import resident_id
 from bot.domain.payback import PaybackEstimate, estimate_payback
+from bot.domain.procedures import PROCEDURE_KINDS
 from bot.domain.requests import (
     Complaint,
     InsuredChange,
@@ -17,6 +18,7 @@ from bot.domain.requests import (
     State,
     from_payload,
 )
+from bot.presenters_workspace import present_procedure
 from bot.services.workplace import Workplace
 from bot.storage.models import Request
 
@@ -40,6 +42,10 @@ class RequestView:
     can_done: bool = False
     can_reject: bool = False
     last_reason: str = ""
+    # The other procedures (bot/presenters_workspace.py): what the rules say about the
+    # request, as (text key, parameters), and the text key of its materials checklist.
+    facts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    materials: str = ""
 
 
 def present(request: Request, workplace: Workplace, *, whole: bool) -> RequestView:
@@ -50,7 +56,11 @@ def present(request: Request, workplace: Workplace, *, whole: bool) -> RequestVi
     created_day: date = workplace.today(request.created_at)
     estimate = None
     fields: dict[str, Any]
-    if isinstance(form, InsuredChange):
+    facts: list[tuple[str, dict[str, Any]]] = []
+    materials = ""
+    if kind in PROCEDURE_KINDS:
+        fields, facts, materials = present_procedure(form, whole=whole)  # type: ignore[arg-type]
+    elif isinstance(form, InsuredChange):
         fields = {
             "change_type": form.change_type.value,
             "person": form.person,
@@ -112,6 +122,8 @@ def present(request: Request, workplace: Workplace, *, whole: bool) -> RequestVi
         can_done=state is State.APPROVED,
         can_reject=state.is_open,
         last_reason=last_reason,
+        facts=facts,
+        materials=materials,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.domain.policy import Policy, load_policy
 from bot.messages import Messages
+from bot.services import filing
+from bot.services.help import Answerer
 from bot.services.workplace import Workplace, utc_now
 from bot.storage.db import Database
 
@@ -50,8 +53,29 @@ class SiBot:
     def lang(self) -> str:
         return self.settings.language
 
+    @property
+    def knowledge(self) -> Answerer:
+        """The help channel's knowledge base, loaded once per process and policy (about a
+        second: the Chinese word dictionary); ``serve`` and ``run`` load it at start."""
+        return _knowledge_base(self.policy)
+
     def now(self) -> datetime:
         return self.clock()
+
+
+_KNOWLEDGE: dict[str, tuple[Policy, Answerer]] = {}
+_KNOWLEDGE_LOCK = threading.Lock()
+
+
+def _knowledge_base(policy: Policy) -> Answerer:
+    with _KNOWLEDGE_LOCK:
+        cached = _KNOWLEDGE.get(policy.path)
+        if cached is None or cached[0] != policy:
+            from bot.knowledge import KnowledgeBase
+
+            cached = (policy, KnowledgeBase.load(policy=policy))
+            _KNOWLEDGE[policy.path] = cached
+        return cached[1]
 
 
 def build_runtime(
@@ -66,9 +90,9 @@ def build_runtime(
     if migrate:
         db.upgrade()
     policy = load_policy(settings.policy_file or None)
-    workplace = Workplace(
-        policy=policy, tz=settings.tz, admins=settings.admins, admin_channel=settings.admin_channel
-    )
+    # The filed administrators live in the database, seeded from SI_ADMINS (bot/services/filing.py).
+    admins = filing.roster(db, settings.admins, clock())
+    workplace = Workplace(policy=policy, tz=settings.tz, admins=admins, admin_channel=settings.admin_channel)
     messages = Messages(default_lang=settings.language)
     client = client or make_client(settings)
     deliverer = Deliverer(db, client, messages, workplace, clock)

@@ -45,6 +45,53 @@ PAYLOADS = {
         "month_from": None,
         "month_to": None,
     },
+    # The other procedures (messages/*/workspace.toml); another person's ID number.
+    Kind.CARD: {
+        "card_action": "lost",
+        "full_name": "Li <Si>",
+        "resident_id": "440524198001010013",
+        "lost_on": "2026-11-20",
+        "bank": "ICBC",
+        "notes": "",
+    },
+    Kind.TRANSFER: {
+        "direction": "in",
+        "other_city": "Chengdu",
+        "month_from": "2020-01",
+        "month_to": "2026-10",
+        "notes": "pension and medical",
+    },
+    Kind.RETIREMENT: {
+        "full_name": "Li Si",
+        "resident_id": "310104197508150049",
+        "retirement_category": "female_55",
+        "contribution_years": "14.5",
+        "wanted_month": "2033-01",
+        "notes": "",
+    },
+    Kind.UNEMPLOYMENT: {
+        "separation_date": "2026-12-31",
+        "separation_reason": "other",
+        "contribution_years": "6",
+        "registered_unemployed": "not_yet",
+        "carried_over_months": "3",
+        "notes": "",
+    },
+    Kind.MEDICAL: {
+        "treatment_kind": "out_of_area",
+        "hospital": "West China Hospital, Chengdu",
+        "date_from": "2026-12-01",
+        "date_to": None,
+        "notes": "",
+    },
+    Kind.SETTLEMENT: {
+        "settle_reason": "leaving_china",
+        "person": "U1",
+        "full_name": "John Smith",
+        "id_number": "E12345678",
+        "event_date": "2027-01-15",
+        "notes": "",
+    },
 }
 
 

@@ -39,6 +39,7 @@ class FakeSlack:
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
+        self._files = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -122,12 +123,18 @@ class FakeSlack:
             view = json.loads(view) if isinstance(view, str) else dict(view or {})
             view.setdefault("id", f"V{next(self._views):08d}")
             return {"ok": True, "view": view}
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", "")).replace(".", "")
+            return {"ok": True, "permalink": f"https://fake.slack.test/archives/{params.get('channel')}/p{ts}"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method == "files.getUploadURLExternal":
-            return {"ok": True, "upload_url": f"{self.base}/upload/F1", "file_id": "F00000001"}
+            file_id = f"F{next(self._files):08d}"  # one per file; its bytes arrive at upload_url
+            return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
-            return {"ok": True, "files": [{"id": "F00000001"}]}
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or [{"id": "F00000001"}]
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
         return {"ok": True}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -136,8 +143,11 @@ class FakeSlack:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8") if length else ""
-                params = _params(raw, self.headers.get("Content-Type", ""))
+                body = self.rfile.read(length) if length else b""
+                if self.path.startswith("/upload/"):  # a file's bytes (files_upload_v2, step 2)
+                    params = {"file_id": self.path.rsplit("/", 1)[-1], "content": body}
+                else:
+                    params = _params(body.decode("utf-8"), self.headers.get("Content-Type", ""))
                 if self.path.startswith("/api/"):
                     method = self.path[len("/api/") :].split("?")[0]
                 elif self.path.startswith("/respond/"):

@@ -107,6 +107,8 @@ def view_state(view: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
             state = {"type": kind, "selected_option": option}
         elif kind == "users_select":
             state = {"type": kind, "selected_user": answer or None}
+        elif kind == "datepicker":
+            state = {"type": kind, "selected_date": answer or None}
         else:
             state = {"type": kind, "value": answer or None}
         values[name] = {element["action_id"]: state}
@@ -154,3 +156,27 @@ def event_callback(
     )
     headers = {"Content-Type": "application/json", **sign(secret, body, timestamp)}
     return SignedRequest(body, headers)
+
+
+def home_block_action(
+    secret: str,
+    *,
+    user: str,
+    action_id: str,
+    value: str,
+    view_id: str = "VHOME0001",
+    trigger_id: str = "trigger-home",
+    timestamp: int | None = None,
+) -> SignedRequest:
+    """A button pressed on App Home: the container is a view, and there is no response URL."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "api_app_id": "AFAKE",
+        "trigger_id": trigger_id,
+        "container": {"type": "view", "view_id": view_id},
+        "view": {"id": view_id, "type": "home"},
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "home", "value": value}],
+    }
+    return _interactive(secret, payload, timestamp)

@@ -14,7 +14,17 @@ from bot.domain.requests import ChangeType, Kind, State
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _PUBLIC_ID = re.compile(r"^SI-\d{4}-\d{4,}$", re.IGNORECASE)
-FORM_COMMANDS = {"change": Kind.CHANGE, "payback": Kind.PAYBACK, "complaint": Kind.COMPLAINT}
+FORM_COMMANDS = {
+    "change": Kind.CHANGE,
+    "payback": Kind.PAYBACK,
+    "complaint": Kind.COMPLAINT,
+    "card": Kind.CARD,
+    "transfer": Kind.TRANSFER,
+    "retire": Kind.RETIREMENT,
+    "unemployment": Kind.UNEMPLOYMENT,
+    "medical": Kind.MEDICAL,
+    "settle": Kind.SETTLEMENT,
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,9 @@ class Command:
     filter_kind: str = ""  # admin list filter
     verb: str = ""  # admin staff add|remove|list
     prefill: dict[str, str] = field(default_factory=dict)
+    month: str = ""  # export change-form YYYY-MM
+    day: str = ""  # admin add: the filing date, YYYY-MM-DD
+    ref: str = ""  # export handover N
 
     @property
     def opens_form(self) -> bool:
@@ -47,7 +60,15 @@ def parse_command(text: str) -> Command:
     if sub in FORM_COMMANDS:
         if sub == "change":
             return _parse_change(args)
-        return Command(sub, kind=FORM_COMMANDS[sub])
+        if sub in ("payback", "complaint"):
+            return Command(sub, kind=FORM_COMMANDS[sub])
+        from bot.domain.workspace_commands import parse_prefilled
+
+        return parse_prefilled(sub, FORM_COMMANDS[sub], args)
+    if sub in ("export", "contact", "docs"):
+        from bot.domain.workspace_commands import parse_workspace
+
+        return parse_workspace(sub, args)
     if sub == "status":
         if not args:
             return Command("status")
@@ -96,11 +117,17 @@ def _parse_admin(args: list[str]) -> Command:
             low = token.lower()
             if low in {k.value for k in Kind}:
                 kind = low
+            elif low in FORM_COMMANDS:  # the command's word: retire, settle
+                kind = FORM_COMMANDS[low].value
             elif low in {s.value for s in State}:
                 state = low
             else:
                 raise Refused("bad_list_filter", value=token)
         return Command("admin-list", state=state, filter_kind=kind)
+    if verb in ("add", "remove", "handover"):
+        from bot.domain.workspace_commands import parse_admin_workspace
+
+        return parse_admin_workspace(verb, args[1:])
     if verb == "staff":
         action = args[1].lower() if len(args) > 1 else "list"
         if action == "list":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,8 @@ class Policy:
     path: str
     # Absolute path of the extra-holidays file ("" for none): `[calendar] holidays_file`.
     holidays_file: str = str(DEFAULT_HOLIDAYS_FILE)
+    # Local time ("HH:MM") from which a working day's reminders go out: `[reminders] send_at`.
+    reminder_send_at: str = "09:00"
 
     @property
     def employer_rate(self) -> Decimal:
@@ -175,7 +178,18 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         contact={k: str(v) for k, v in data.get("contact", {}).items()},
         path=path,
         holidays_file=_holidays_file(data.get("calendar", {}), path),
+        reminder_send_at=_clock_time(data.get("reminders", {}).get("send_at", "09:00"), "reminders.send_at"),
     )
+
+
+def _clock_time(value: Any, where: str) -> str:
+    """``"HH:MM"`` (24-hour; a TOML time like 09:00:00 too), normalised to two digits each."""
+    if isinstance(value, time):
+        value = value.strftime("%H:%M")
+    hour, _, minute = str(value).strip().partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
+        raise PolicyError(f"{where}: expected a time of day like 09:00, got {value!r}")
+    return f"{int(hour):02d}:{minute}"
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

@@ -22,6 +22,13 @@ class Kind(StrEnum):
     CHANGE = "change"
     PAYBACK = "payback"
     COMPLAINT = "complaint"
+    # The other procedures of the role (bot/domain/procedures.py).
+    CARD = "card"
+    TRANSFER = "transfer"
+    RETIREMENT = "retirement"
+    UNEMPLOYMENT = "unemployment"
+    MEDICAL = "medical"
+    SETTLEMENT = "settlement"
 
 
 class State(StrEnum):
@@ -133,6 +140,11 @@ def to_payload(form: Form) -> dict[str, Any]:
 
 def from_payload(kind: Kind, payload: dict[str, Any]) -> Form:
     """The inverse of to_payload (for values that were valid when stored)."""
+
+    from bot.domain.procedures import PROCEDURE_KINDS, procedure_from_payload
+
+    if kind in PROCEDURE_KINDS:
+        return procedure_from_payload(kind, payload)  # type: ignore[return-value]
 
     def month(key: str) -> YearMonth | None:
         return YearMonth.parse(payload[key]) if payload.get(key) else None

@@ -23,6 +23,12 @@ FORM_CALLBACKS = {
     Kind.CHANGE: CallbackId.CHANGE_FORM,
     Kind.PAYBACK: CallbackId.PAYBACK_FORM,
     Kind.COMPLAINT: CallbackId.COMPLAINT_FORM,
+    Kind.CARD: CallbackId.CARD_FORM,
+    Kind.TRANSFER: CallbackId.TRANSFER_FORM,
+    Kind.RETIREMENT: CallbackId.RETIREMENT_FORM,
+    Kind.UNEMPLOYMENT: CallbackId.UNEMPLOYMENT_FORM,
+    Kind.MEDICAL: CallbackId.MEDICAL_FORM,
+    Kind.SETTLEMENT: CallbackId.SETTLEMENT_FORM,
 }
 
 
@@ -55,11 +61,18 @@ def register(app: App, bot: SiBot) -> None:
 
     def follow_up(body: dict[str, Any], client: WebClient, respond) -> None:
         parsed = _parsed_or_none(body.get("text", ""))
-        if parsed is None or not parsed.opens_form:
+        if parsed is None or parsed.kind is None:
             bot.deliverer.deliver_pending()
             return
         try:
-            client.views_open(trigger_id=body["trigger_id"], view=form_view(bot, parsed, body))
+            view = form_view(
+                bot,
+                parsed.kind,
+                user=body["user_id"],
+                channel=body.get("channel_id", ""),
+                prefill=parsed.prefill,
+            )
+            client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
             respond(**apology(bot, exc, "/si form"))
 
@@ -69,18 +82,17 @@ def register(app: App, bot: SiBot) -> None:
     app.command("/si")(ack_si)
 
 
-def form_view(bot: SiBot, parsed: Command, body: dict[str, Any]) -> dict[str, Any]:
-    user = body["user_id"]
-    assert parsed.kind is not None
+def form_view(bot: SiBot, kind: Kind, *, user: str, channel: str = "", prefill: dict | None = None) -> dict:
+    """The modal for filing a request of ``kind``, pre-filled where the user said so."""
     with bot.db.session(read_only=True) as session:
         for_others = roles.may_file_for_others(session, bot.workplace, user)
-    prefill = dict(parsed.prefill)
-    if parsed.kind is Kind.CHANGE and not prefill.get("person"):
+    prefill = dict(prefill or {})
+    if kind in (Kind.CHANGE, Kind.SETTLEMENT) and not prefill.get("person"):
         prefill["person"] = user
     return bot.messages.render(
-        f"form_{parsed.kind.value}",
-        callback_id=FORM_CALLBACKS[parsed.kind].value,
-        metadata=FormMetadata(channel=body.get("channel_id", "")).dump(),
+        f"form_{kind.value}",
+        callback_id=FORM_CALLBACKS[kind].value,
+        metadata=FormMetadata(channel=channel).dump(),
         prefill=prefill,
         for_others=for_others,
         policy=bot.policy,

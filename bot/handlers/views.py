@@ -20,6 +20,12 @@ FORM_KINDS = {
     CallbackId.CHANGE_FORM: Kind.CHANGE,
     CallbackId.PAYBACK_FORM: Kind.PAYBACK,
     CallbackId.COMPLAINT_FORM: Kind.COMPLAINT,
+    CallbackId.CARD_FORM: Kind.CARD,
+    CallbackId.TRANSFER_FORM: Kind.TRANSFER,
+    CallbackId.RETIREMENT_FORM: Kind.RETIREMENT,
+    CallbackId.UNEMPLOYMENT_FORM: Kind.UNEMPLOYMENT,
+    CallbackId.MEDICAL_FORM: Kind.MEDICAL,
+    CallbackId.SETTLEMENT_FORM: Kind.SETTLEMENT,
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Refused
+from bot.domain.procedures import PROCEDURE_KINDS, parse_procedure
 from bot.domain.requests import (
     ADMIN_ACTIONS,
     Action,
@@ -53,13 +54,6 @@ def _next_public_id(session: Session, year: int) -> str:
     )
     number = session.scalar(select(RequestCounter.last).where(RequestCounter.year == year))
     return f"{PUBLIC_ID_PREFIX}-{year}-{number:04d}"
-
-
-def _admin_targets(workplace: Workplace, kind: Kind) -> list[tuple[str, str]]:
-    # Complaints are confidential: to each administrator privately, never to a channel.
-    if workplace.admin_channel and kind is not Kind.COMPLAINT:
-        return [("channel", workplace.admin_channel)]
-    return [("user", admin) for admin in workplace.admins]
 
 
 def submit_request(
@@ -111,7 +105,8 @@ def submit_request(
             reason="",
         )
     )
-    for target_kind, target in _admin_targets(workplace, kind):
+    # Complaints are confidential: to each administrator privately, never to a channel.
+    for target_kind, target in workplace.admin_targets(confidential=kind is Kind.COMPLAINT):
         enqueue(
             session,
             key=f"{request.public_id}:new:{target}",
@@ -280,6 +275,14 @@ def file_request(
     elif kind is Kind.PAYBACK:
         form = parse_payback(raw, today=today, policy=workplace.policy)
         subject = actor
+    elif kind in PROCEDURE_KINDS:  # cards, transfers, retirement... (bot/domain/procedures.py)
+        form, subject = parse_procedure(
+            kind,
+            raw,
+            actor=actor,
+            may_file_for_others=kind is Kind.SETTLEMENT and may_file_for_others(session, workplace, actor),
+            today=today,
+        )
     else:
         form = parse_complaint(raw, today=today)
         subject = actor

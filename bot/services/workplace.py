@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -17,7 +18,9 @@ def utc_now() -> datetime:
 class Workplace:
     policy: Policy
     tz: ZoneInfo
-    admins: tuple[str, ...]
+    # The filed administrators: a live AdminRoster (bot/services/filing.py) in the app, any
+    # sequence of user ids elsewhere (tests, tools).
+    admins: Sequence[str]
     admin_channel: str = ""
 
     def today(self, now: datetime) -> date:
@@ -26,3 +29,10 @@ class Workplace:
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
+
+    def admin_targets(self, *, confidential: bool) -> list[tuple[str, str]]:
+        """Where the administrators are told: the admin channel, or each one privately when
+        there is none or the matter is confidential (complaints)."""
+        if self.admin_channel and not confidential:
+            return [("channel", self.admin_channel)]
+        return [("user", admin) for admin in self.admins]

@@ -70,6 +70,10 @@ class Database:
     def upgrade(self) -> None:
         """Apply every pending schema migration."""
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Processes starting at once migrate one after the other (SQLite's BEGIN
+                # IMMEDIATE does the same); the later ones find the schema up to date.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7305202611)"))
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
@@ -144,3 +144,180 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- reminders (bot/services/reminders.py) --------------------------------------------------
+
+
+class ReminderOccurrence(Base):
+    """One occurrence of a dated duty (``payment:2026-02``) or of the daily digest
+    (``stale_digest:2026-02-24``): whether it is handled (Done) or snoozed."""
+
+    __tablename__ = "reminder_occurrences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    due_on: Mapped[date]
+    created_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[str | None] = mapped_column(String(32))
+    # No reminder of this occurrence before this local date; one on it (Snooze until tomorrow).
+    snoozed_until: Mapped[date | None]
+    snoozed_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class ReminderSend(Base):
+    """One reminder of an occurrence, claimed once: ``key`` is unique
+    (``payment:2026-02:warning:2026-02-24``), inserted in the same transaction as the
+    outbox messages that carry it, so two processes never send it twice."""
+
+    __tablename__ = "reminder_sends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("reminder_occurrences.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    scheduled_on: Mapped[date]
+    sent_at: Mapped[datetime]  # when it was claimed and recorded
+    late: Mapped[bool] = mapped_column(default=False)
+    params: Mapped[dict[str, Any]]  # what the message shows, to redraw it in place
+
+
+class ReminderMessage(Base):
+    """A posted copy of a reminder (an administrator's DM, the admin channel), so Done and
+    Snooze can update every copy in place."""
+
+    __tablename__ = "reminder_messages"
+    __table_args__ = (UniqueConstraint("channel", "ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("reminder_sends.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+
+
+class ReminderEngine(Base):
+    """When reminders started: nothing before this day is sent late or reported missed."""
+
+    __tablename__ = "reminder_engine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    started_on: Mapped[date]
+    started_at: Mapped[datetime]
+
+
+# --- help channel answers (bot/services/help.py) -----------------------------------------------
+
+
+class HelpAnswer(Base):
+    """A question the bot answered or escalated. ``key`` names the Slack message it answers
+    (``msg:<channel>:<ts>``), so a mention that is also a help-channel message, or a retried
+    event, gets one answer."""
+
+    __tablename__ = "help_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    asker_id: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)  # resident ID numbers masked
+    lang: Mapped[str] = mapped_column(String(4))
+    topic: Mapped[str | None] = mapped_column(String(40), index=True)
+    score: Mapped[float]
+    outcome: Mapped[str] = mapped_column(String(16))  # answered | escalated | out_of_scope
+    created_at: Mapped[datetime]
+
+
+class HelpFeedback(Base):
+    """One person's Helpful / Not helpful on one answer (a second press changes nothing)."""
+
+    __tablename__ = "help_feedback"
+    __table_args__ = (UniqueConstraint("answer_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("help_answers.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    helpful: Mapped[bool]
+    at: Mapped[datetime]
+
+
+# --- the administrator's workspace (bot/services/change_form.py, filing.py, documents.py,
+# handover.py, home.py) ---------------------------------------------------------------------
+
+
+class ChangeFormExport(Base):
+    """One export of a month's insured change form: the requests on it, so that marking it
+    filed completes exactly those (a change approved after the export is not on it)."""
+
+    __tablename__ = "change_form_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(32))  # a user id, or "cli"
+    request_ids: Mapped[list[int]] = mapped_column(JSON)
+    filed_at: Mapped[datetime | None]
+    filed_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class Administrator(Base):
+    """A filed administrator (seeded from SI_ADMINS, then changed by command or handover).
+    One row a person, never deleted: active while ``removed_at`` is empty; every change is
+    also in ``audit_log``."""
+
+    __tablename__ = "administrators"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    filed_on: Mapped[date | None]  # the day filed with the social security center
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # SI_ADMINS | command | handover
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class UnitDocument(Base):
+    """A certificate, material or account of the unit: what it is, where it is kept, who
+    holds it, and its annual examination or expiry date. Never deleted: retired."""
+
+    __tablename__ = "unit_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(16))  # certificate | material | account | manual
+    name: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(String(200))
+    holder_id: Mapped[str] = mapped_column(String(32), index=True)
+    due_on: Mapped[date | None] = mapped_column(index=True)
+    due_kind: Mapped[str] = mapped_column(String(16), default="")  # exam | expiry | ""
+    notes: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(32))
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    retired_at: Mapped[datetime | None]
+
+
+class Handover(Base):
+    """An administrator handing the role to a successor: the checklist as it was sent, and
+    the successor's confirmation of receipt (when the role moves)."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_id: Mapped[str] = mapped_column(String(32), index=True)
+    to_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))  # pending | confirmed | cancelled
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    checklist: Mapped[dict[str, Any]]
+
+
+class HomeTab(Base):
+    """Who has opened si-bot's App Home, so it is redrawn for them after a change."""
+
+    __tablename__ = "home_tabs"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opened_at: Mapped[datetime]

@@ -1,0 +1,242 @@
+"""From a question (or a sample question of the knowledge base) to the tokens the ranker
+compares: one analysis for both sides, so that they meet.
+
+1. Slack markup out (``<@U…>`` mentions, ``<#C…>`` channels, links, ``:emoji:``).
+2. NFKC (full-width letters and digits to ASCII), lower case, traditional characters to
+   simplified (zhconv, MediaWiki's conversion tables), then the lexicon's rewrites
+   (``社会保险`` → ``社保``, ``social security`` → ``social insurance``…).
+3. Two token streams:
+   - **words**: jieba's dictionary segmentation (no HMM guessing of new words: the same
+     characters always cut the same way), each word with the dictionary words inside it;
+     the lexicon's words and the topics' keywords are added to jieba's dictionary so that
+     they stay whole. English words are Snowball-stemmed (PyStemmer). Stopwords dropped.
+     A Chinese word the knowledge base has never seen backs off to its characters.
+   - **sounds**, for typos: toneless pinyin syllable bigrams of every Chinese run (pypinyin)
+     — Chinese typos typed with a pinyin IME are homophones (``补交``/``补缴``,
+     ``退修``/``退休``) — and English words spelling-corrected against the knowledge base's
+     own vocabulary by edit distance (rapidfuzz: ``pention`` → ``pension``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import tomllib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jieba
+import Stemmer
+import zhconv
+from pypinyin import Style, lazy_pinyin
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+# CJK unified ideographs (basic, extension A, compatibility, extensions B-F).
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
+CJK_RE = re.compile(f"[{_CJK}]")
+_CJK_RUN_RE = re.compile(f"[{_CJK}]+")
+_SLACK_MARKUP_RE = re.compile(r"<[@#!][^>]*>|<(?:https?|mailto):[^>]*>|:[a-z0-9_+\-]+:")
+_LATIN_RE = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
+_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+_jieba_lock = threading.Lock()
+
+
+def detect_lang(text: str) -> str:
+    """``zh`` when the text holds any Chinese character, else ``en``."""
+    return "zh" if CJK_RE.search(text) else "en"
+
+
+def to_simplified(text: str) -> str:
+    """Traditional (and mixed) Chinese to simplified characters; other text unchanged."""
+    return zhconv.convert(text, "zh-hans")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    user_words: tuple[str, ...] = ()
+    replace: tuple[tuple[str, str, re.Pattern[str] | None], ...] = ()
+    stopwords: frozenset[str] = frozenset()
+    domain_terms: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        """Read ``_lexicon.toml``; a missing file means an empty lexicon."""
+        if not path.is_file():
+            return cls()
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        pairs = []
+        for pair in data.get("replace", []):
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+                raise ValueError(f"{path}: replace entries are [from, to] pairs, got {pair!r}")
+            old, new = to_simplified(pair[0].lower()), pair[1].lower()
+            # Latin words are replaced whole only ("si" but not the "si" in "basic").
+            pattern = re.compile(rf"(?<![a-z]){re.escape(old)}(?![a-z])") if old.isascii() else None
+            pairs.append((old, new, pattern))
+        return cls(
+            user_words=tuple(data.get("user_words", [])),
+            replace=tuple(pairs),
+            stopwords=frozenset(w.lower() for w in data.get("stopwords_zh", []) + data.get("stopwords_en", [])),
+            domain_terms=tuple(to_simplified(t.lower()) for t in data.get("domain_terms", [])),
+        )
+
+
+@cache
+def _segmenter() -> jieba.Tokenizer:
+    """jieba's dictionary, loaded once per process (~0.7 s; from jieba's own marshal cache in
+    the temp directory after the first run)."""
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A text's tokens, in groups: each group stands for one written word.
+
+    - ``words``: a Chinese word and the dictionary words inside it (``住院费用`` → ``住院``,
+      ``费用``, ``住院费用``), then its characters as a back-off for a word the knowledge
+      base has never seen (after ``|``); an English stem; a number.
+    - ``sounds``: one toneless pinyin bigram; an English stem after spelling correction
+      against the knowledge base's own words.
+
+    The ranker counts a group the knowledge base has never seen as unknown once, however
+    many tokens it has."""
+
+    text: str  # the normalised text
+    words: tuple[tuple[str, ...], ...]
+    sounds: tuple[tuple[str, ...], ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.words and not self.sounds
+
+    @property
+    def word_tokens(self) -> list[str]:
+        return [t for group in self.words for t in group if t != BACKOFF]
+
+    @property
+    def sound_tokens(self) -> list[str]:
+        return [t for group in self.sounds for t in group if t != BACKOFF]
+
+
+# Separates a group's own tokens from its back-off characters.
+BACKOFF = "|"
+
+
+class Analyzer:
+    """Normalises and tokenises text with one lexicon. Thread-safe once built."""
+
+    def __init__(self, lexicon: Lexicon, extra_words: Iterable[str] = ()) -> None:
+        self.lexicon = lexicon
+        self._jieba = _segmenter()
+        with _jieba_lock:
+            for word in (*lexicon.user_words, *extra_words):
+                word = to_simplified(word.strip().lower())
+                if _CJK_RUN_RE.fullmatch(word) and len(word) > 1 and not self._jieba.FREQ.get(word):
+                    self._jieba.add_word(word)
+        self._stem = _stemmer()
+        self._spelling: tuple[str, ...] = ()
+        self._spelling_set: frozenset[str] = frozenset()
+        self._domain = self.terms(lexicon.domain_terms)
+
+    def learn_spelling(self, texts: Iterable[str]) -> None:
+        """The English words of ``texts`` (the knowledge base) become the dictionary that
+        misspelt question words are corrected against."""
+        words = {w for text in texts for w in _LATIN_RE.findall(self.normalise(text))}
+        words -= self.lexicon.stopwords
+        self._spelling = tuple(sorted(w for w in words if len(w) >= 4))
+        self._spelling_set = frozenset(words)
+
+    def normalise(self, text: str) -> str:
+        text = _SLACK_MARKUP_RE.sub(" ", text)
+        text = to_simplified(unicodedata.normalize("NFKC", text).lower())
+        for old, new, pattern in self.lexicon.replace:
+            text = pattern.sub(new, text) if pattern else text.replace(old, new)
+        return text
+
+    def _pieces(self, word: str) -> tuple[str, ...]:
+        """The word, the dictionary words of two and three characters inside it, and (after
+        BACKOFF) its characters."""
+        freq = self._jieba.FREQ
+        stop = self.lexicon.stopwords
+        inner = [
+            word[i : i + n]
+            for n in (2, 3)
+            if len(word) > n
+            for i in range(len(word) - n + 1)
+            if freq.get(word[i : i + n])
+        ]
+        pieces = [p for p in dict.fromkeys((*inner, word)) if p not in stop]
+        chars = [c for c in dict.fromkeys(word) if c not in stop] if len(word) > 1 else []
+        return (*pieces, BACKOFF, *chars) if chars else tuple(pieces)
+
+    def _correct(self, word: str) -> str:
+        """A word the knowledge base does not use, replaced by the closest one it does: one
+        edit for words of 4-7 letters, two from 8 (``pention`` → ``pension``)."""
+        if word in self._spelling_set or len(word) < 4 or not self._spelling:
+            return word
+        found = process.extractOne(
+            word, self._spelling, scorer=Levenshtein.distance, score_cutoff=1 if len(word) < 8 else 2
+        )
+        return found[0] if found else word
+
+    def analyse(self, text: str) -> Analysis:
+        norm = self.normalise(text)
+        stop = self.lexicon.stopwords
+        words: list[tuple[str, ...]] = []
+        latin: list[str] = []
+        for token in self._jieba.cut(norm, HMM=False):
+            token = token.strip()
+            if not token or token in stop:
+                continue
+            if CJK_RE.search(token):
+                pieces = self._pieces(token)
+                if pieces:
+                    words.append(pieces)
+            elif _NUMBER_RE.fullmatch(token):
+                words.append((token,))
+            else:
+                latin.extend(w for w in _LATIN_RE.findall(token) if w not in stop)
+        words.extend((stem,) for stem in self._stem.stemWords(latin))
+        sounds: list[tuple[str, ...]] = []
+        for run in _CJK_RUN_RE.findall(norm):
+            syllables = lazy_pinyin(run, style=Style.NORMAL)
+            sounds.extend((f"{a}_{b}",) for a, b in zip(syllables, syllables[1:], strict=False))
+        sounds.extend((stem,) for stem in self._stem.stemWords([self._correct(w) for w in latin]))
+        return Analysis(norm, tuple(words), tuple(sounds))
+
+    def terms(self, terms: Iterable[str]) -> Terms:
+        """A matcher for ``terms`` in normalised text (normalised the same way)."""
+        return Terms(self.normalise(t).strip() for t in terms)
+
+    def in_domain(self, normalised: str) -> bool:
+        """Whether a normalised question names something social-insurance."""
+        return self._domain.found_in(normalised)
+
+
+class Terms:
+    """Finds any of a list of terms in normalised text: Chinese ones anywhere, Latin ones as
+    whole words (``pension`` but not in ``suspension``; ``retire`` also in ``retirement``)."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        terms = [t for t in terms if t]
+        self._zh = tuple(t for t in terms if CJK_RE.search(t))
+        latin = [re.escape(t) for t in terms if not CJK_RE.search(t)]
+        self._en = re.compile(r"(?<![a-z])(?:" + "|".join(latin) + ")") if latin else None
+
+    def found_in(self, normalised: str) -> bool:
+        if any(term in normalised for term in self._zh):
+            return True
+        return bool(self._en and self._en.search(normalised))

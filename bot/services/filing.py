@@ -1,0 +1,204 @@
+"""The administrator filing system (专管员备案): who the filed administrators are, since
+when, and every change to that, logged. No Slack in here.
+
+The administrators live in the ``administrators`` table. At start the ids in SI_ADMINS
+that the table has never seen are filed (``source = SI_ADMINS``); an id that was removed
+(by ``/si admin remove`` or a handover) stays removed even while SI_ADMINS still lists it,
+so a restart cannot undo a handover. ``Workplace.admins`` is an :class:`AdminRoster`, which
+reads the table at each use: a change made by any process counts at once everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import overload
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.domain.errors import Refused
+from bot.services.roles import require_admin
+from bot.services.workplace import Workplace
+from bot.storage.db import Database
+from bot.storage.models import Administrator, AuditEntry
+
+log = logging.getLogger(__name__)
+SEED_SOURCE = "SI_ADMINS"
+
+
+def active_admins(session: Session) -> list[Administrator]:
+    """The filed administrators now, first filed first."""
+    return list(
+        session.scalars(
+            select(Administrator)
+            .where(Administrator.removed_at.is_(None))
+            .order_by(Administrator.added_at, Administrator.user_id)
+        )
+    )
+
+
+class AdminRoster(Sequence[str]):
+    """The filed administrators' user ids, read from the database each time they are
+    asked for (a membership test is one primary-key lookup)."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    def _ids(self) -> tuple[str, ...]:
+        with self._db.session(read_only=True) as session:
+            return tuple(a.user_id for a in active_admins(session))
+
+    def __contains__(self, user_id: object) -> bool:
+        if not isinstance(user_id, str) or not user_id:
+            return False
+        with self._db.session(read_only=True) as session:
+            row = session.get(Administrator, user_id)
+            return row is not None and row.removed_at is None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids())
+
+    def __len__(self) -> int:
+        return len(self._ids())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index):
+        return self._ids()[index]
+
+    def __repr__(self) -> str:
+        return f"AdminRoster({', '.join(self._ids())})"
+
+
+def seed_admins(session: Session, seed: Sequence[str], now: datetime) -> list[str]:
+    """File the ids of SI_ADMINS the table has never seen. Returns the listed ids that were
+    removed since (they stay removed: SI_ADMINS should be updated)."""
+    stale = []
+    for user_id in seed:
+        row = session.get(Administrator, user_id)
+        if row is not None:
+            if row.removed_at is not None:
+                stale.append(user_id)
+            continue
+        try:
+            with session.begin_nested():
+                session.add(
+                    Administrator(
+                        user_id=user_id, filed_on=None, added_at=now, added_by=SEED_SOURCE, source=SEED_SOURCE
+                    )
+                )
+                session.add(AuditEntry(at=now, actor_id=SEED_SOURCE, action="admin_seed", subject=user_id))
+        except IntegrityError:
+            pass  # another process filed it a moment ago
+    return stale
+
+
+def roster(db: Database, seed: Sequence[str], now: datetime) -> AdminRoster:
+    """Seed the table from SI_ADMINS and return the live roster."""
+    with db.session() as session:
+        stale = seed_admins(session, seed, now)
+    if stale:
+        log.warning(
+            "SI_ADMINS lists %s, no longer filed administrators (removed or handed over): update SI_ADMINS",
+            ", ".join(stale),
+        )
+    return AdminRoster(db)
+
+
+@dataclass(frozen=True)
+class FilingChange:
+    outcome: str  # added | updated | already | removed | not_admin
+    user_id: str
+    filed_on: date | None = None
+
+
+def file_admin(
+    session: Session,
+    *,
+    actor: str,
+    user_id: str,
+    filed_on: date | None,
+    source: str,
+    now: datetime,
+) -> Administrator:
+    """Make ``user_id`` a filed administrator (no permission check: callers do it)."""
+    row = session.get(Administrator, user_id)
+    if row is None:
+        row = Administrator(user_id=user_id, added_at=now, added_by=actor, source=source, filed_on=filed_on)
+        session.add(row)
+    else:
+        row.removed_at = None
+        row.removed_by = None
+        row.added_at, row.added_by, row.source = now, actor, source
+        row.filed_on = filed_on
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_id=actor,
+            action="admin_add",
+            subject=user_id,
+            detail=f"source={source} filed_on={filed_on or ''}",
+        )
+    )
+    session.flush()
+    return row
+
+
+def unfile_admin(session: Session, *, actor: str, user_id: str, reason: str, now: datetime) -> None:
+    """End ``user_id``'s rights as administrator (no permission check: callers do it)."""
+    row = session.get(Administrator, user_id)
+    if row is None or row.removed_at is not None:
+        return
+    row.removed_at, row.removed_by = now, actor
+    session.add(AuditEntry(at=now, actor_id=actor, action="admin_remove", subject=user_id, detail=reason))
+    session.flush()
+
+
+def add_admin(
+    session: Session,
+    workplace: Workplace,
+    *,
+    actor: str,
+    user_id: str,
+    filed_on: date | None,
+    now: datetime,
+) -> FilingChange:
+    """``/si admin add @person [YYYY-MM-DD]``: file a new administrator, or record the day
+    an existing one was filed with the social security center. Administrators only;
+    logged."""
+    require_admin(workplace, actor)
+    row = session.get(Administrator, user_id)
+    if row is not None and row.removed_at is None:
+        if filed_on is None or row.filed_on == filed_on:
+            return FilingChange("already", user_id, row.filed_on)
+        row.filed_on = filed_on
+        session.add(
+            AuditEntry(
+                at=now, actor_id=actor, action="admin_filed_on", subject=user_id, detail=filed_on.isoformat()
+            )
+        )
+        return FilingChange("updated", user_id, filed_on)
+    filed_on = filed_on or workplace.today(now)
+    file_admin(session, actor=actor, user_id=user_id, filed_on=filed_on, source="command", now=now)
+    return FilingChange("added", user_id, filed_on)
+
+
+def remove_admin(
+    session: Session, workplace: Workplace, *, actor: str, user_id: str, now: datetime
+) -> FilingChange:
+    """``/si admin remove @person``: end an administrator's rights. Administrators only;
+    refused when it would leave nobody filed (hand the role over instead); logged."""
+    require_admin(workplace, actor)
+    row = session.get(Administrator, user_id)
+    if row is None or row.removed_at is not None:
+        return FilingChange("not_admin", user_id)
+    if [a.user_id for a in active_admins(session)] == [user_id]:
+        raise Refused("last_admin", user=user_id)
+    unfile_admin(session, actor=actor, user_id=user_id, reason="command", now=now)
+    return FilingChange("removed", user_id)

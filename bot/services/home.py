@@ -1,0 +1,142 @@
+"""What si-bot's App Home shows each person, as plain values. No Slack in here.
+
+Administrators: open requests by kind and state, the ones waiting longest, this month's
+change form, the next deadlines (the policy's and the registry's), complaints waiting for
+a reply. Employees: their own requests. Both: a handover waiting for them to confirm.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.domain.calendar import WorkingCalendar
+from bot.domain.deadlines import next_deadlines
+from bot.domain.requests import Kind, State
+from bot.services import change_form, documents, handover
+from bot.services.requests import own_requests
+from bot.services.workplace import Workplace
+from bot.storage.models import HomeTab, Request
+
+WAITING_SHOWN = 8
+OWN_SHOWN = 10
+DEADLINES_SHOWN = 5
+DOCUMENTS_AHEAD = timedelta(days=92)
+_OPEN = (State.SUBMITTED.value, State.APPROVED.value)
+
+
+def opened(session: Session, user: str, now: datetime) -> None:
+    """Remember that ``user`` looks at App Home, so it is redrawn for them after changes."""
+    row = session.get(HomeTab, user)
+    if row is not None:
+        row.opened_at = now
+        return
+    try:
+        with session.begin_nested():
+            session.add(HomeTab(user_id=user, opened_at=now))
+    except IntegrityError:
+        pass  # opened twice at once
+
+
+def watchers(session: Session, users: list[str]) -> list[str]:
+    """Those of ``users`` who have opened App Home."""
+    wanted = [u for u in dict.fromkeys(users) if u]
+    if not wanted:
+        return []
+    found = set(session.scalars(select(HomeTab.user_id).where(HomeTab.user_id.in_(wanted))))
+    return [u for u in wanted if u in found]
+
+
+def _row(workplace: Workplace, request: Request) -> dict[str, Any]:
+    return {
+        "public_id": request.public_id,
+        "kind": request.kind,
+        "state": request.state,
+        "since": workplace.today(request.created_at).isoformat(),
+        "requester": request.requester_id,
+    }
+
+
+def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict[str, Any]:
+    """The administrator's App Home (call only for an administrator)."""
+    today = workplace.today(now)
+    open_requests = list(
+        session.scalars(
+            select(Request).where(Request.state.in_(_OPEN)).order_by(Request.created_at, Request.id)
+        )
+    )
+    counts: Counter[tuple[str, str]] = Counter((r.kind, r.state) for r in open_requests)
+    by_kind = [
+        {
+            "kind": kind.value,
+            "submitted": counts[(kind.value, "submitted")],
+            "approved": counts[(kind.value, "approved")],
+        }
+        for kind in Kind
+        if counts[(kind.value, "submitted")] or counts[(kind.value, "approved")]
+    ]
+    month = change_form.form_month(workplace, now)
+    export = change_form.latest_unfiled(session, month)
+    calendar = WorkingCalendar.from_policy(workplace.policy)
+    deadlines: list[dict[str, Any]] = [
+        {"kind": d.kind.value, "period": d.period, "due": d.due.isoformat(), "name": ""}
+        for d in next_deadlines(workplace.policy, calendar, today, DEADLINES_SHOWN)
+    ]
+    for doc in documents.documents_due(session, today + DOCUMENTS_AHEAD):
+        deadlines.append(
+            {
+                "kind": f"document_{doc.due_kind or 'exam'}",
+                "period": "",
+                "due": doc.due_on.isoformat(),
+                "name": doc.name,
+            }
+        )
+    deadlines.sort(key=lambda d: d["due"])
+    complaints = [
+        _row(workplace, r) for r in open_requests if r.kind == Kind.COMPLAINT.value and r.state == "submitted"
+    ]
+    return {
+        "is_admin": True,
+        "today": today.isoformat(),
+        "open_total": len(open_requests),
+        "by_kind": by_kind,
+        "waiting": [_row(workplace, r) for r in open_requests if r.state == "submitted"][:WAITING_SHOWN],
+        "month": str(month),
+        "form": change_form.month_summary(session, month),
+        "export": None
+        if export is None
+        else {
+            "id": export.id,
+            "rows": len(export.request_ids),
+            "at": export.created_at.astimezone(workplace.tz).strftime("%Y-%m-%d %H:%M"),
+            "by": export.created_by,
+        },
+        "deadlines": deadlines[: DEADLINES_SHOWN + 3],
+        "complaints": complaints,
+    }
+
+
+def employee_home(session: Session, workplace: Workplace, *, user: str, now: datetime) -> dict[str, Any]:
+    """An employee's App Home: their own requests, newest first."""
+    return {
+        "is_admin": False,
+        "today": workplace.today(now).isoformat(),
+        "mine": [_row(workplace, r) for r in own_requests(session, user, limit=OWN_SHOWN)],
+    }
+
+
+def home_for(session: Session, workplace: Workplace, *, user: str, now: datetime) -> dict[str, Any]:
+    """App Home's values for ``user``, with a handover waiting for their confirmation."""
+    data = (
+        admin_home(session, workplace, now=now)
+        if workplace.is_admin(user)
+        else employee_home(session, workplace, user=user, now=now)
+    )
+    pending = handover.is_pending_successor(session, user)
+    data["handover"] = None if pending is None else {"id": pending.id, "from": pending.from_id}
+    return data
