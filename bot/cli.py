@@ -103,7 +103,8 @@ def ask_questions(settings: Settings, question: str, lang: str | None, as_json: 
             }
             print(json.dumps(record, ensure_ascii=False), flush=True)
         else:
-            print(_say(settings, "ask_result", topic=found.topic or "-", score=f"{found.score:.3f}"))
+            topic = found.topic or (f"- ({found.out_of_scope})" if found.out_of_scope else "-")
+            print(_say(settings, "ask_result", topic=topic, score=f"{found.score:.3f}"))
             if found.text:
                 print(found.text)
             elif escalate:

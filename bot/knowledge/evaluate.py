@@ -67,6 +67,8 @@ class Report:
     out_of_scope: int = 0
     abstained: int = 0
     wrong_lang: int = 0
+    # How the out-of-scope questions were handled: pointer / escalated / quiet / a topic.
+    outcomes: dict[str, int] = field(default_factory=dict)
     topics: dict[str, TopicRow] = field(default_factory=dict)
     misses: list[Miss] = field(default_factory=list)
 
@@ -88,6 +90,7 @@ class Report:
             "abstained": self.abstained,
             "abstention": round(self.abstention, 4),
             "wrong_lang": self.wrong_lang,
+            "outcomes": dict(sorted(self.outcomes.items())),
             "topics": {
                 t: {"count": r.count, "correct": r.correct, "accuracy": round(r.accuracy, 4)}
                 for t, r in sorted(self.topics.items())
@@ -138,6 +141,9 @@ def evaluate(kb: KnowledgeBase, cases: Iterable[Case], threshold: float | None =
                 report.out_of_scope += 1
                 ok = answer.topic is None
                 report.abstained += ok
+                kind = "pointer" if answer.out_of_scope else "escalated" if answer.escalate else "quiet"
+                kind = kind if ok else "answered"
+                report.outcomes[kind] = report.outcomes.get(kind, 0) + 1
             if not ok:
                 expected = "|".join(case.expected) or NONE
                 report.misses.append(Miss(case.lang, expected, got, round(answer.score, 3), case.question))
@@ -148,14 +154,19 @@ def evaluate(kb: KnowledgeBase, cases: Iterable[Case], threshold: float | None =
 
 def print_report(report: Report, out=sys.stdout) -> None:
     print(f"threshold            {report.threshold:.2f}", file=out)
-    print(f"top-1 accuracy       {report.accuracy:6.1%}  ({report.correct}/{report.in_scope} in scope)", file=out)
     print(
-        f"correct abstention   {report.abstention:6.1%}  ({report.abstained}/{report.out_of_scope} out of scope)",
+        f"top-1 accuracy       {report.accuracy:6.1%}  ({report.correct}/{report.in_scope} in scope)",
         file=out,
     )
+    counts = f"{report.abstained}/{report.out_of_scope} out of scope"
+    print(f"correct abstention   {report.abstention:6.1%}  ({counts})", file=out)
+    if report.outcomes:
+        how = ", ".join(f"{kind} {count}" for kind, count in sorted(report.outcomes.items()))
+        print(f"  out of scope handled as: {how}", file=out)
     if report.wrong_lang:
         print(f"answered in the wrong language: {report.wrong_lang}", file=out)
     print(file=out)
+    # A question labelled "a|b" counts under its first label.
     width = max((len(t) for t in report.topics), default=5)
     print(f"{'topic':<{width}}  count  correct  accuracy", file=out)
     for topic, row in sorted(report.topics.items()):
@@ -163,7 +174,10 @@ def print_report(report: Report, out=sys.stdout) -> None:
     if report.misses:
         print(f"\nmisses ({len(report.misses)}):", file=out)
         for m in report.misses:
-            print(f"  [{m.lang}] expected {m.expected:<22} got {m.got:<22} {m.score:.3f}  {m.question}", file=out)
+            print(
+                f"  [{m.lang}] expected {m.expected:<22} got {m.got:<22} {m.score:.3f}  {m.question}",
+                file=out,
+            )
 
 
 def sweep(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
@@ -174,11 +188,17 @@ def sweep(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.knowledge.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--tsv", type=Path, default=DEFAULT_TSV, help="labelled questions (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.knowledge.evaluate", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--tsv", type=Path, default=DEFAULT_TSV, help="labelled questions (default: %(default)s)"
+    )
     parser.add_argument("--kb", type=Path, default=None, help="knowledge base folder (default: messages/kb)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--sweep", action="store_true", help="also show the figures for a range of thresholds")
+    parser.add_argument(
+        "--sweep", action="store_true", help="also show the figures for a range of thresholds"
+    )
     args = parser.parse_args(argv)
     kb = KnowledgeBase.load(args.kb)
     cases = read_cases(args.tsv)

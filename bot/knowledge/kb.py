@@ -7,6 +7,18 @@ Files in the knowledge base folder:
   (housing fund, tax…): sample questions to recognise it and the can't-help text; or,
   with ``quiet = true``, chatter and office talk that the bot recognises to stay out of.
 - ``_lexicon.toml``: jieba words, rewrites, stopwords and the in-scope terms.
+
+How :meth:`KnowledgeBase.answer` decides:
+1. Nothing left once markup and stopwords are gone ("thanks!", ":tada:"): quiet.
+2. A question that names social insurance (``社保``, ``pension``… — ``domain_terms``) is
+   only matched against the topics. One that does not, but names an out-of-scope domain's
+   marker (``公积金``, ``income tax``…), gets that domain's pointer.
+3. The best match scores at least ``THRESHOLD`` (see ranking.py for the score) and the
+   question either names social insurance or a related term, or shares at least
+   ``MIN_MATCHED_WORDS`` words with the match: the topic's answer, the domain's pointer, or
+   silence for a quiet domain.
+4. Otherwise: a question with a social-insurance or related term is escalated to the
+   administrators; anything else gets silence.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 from markupsafe import Markup
 
@@ -32,7 +45,7 @@ DEFAULT_KB_DIR = Path(__file__).resolve().parents[2] / "messages" / "kb"
 
 # An answer is given when the best topic's normalised score (see ranking.py) reaches this.
 # Chosen from tests/eval/questions.tsv with `python -m bot.knowledge.evaluate --sweep`.
-THRESHOLD = 0.21
+THRESHOLD = 0.22
 
 # Without a social-insurance term (see _lexicon.toml), a question must share this many
 # words with the topic to be answered.
@@ -42,6 +55,7 @@ LANGS = ("zh", "en")
 REQUEST_KINDS = frozenset(
     {"change", "payback", "complaint", "card", "transfer", "retire", "unemployment", "medical", "settle"}
 )
+# Answers stay short: a few sentences or bullets (Slack's own limit is 3,000 a section).
 MAX_ANSWER_CHARS = 1500
 _USER_ID_RE = re.compile(r"[UW][A-Z0-9]{2,}")
 
@@ -139,6 +153,13 @@ _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "A
               "October", "November", "December")  # fmt: skip
 
 
+def _ordinal(day: int) -> str:
+    """``1`` → ``1st``, ``22`` → ``22nd``, ``13`` → ``13th``."""
+    day = int(day)
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
 def _monthday(value: str, lang: str = "zh") -> str:
     """``"07-01"`` → ``7月1日`` / ``1 July``."""
     month, _, day = str(value).partition("-")
@@ -158,7 +179,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(mention=_mention, yuan=_yuan, monthday=_monthday, number=_number)
+    env.filters.update(mention=_mention, yuan=_yuan, monthday=_monthday, number=_number, ordinal=_ordinal)
     return env
 
 
@@ -194,8 +215,12 @@ def _parse_entry(data: Mapping[str, Any], where: str, env: Environment, *, out_o
     if not isinstance(quiet, bool) or (quiet and not out_of_scope):
         raise KnowledgeBaseError(f"{where}: 'quiet' is true or false, and only for out-of-scope domains")
     try:
-        answers = {} if quiet else {lang: env.from_string(_text(data, f"answer_{lang}", where)) for lang in LANGS}
-        sources = tuple(env.from_string(s) for s in _strings(data, "sources", where, required=not out_of_scope))
+        answers = (
+            {} if quiet else {lang: env.from_string(_text(data, f"answer_{lang}", where)) for lang in LANGS}
+        )
+        sources = tuple(
+            env.from_string(s) for s in _strings(data, "sources", where, required=not out_of_scope)
+        )
     except TemplateError as exc:
         raise KnowledgeBaseError(f"{where}: bad template: {exc}") from exc
     topic = Topic(
@@ -216,12 +241,14 @@ class KnowledgeBase:
     """Topics, their answers, and a ranker over their sample questions. Build it once with
     :meth:`load` and share it: :meth:`answer` only reads."""
 
-    def __init__(self, entries: Sequence[_Entry], lexicon: Lexicon, policy: Policy, *, threshold: float) -> None:
+    def __init__(
+        self, entries: Sequence[_Entry], lexicon: Lexicon, policy: Policy, *, threshold: float
+    ) -> None:
         self.policy = policy
         self.threshold = threshold
-        # The policy's sources for its rates, each once: "国办发〔2019〕13号; Shanghai …".
+        # The policy's sources for its rates, each once, one a line (a source per line).
         parts = (p.strip() for r in policy.rates for p in r.source.split(";"))
-        self._rate_sources = "; ".join(dict.fromkeys(p for p in parts if p))
+        self._rate_sources = "\n".join(dict.fromkeys(p for p in parts if p))
         self._entries = tuple(entries)
         # The topics' Chinese keywords join jieba's dictionary, so that they are cut whole.
         keywords = (k for e in self._entries for k in e.topic.keywords)
@@ -229,7 +256,10 @@ class KnowledgeBase:
         texts = ["\n".join((e.topic.title_zh, e.topic.title_en, *e.topic.asks)) for e in self._entries]
         self._ranker = Ranker([self._analyzer.analyse(text) for text in texts])
         self._analyzer.learn_spelling(texts)
-        self._markers = [(i, self._analyzer.terms(e.markers)) for i, e in enumerate(self._entries) if e.markers]
+        self._markers = [
+            (i, self._analyzer.terms(e.markers)) for i, e in enumerate(self._entries) if e.markers
+        ]
+        self._out_of_scope_mask = np.array([e.out_of_scope for e in self._entries])
         self.topics: Mapping[str, Topic] = MappingProxyType(
             {e.topic.id: e.topic for e in self._entries if not e.out_of_scope}
         )
@@ -273,7 +303,9 @@ class KnowledgeBase:
                 )
         ids = [e.topic.id for e in entries]
         if len(set(ids)) != len(ids):
-            raise KnowledgeBaseError(f"{folder}: duplicate ids {sorted({i for i in ids if ids.count(i) > 1})}")
+            raise KnowledgeBaseError(
+                f"{folder}: duplicate ids {sorted({i for i in ids if ids.count(i) > 1})}"
+            )
         kb = cls(entries, Lexicon.load(folder / "_lexicon.toml"), policy, threshold=threshold)
         kb._check_renders(str(folder))
         kb.load_seconds = time.perf_counter() - started
@@ -286,15 +318,27 @@ class KnowledgeBase:
             for lang in LANGS:
                 for admins in ((), ("U0ADMIN1", "U0ADMIN2")):
                     try:
-                        self._render(entry, lang, admins)
+                        text, _ = self._render(entry, lang, admins)
                     except (TemplateError, ArithmeticError, KeyError, TypeError) as exc:
-                        raise KnowledgeBaseError(f"{where}: {entry.topic.id} ({lang}) does not render: {exc}") from exc
+                        raise KnowledgeBaseError(
+                            f"{where}: {entry.topic.id} ({lang}) does not render: {exc}"
+                        ) from exc
+                    if len(text) > MAX_ANSWER_CHARS:
+                        raise KnowledgeBaseError(
+                            f"{where}: {entry.topic.id} ({lang}) is {len(text)} characters long;"
+                            f" keep answers under {MAX_ANSWER_CHARS}"
+                        )
 
     def _render(self, entry: _Entry, lang: str, admins: Sequence[str]) -> tuple[str, tuple[str, ...]]:
-        ctx = {"policy": self.policy, "admins": list(admins), "lang": lang, "rate_sources": self._rate_sources}
+        ctx = {
+            "policy": self.policy,
+            "admins": list(admins),
+            "lang": lang,
+            "rate_sources": self._rate_sources,
+        }
         text = entry.answers[lang].render(ctx).strip()
-        # A rendered source may list several, "a; b": each is cited once.
-        pieces = (p.strip() for t in entry.sources for p in t.render(ctx).split(";"))
+        # A rendered source may list several, one a line: each is cited once.
+        pieces = (p.strip() for t in entry.sources for p in t.render(ctx).splitlines())
         return text, tuple(dict.fromkeys(p for p in pieces if p))
 
     def render(self, topic_id: str, lang: str = "zh", admins: Sequence[str] = ()) -> Answer:
@@ -344,13 +388,16 @@ class KnowledgeBase:
             return Answer(topic=None, score=0.0, lang=lang, quiet=True)
         scores = self._ranker.scores(analysis)
         in_domain = self._analyzer.in_domain(analysis.text)
-        best = int(scores.argmax())
-        if not in_domain:
+        if self._analyzer.names_social_insurance(analysis.text):
+            # "社保和公积金一共扣多少": it names social insurance, so that is what it gets.
+            scores = np.where(self._out_of_scope_mask, -1.0, scores)
+        else:
             # "公积金怎么转移": the housing fund's own word decides, whatever else matched.
             marked = [i for i, terms in self._markers if terms.found_in(analysis.text)]
             if marked:
                 best = max(marked, key=lambda i: scores[i])
                 return self._answer_with(self._entries[best], float(scores[best]), lang, admins)
+        best = int(scores.argmax())
         score = float(scores[best])
         entry = self._entries[best]
         # A question that names nothing of social insurance must meet the topic in two
@@ -367,7 +414,11 @@ class KnowledgeBase:
 
     def _best_topic(self, scores: Any) -> str | None:
         ranked = sorted(
-            ((float(s), e.topic.id) for e, s in zip(self._entries, scores, strict=True) if not e.out_of_scope),
+            (
+                (float(s), e.topic.id)
+                for e, s in zip(self._entries, scores, strict=True)
+                if not e.out_of_scope
+            ),
             reverse=True,
         )
         return ranked[0][1] if ranked and ranked[0][0] > 0 else None

@@ -1,38 +1,42 @@
 """Ranking: which topic a question is about, and how sure we are.
 
-Method: **BM25 (Lucene variant) over two token channels, with bm25s**, one document per
-topic (its titles, sample questions and keywords in both languages), scores normalised to
-0-1 and mixed.
+Method: **BM25 (Lucene variant, computed by bm25s) over two token channels**, one document
+per topic or out-of-scope domain (its titles, sample questions and keywords in both
+languages), each channel's score normalised to 0-1, the two averaged.
 
-- *words*: jieba words and sub-words for Chinese, Snowball stems for English (see
-  ``text.py``). Exact vocabulary, the precise signal.
-- *sounds*: toneless pinyin syllable bigrams for Chinese and character trigrams for English:
-  the same question typed with a homophone (``补交`` for ``补缴``) or a misspelling
-  (``pention``) still meets its topic here.
+- *words*: jieba words and the dictionary words inside them for Chinese, Snowball stems for
+  English (see ``text.py``). The precise signal. A lone Chinese character weighs half a word;
+  a Chinese word the index has never seen backs off to its characters.
+- *sounds*: toneless pinyin bigrams for Chinese and spelling-corrected stems for English, so
+  that a homophone typed with a pinyin IME (``补交`` for ``补缴``, ``退修`` for ``退休``) or a
+  misspelling (``pention``) still meets its topic.
 
 Why this method:
 - The questions are short and the topics few (tens), each described by a few dozen sample
-  questions written by the people who maintain it. Lexical matching over those samples is
-  what an FAQ needs: it is explainable (the matched words can be shown), fixable by adding a
-  sample question or keyword to a TOML file, needs no training data, and runs in-process in
-  well under a millisecond. Embedding models would need weights downloaded (not allowed here)
-  and give scores that are harder to threshold.
-- BM25 weighs a word by how specific it is to few topics (``补缴`` counts, ``社保`` barely),
-  and saturates repeated words, so a topic with more sample questions does not win by bulk.
-  bm25s is a maintained, numpy-based implementation with an eagerly precomputed sparse
-  score matrix (query cost: a sum over the query's tokens); rank-bm25 recomputes per query
-  and is not maintained.
+  questions written by the people who maintain them. Lexical matching over those samples is
+  what an FAQ needs: explainable (``kb.scores`` and the matched words can be shown), fixed by
+  adding a sample question or keyword to a TOML file, no training data, in-process, well
+  under a millisecond a question. Embedding models would need weights downloaded (not
+  allowed here) and give scores that are harder to threshold; fuzzy string similarity alone
+  (rapidfuzz over whole questions) cannot tell a topic word from filler.
+- BM25 weighs a word by how specific it is to few topics (``补缴`` counts, ``社保`` barely) and
+  saturates repeated words, so a topic with more sample questions does not win by bulk; its
+  length normalisation (``b``) keeps long topics from drowning short ones. bm25s is a
+  maintained numpy implementation that precomputes every (token, document) weight at index
+  time; rank-bm25 recomputes in pure Python per query and has not been released since 2022.
 - One document per topic (not one per sample question) lets a question that combines words
-  from different phrasings of the same topic still score well; Lucene's length
-  normalisation (``b``) keeps topics with many samples from drowning the others.
+  from different phrasings of the same topic still score well.
 
-Normalised score (one threshold for any question length or language): for each channel,
-``sum over the query's distinct tokens t of BM25(t, topic) / sum of idf(t)``, where a token
-unknown to the knowledge base counts with the highest idf there is. Since BM25's term
-frequency part is below 1, the ratio lies in 0-1: roughly "the share of what is specific in
-the question that this topic covers". Unknown words pull it down, so chatter ("今天中午吃什么")
-scores near 0 against every topic. The final score is
-``(1 - SOUND_WEIGHT) * words + SOUND_WEIGHT * sounds``.
+Normalised score — one threshold for any question, short or long, Chinese or English: per
+channel, ``sum of BM25(t, topic) over the question's distinct tokens / the question's idf
+mass``. The mass is the sum of the known tokens' idf, plus ``UNKNOWN_WEIGHT * n **
+UNKNOWN_POWER`` times the highest idf for the ``n`` words the index has never seen, and at
+least ``MIN_MASS`` times the highest idf. BM25's term-frequency part is below 1, so the ratio
+lies in 0-1: roughly "the share of what is specific in the question that this topic covers".
+Unknown words pull it down (chatter such as ``今天中午吃什么`` scores near 0), and a question
+made only of words every topic uses (``社保?``) cannot score high. The final score is
+``(1 - SOUND_WEIGHT) * words + SOUND_WEIGHT * sounds``. The parameters below were chosen on
+``tests/eval/questions.tsv``; the results are flat around them (see the evaluate script).
 """
 
 from __future__ import annotations
@@ -51,12 +55,15 @@ B = 0.5
 # Weight of the sounds channel in the final score (words: 1 - SOUND_WEIGHT).
 SOUND_WEIGHT = 0.5
 # How much the words the knowledge base has never seen weigh against a question: n of them
-# weigh UNKNOWN_WEIGHT * n ** UNKNOWN_POWER times the rarest known word. Less than linear,
+# weigh UNKNOWN_WEIGHT * n ** UNKNOWN_POWER times the highest idf. Less than linear,
 # because a long question's extra words are mostly context ("我之前在成都交了三年…").
 UNKNOWN_WEIGHT = 0.75
-# A lone Chinese character (``报``, ``天``) says less than a word: its weight.
 UNKNOWN_POWER = 0.5
+# A lone Chinese character (``报``, ``天``) says less than a word: its weight.
 SINGLE_CHAR_WEIGHT = 0.5
+# The least idf mass a question is measured against, in units of the highest idf: a
+# question must say something specific before any topic can score high.
+MIN_MASS = 1.0
 
 
 class _Channel:
@@ -103,12 +110,16 @@ class _Channel:
                 known = [c for c in backoff if c in self._rows]
             for token in known:
                 weights[token] = _weight(token)
-        mass = sum(w * self.idf[t] for t, w in weights.items()) + UNKNOWN_WEIGHT * unknown**UNKNOWN_POWER * self.idf_unknown
+        mass = (
+            sum(w * self.idf[t] for t, w in weights.items())
+            + UNKNOWN_WEIGHT * unknown**UNKNOWN_POWER * self.idf_unknown
+        )
+        # A question made of words every topic uses ("社保?") has matched nothing specific.
+        mass = max(mass, MIN_MASS * self.idf_unknown)
         if not weights or mass <= 0:
             return np.zeros(self.size)
         rows = [self._rows[t] for t in weights]
         return np.asarray(list(weights.values())) @ self._matrix[rows] / mass
-
 
     def matched(self, groups: Sequence[Sequence[str]], doc: int) -> int:
         """How many of the query's groups share a token with document ``doc``."""

@@ -19,6 +19,7 @@ compares: one analysis for both sides, so that they meet.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -62,6 +63,7 @@ class Lexicon:
     replace: tuple[tuple[str, str, re.Pattern[str] | None], ...] = ()
     stopwords: frozenset[str] = frozenset()
     domain_terms: tuple[str, ...] = ()
+    related_terms: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -81,19 +83,27 @@ class Lexicon:
         return cls(
             user_words=tuple(data.get("user_words", [])),
             replace=tuple(pairs),
-            stopwords=frozenset(w.lower() for w in data.get("stopwords_zh", []) + data.get("stopwords_en", [])),
-            domain_terms=tuple(to_simplified(t.lower()) for t in data.get("domain_terms", [])),
+            stopwords=frozenset(
+                w.lower() for w in data.get("stopwords_zh", []) + data.get("stopwords_en", [])
+            ),
+            domain_terms=tuple(data.get("domain_terms", [])),
+            related_terms=tuple(data.get("related_terms", [])),
         )
 
 
-@cache
+_segmenters: list[jieba.Tokenizer] = []
+
+
 def _segmenter() -> jieba.Tokenizer:
-    """jieba's dictionary, loaded once per process (~0.7 s; from jieba's own marshal cache in
-    the temp directory after the first run)."""
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
+    """jieba's dictionary, loaded once per process however many threads ask (~0.7 s; from
+    jieba's own marshal cache in the temp directory after the first run)."""
+    with _jieba_lock:
+        if not _segmenters:
+            jieba.setLogLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _segmenters.append(tokenizer)
+        return _segmenters[0]
 
 
 @cache
@@ -112,7 +122,8 @@ class Analysis:
       against the knowledge base's own words.
 
     The ranker counts a group the knowledge base has never seen as unknown once, however
-    many tokens it has."""
+    many tokens it has. A knowledge-base document is indexed with all of its tokens,
+    characters included, so that a question's unknown word can meet them."""
 
     text: str  # the normalised text
     words: tuple[tuple[str, ...], ...]
@@ -150,6 +161,7 @@ class Analyzer:
         self._spelling: tuple[str, ...] = ()
         self._spelling_set: frozenset[str] = frozenset()
         self._domain = self.terms(lexicon.domain_terms)
+        self._related = self.terms(lexicon.related_terms)
 
     def learn_spelling(self, texts: Iterable[str]) -> None:
         """The English words of ``texts`` (the knowledge base) become the dictionary that
@@ -213,7 +225,7 @@ class Analyzer:
         sounds: list[tuple[str, ...]] = []
         for run in _CJK_RUN_RE.findall(norm):
             syllables = lazy_pinyin(run, style=Style.NORMAL)
-            sounds.extend((f"{a}_{b}",) for a, b in zip(syllables, syllables[1:], strict=False))
+            sounds.extend((f"{a}_{b}",) for a, b in itertools.pairwise(syllables))
         sounds.extend((stem,) for stem in self._stem.stemWords([self._correct(w) for w in latin]))
         return Analysis(norm, tuple(words), tuple(sounds))
 
@@ -221,9 +233,14 @@ class Analyzer:
         """A matcher for ``terms`` in normalised text (normalised the same way)."""
         return Terms(self.normalise(t).strip() for t in terms)
 
-    def in_domain(self, normalised: str) -> bool:
-        """Whether a normalised question names something social-insurance."""
+    def names_social_insurance(self, normalised: str) -> bool:
+        """Whether a normalised question names social insurance (``社保``, ``pension``…)."""
         return self._domain.found_in(normalised)
+
+    def in_domain(self, normalised: str) -> bool:
+        """Whether a normalised question is about social insurance or close to it
+        (``缴费``, ``基数``…): unsure answers to it go to an administrator."""
+        return self._domain.found_in(normalised) or self._related.found_in(normalised)
 
 
 class Terms:
