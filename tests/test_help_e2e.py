@@ -70,6 +70,9 @@ def test_a_question_in_the_help_channel_is_answered_in_its_thread_in_its_languag
     settle(help_slack, 2)
     (answer,) = replies_in(help_slack, HELP, en["ts"])
     assert "Source" in message_text(answer) and "card" in message_text(answer).lower()
+    buttons = {e["action_id"]: e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert buttons["help_open_form"]["value"] == "card"
+    assert buttons["help_open_form"]["text"]["text"] == "Social security card"
 
 
 def test_the_bot_stays_out_of_what_is_not_a_question_for_it(help_slack):

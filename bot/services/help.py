@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.commands import FORM_COMMANDS
 from bot.domain.resident_id import mask_in_text
 from bot.services.outbox import enqueue
 from bot.services.workplace import Workplace
@@ -101,7 +102,8 @@ def answer_question(
         "title": found.title,
         "text": found.text,
         "sources": list(found.sources),
-        "request_kind": found.request_kind,
+        # The knowledge base names forms by their /si subcommand (retire, settle...).
+        "request_kind": _form_kind(found.request_kind),
         "asker": question.asker,
     }
     enqueue(
@@ -116,6 +118,11 @@ def answer_question(
     if outcome == ESCALATED:
         _ask_admins(session, workplace, row, reason="unsure", now=now)
     return row
+
+
+def _form_kind(subcommand: str | None) -> str | None:
+    kind = FORM_COMMANDS.get(subcommand or "")
+    return kind.value if kind else None
 
 
 def _ask_admins(
