@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"si-bot: {exc}", file=sys.stderr)
         return 2
-    setup_logging("WARNING" if args.command == "console" else settings.log_level)
+    setup_logging("WARNING" if args.command in ("console", "ask") else settings.log_level)
 
     if args.command == "reminders":
         return cli_reminders.run(settings, args)

@@ -44,3 +44,7 @@ def install_masking() -> None:
 def setup_logging(level: str = "INFO") -> None:
     install_masking()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    # Some libraries (bm25s) set their own logger's level to DEBUG when imported: the
+    # handler's level keeps the configured one for everybody.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
