@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         return serve_http(settings, args.host, args.port, args.workers, args.threads)
     if args.command == "run":
         return socket_mode(settings)
-    missing = sorted(set(settings.missing_for_http()) | set(settings.missing_for_socket_mode()))
+    http_missing, socket_missing = settings.missing_for_http(), settings.missing_for_socket_mode()
+    # Nothing to complain about when either mode is fully configured.
+    missing = sorted(set(http_missing) | set(socket_missing)) if http_missing and socket_missing else []
     if missing:
         print(_say(settings, "no_tokens", missing=", ".join(missing)))
         return 1

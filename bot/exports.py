@@ -72,7 +72,7 @@ def handover_rows(handover: Handover, log: Sequence[AuditEntry], words: Words) -
                 words("handover.file.request"),
                 r["public_id"],
                 words(f"kind.{r['kind']}"),
-                r["state"],
+                words(f"state.{r['state']}"),
                 r["since"],
             ]
         )

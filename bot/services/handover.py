@@ -183,6 +183,9 @@ def confirm_handover(
         raise Refused("handover_not_found", number=handover_id)
     if actor != handover.to_id:
         raise Refused("handover_not_yours", successor=handover.to_id)
+    if handover.state == PENDING and handover.from_id not in workplace.admins:
+        # Rights end with the role: one removed meanwhile can no longer pass them on.
+        raise Refused("handover_outgoing_gone", number=handover_id, outgoing=handover.from_id)
     moved = session.execute(
         update(Handover)
         .where(Handover.id == handover_id, Handover.state == PENDING)
@@ -193,7 +196,10 @@ def confirm_handover(
         session.refresh(handover)
         raise Refused(f"handover_{handover.state}", number=handover_id)
     session.refresh(handover)
-    filing.file_admin(session, actor=actor, user_id=handover.to_id, filed_on=None, source="handover", now=now)
+    if handover.to_id not in {a.user_id for a in filing.active_admins(session)}:
+        filing.file_admin(
+            session, actor=actor, user_id=handover.to_id, filed_on=None, source="handover", now=now
+        )
     filing.unfile_admin(
         session, actor=actor, user_id=handover.from_id, reason=f"handover #{handover.id}", now=now
     )
