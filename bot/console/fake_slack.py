@@ -125,7 +125,10 @@ class FakeSlack:
             return {"ok": True, "view": view}
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts", "")).replace(".", "")
-            return {"ok": True, "permalink": f"https://fake.slack.test/archives/{params.get('channel')}/p{ts}"}
+            return {
+                "ok": True,
+                "permalink": f"https://fake.slack.test/archives/{params.get('channel')}/p{ts}",
+            }
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method == "files.getUploadURLExternal":
