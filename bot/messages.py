@@ -154,7 +154,7 @@ class Messages:
     def has_text(self, key: str, lang: str | None = None) -> bool:
         return key in self._texts(self.lang(lang))
 
-    def render(self, name: str, lang: str | None = None, **ctx: Any) -> dict[str, Any]:
+    def render(self, name: str, /, lang: str | None = None, **ctx: Any) -> dict[str, Any]:
         """Render the template ``name`` to a dict (a message or a view). The structure lives
         in ``messages/blocks/<name>.json.j2`` and takes its words from ``t(key)``; a
         ``messages/<lang>/<name>.json.j2`` replaces it for one language where needed."""

@@ -35,7 +35,7 @@ from __future__ import annotations
 import calendar as _gregorian
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple
@@ -53,6 +53,8 @@ class Kind(StrEnum):
     BASE_DECLARATION_OPEN = "base_declaration_open"
     BASE_DECLARATION_CLOSE = "base_declaration_close"
     CERTIFICATE_EXAM = "certificate_exam"
+    # A certificate or material of the unit's registry (its examination or expiry date).
+    DOCUMENT = "document"
 
 
 class Stage(StrEnum):
@@ -223,9 +225,27 @@ def _year_deadlines(rules: _Rules, calendar: WorkingCalendar, year: int) -> tupl
     return tuple(sorted(found, key=Deadline._sort_key))
 
 
+def document_deadline(document_id: int, due_on: date, policy: Policy, calendar: WorkingCalendar) -> Deadline:
+    """The occurrence of one registry document's examination or expiry date, moved off a
+    non-working day as the policy says; its period names the document and the date."""
+    due = calendar.shift(due_on, policy.holiday_shift)
+    covered = calendar.covered(due_on.year) and calendar.covered(due.year)
+    return Deadline(Kind.DOCUMENT, f"{document_id}@{due_on.isoformat()}", due, due_on, due != due_on, covered)
+
+
+def document_id(deadline: Deadline) -> int:
+    return int(deadline.period.partition("@")[0])
+
+
 def _schedule(rules: _Rules, calendar: WorkingCalendar, deadline: Deadline) -> list[tuple[date, Stage]]:
     due_day = calendar.previous_working_day(deadline.due)
-    if deadline.kind is Kind.CERTIFICATE_EXAM:
+    if deadline.kind is Kind.DOCUMENT:
+        # A month ahead (time to gather what the center asks for), then the usual warnings.
+        month_ahead = calendar.next_working_day(deadline.due - timedelta(days=30))
+        warnings = [month_ahead] + [
+            calendar.add_working_days(due_day, -k) for k in range(rules.warn_working_days, 0, -1)
+        ]
+    elif deadline.kind is Kind.CERTIFICATE_EXAM:
         exam = YearMonth(int(deadline.period), rules.exam_month)
         before = exam.plus(-1)
         warnings = [

@@ -44,6 +44,8 @@ from bot.domain.deadlines import (
     Kind,
     Stage,
     deadlines_for_year,
+    document_deadline,
+    document_id,
     is_stale,
     reminder_key,
     reminder_schedule,
@@ -52,6 +54,7 @@ from bot.domain.errors import Refused
 from bot.domain.months import YearMonth
 from bot.domain.requests import Kind as RequestKind
 from bot.domain.requests import State
+from bot.services.documents import documents_due
 from bot.services.outbox import enqueue
 from bot.services.workplace import Workplace
 from bot.storage.models import (
@@ -61,6 +64,7 @@ from bot.storage.models import (
     ReminderSend,
     Request,
     RequestEvent,
+    UnitDocument,
 )
 
 log = logging.getLogger(__name__)
@@ -134,6 +138,12 @@ def due_reminders(
     # No reminder comes earlier than this before its deadline (the certificate exam's is the
     # first working day of the month before; warnings are working days): plan only those near.
     horizon = today + timedelta(days=75 + 2 * policy.warn_working_days)
+    # The registry's certificates and materials bring their own dates.
+    deadlines += [
+        document_deadline(doc.id, doc.due_on, policy, calendar)
+        for doc in documents_due(session, horizon)
+        if doc.due_on is not None
+    ]
     near = [d for d in deadlines if d.due <= horizon and _matters_until(d, window_ends) >= since]
     plans = {d.key: plan(d, workplace, calendar) for d in near}
     active = [d for d in near if plans[d.key][0][0] <= today]
@@ -470,6 +480,15 @@ def reminder_params(
         )
     elif deadline.kind is Kind.CERTIFICATE_EXAM:
         params.update(exam_month=str(YearMonth(int(deadline.period), policy.certificate_exam_month)))
+    elif deadline.kind is Kind.DOCUMENT:
+        document = session.get(UnitDocument, document_id(deadline))
+        if document is not None:
+            params.update(
+                name=document.name,
+                location=document.location,
+                holder=document.holder_id,
+                due_kind=document.due_kind or "exam",
+            )
     return params
 
 
