@@ -193,3 +193,9 @@ def test_every_error_code_the_rules_use_has_words():
     for lang in ("zh", "en"):
         missing = sorted(c for c in codes if f"error.{c}" not in texts(lang))
         assert not missing, f"{lang}: {missing}"
+
+
+def test_sources_shown_to_users_name_real_sources_not_our_notes():
+    for lang in ("zh", "en"):
+        leaked = [key for key, value in texts(lang).items() if "DOMAIN" in value]
+        assert not leaked, f"{lang}: {leaked}"

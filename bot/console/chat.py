@@ -167,6 +167,10 @@ class Console:
         view = {**view, "id": view.get("id") or f"V{secrets.token_hex(4).upper()}"}
         self.write(f"\n┌─ {self.t('modal')}: {_plain_text(view['title']['text'])}")
         self.write("│ " + self.t("modal_help"))
+        for block in view["blocks"]:
+            if block.get("type") != "input":  # what the form says besides its fields
+                for line in self._block_lines(block, None, None):
+                    self.write("│ " + line)
         answers: dict[str, str] = {}
         inputs = [b for b in view["blocks"] if b.get("type") == "input"]
         pending = [b["block_id"] for b in inputs]
