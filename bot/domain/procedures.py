@@ -14,14 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from bot.domain import resident_id, retirement, unemployment
 from bot.domain.errors import Collector
 from bot.domain.months import YearMonth
-from bot.domain.requests import Kind, _enum, _month, _notes, _range, _text
+from bot.domain.requests import Kind, _decimal, _enum, _month, _notes, _range, _text
 from bot.domain.retirement import Category
 from bot.domain.unemployment import SeparationReason
 
@@ -270,15 +270,8 @@ def _resident_id(errors: Collector, raw: dict[str, Any], key: str, today: date) 
 
 def _years(errors: Collector, raw: dict[str, Any], key: str) -> Decimal | None:
     value = _text(raw, key).replace("，", ".").removesuffix("年").strip()
-    if not value:
-        errors.add(key, "required")
-        return None
-    try:
-        years = Decimal(value)
-    except InvalidOperation:
-        errors.add(key, "years_format", value=value)
-        return None
-    if not years.is_finite() or not 0 <= years <= MAX_YEARS or years != years.quantize(Decimal("0.01")):
+    years = _decimal(errors, key, value, code="years_format", required=True)
+    if years is not None and not 0 <= years <= MAX_YEARS:
         errors.add(key, "years_format", value=value)
         return None
     return years

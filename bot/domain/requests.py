@@ -209,23 +209,29 @@ def _month(errors: Collector, raw: dict[str, Any], key: str, *, required: bool =
         return None
 
 
-def _base(
-    errors: Collector, raw: dict[str, Any], key: str, policy: Policy, *, required: bool
-) -> Decimal | None:
-    value = _text(raw, key).replace(",", "").replace("，", "").removeprefix("¥").strip()
+def _decimal(errors: Collector, key: str, value: str, *, code: str, required: bool) -> Decimal | None:
+    """``value`` (the field's text, cleaned of units) as an amount with at most two
+    decimals; otherwise a ``code`` problem on ``key``."""
     if not value:
         if required:
             errors.add(key, "required")
         return None
     try:
-        amount = Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
-        errors.add(key, "amount_format", value=value)
+        number = None
+    if number is None or not number.is_finite() or number != number.quantize(Decimal("0.01")):
+        errors.add(key, code, value=value)
         return None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        errors.add(key, "amount_format", value=value)
-        return None
-    if not policy.base_floor <= amount <= policy.base_ceiling:
+    return number
+
+
+def _base(
+    errors: Collector, raw: dict[str, Any], key: str, policy: Policy, *, required: bool
+) -> Decimal | None:
+    value = _text(raw, key).replace(",", "").replace("，", "").removeprefix("¥").strip()
+    amount = _decimal(errors, key, value, code="amount_format", required=required)
+    if amount is not None and not policy.base_floor <= amount <= policy.base_ceiling:
         errors.add(key, "base_out_of_range", floor=policy.base_floor, ceiling=policy.base_ceiling)
         return None
     return amount
