@@ -36,6 +36,8 @@ class HomePublisher:
             policy=bot.policy,
             form_kinds=FORM_KINDS,
             help_channels=list(bot.settings.help_channels),
+            # What the help channel can answer, from the knowledge base itself.
+            topics=[topic.title(bot.lang) for topic in bot.knowledge.topics.values()],
         )
 
     def publish(self, user: str) -> None:

@@ -260,6 +260,8 @@ def test_app_home_for_an_employee_opens_each_form(slack, db):
         "settlement",
     ]
     assert "Help topics" in text and "/si card lost" in text
+    # The topics the help channel can answer come from the knowledge base.
+    assert "I can also answer questions about:" in text and "Contribution rates" in text
 
     press_home(slack, "home_open_form", "retirement", user=EMPLOYEE)
     opened = slack.fake.wait_for("views.open", 2)[-1]

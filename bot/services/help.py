@@ -3,10 +3,10 @@ to the administrators. No Slack in here: answers and notices go through the outb
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,8 @@ class KnowledgeAnswer(Protocol):
 
 
 class Answerer(Protocol):
+    topics: Mapping[str, Any]  # topic id -> its metadata (``.title(lang)``)
+
     def answer(
         self, question: str, lang: str | None = None, admins: Sequence[str] = ()
     ) -> KnowledgeAnswer: ...
