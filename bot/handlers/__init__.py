@@ -7,8 +7,8 @@ from bot.runtime import SiBot
 
 
 def register(app: App, bot: SiBot) -> None:
-    workspace.register(app, bot)  # first: its /si subcommands before the catch-all
-    commands.register(app, bot)
+    commands.register(app, bot)  # first: /si is what most requests are
+    workspace.register(app, bot)
     actions.register(app, bot)
     views.register(app, bot)
     events.register(app, bot)

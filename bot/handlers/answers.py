@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.requests import Kind
-from bot.handlers.commands import form_view
+from bot.handlers.forms import form_view
 from bot.handlers.ids import ActionId
 from bot.handlers.replies import apology, notice
 from bot.runtime import SiBot

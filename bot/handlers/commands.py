@@ -10,8 +10,9 @@ from slack_sdk import WebClient
 from bot.domain.commands import Command, parse_command
 from bot.domain.errors import Refused
 from bot.domain.requests import Action, Kind, State
-from bot.handlers.forms import FormMetadata
-from bot.handlers.ids import CallbackId
+from bot.domain.workspace_commands import WORKSPACE_COMMANDS
+from bot.handlers import workspace
+from bot.handlers.forms import form_view
 from bot.handlers.replies import apology, ephemeral, notice, refused
 from bot.presenters import present
 from bot.runtime import SiBot
@@ -19,17 +20,6 @@ from bot.services import roles
 from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
 
 READ_ONLY_COMMANDS = frozenset({"status", "admin-list"})
-FORM_CALLBACKS = {
-    Kind.CHANGE: CallbackId.CHANGE_FORM,
-    Kind.PAYBACK: CallbackId.PAYBACK_FORM,
-    Kind.COMPLAINT: CallbackId.COMPLAINT_FORM,
-    Kind.CARD: CallbackId.CARD_FORM,
-    Kind.TRANSFER: CallbackId.TRANSFER_FORM,
-    Kind.RETIREMENT: CallbackId.RETIREMENT_FORM,
-    Kind.UNEMPLOYMENT: CallbackId.UNEMPLOYMENT_FORM,
-    Kind.MEDICAL: CallbackId.MEDICAL_FORM,
-    Kind.SETTLEMENT: CallbackId.SETTLEMENT_FORM,
-}
 
 
 def _parsed_or_none(text: str) -> Command | None:
@@ -40,9 +30,12 @@ def _parsed_or_none(text: str) -> Command | None:
 
 
 def needs_follow_up(body: dict[str, Any]) -> bool:
-    """Subcommands with work after the ack: opening a form, sending what a cancel recorded."""
+    """Subcommands with work after the ack: opening a form, sending what a cancel recorded,
+    the workspace's files, modals and Home redraws."""
     parsed = _parsed_or_none(body.get("text", ""))
-    return parsed is not None and (parsed.opens_form or parsed.name == "cancel")
+    return parsed is not None and (
+        parsed.opens_form or parsed.name == "cancel" or parsed.name in workspace.LAZY_COMMANDS
+    )
 
 
 def register(app: App, bot: SiBot) -> None:
@@ -52,8 +45,10 @@ def register(app: App, bot: SiBot) -> None:
             parsed = parse_command(command.get("text", ""))
             if parsed.opens_form:
                 ack()  # the form opens after the ack (lazy), within trigger_id's 3 seconds
-                return
-            ack(**run(bot, parsed, user))
+            elif parsed.name in WORKSPACE_COMMANDS:
+                ack(**workspace.answer(bot, parsed, user))
+            else:
+                ack(**run(bot, parsed, user))
         except Refused as exc:
             ack(**refused(bot, exc))
         except Exception as exc:
@@ -61,6 +56,9 @@ def register(app: App, bot: SiBot) -> None:
 
     def follow_up(body: dict[str, Any], client: WebClient, respond) -> None:
         parsed = _parsed_or_none(body.get("text", ""))
+        if parsed is not None and parsed.name in WORKSPACE_COMMANDS:
+            workspace.follow_up(bot, parsed, body, client, respond)
+            return
         if parsed is None or parsed.kind is None:
             bot.deliverer.deliver_pending()
             return
@@ -80,23 +78,6 @@ def register(app: App, bot: SiBot) -> None:
     # it pay for a lazy listener.
     app.command("/si", matchers=[needs_follow_up])(ack=ack_si, lazy=[follow_up])
     app.command("/si")(ack_si)
-
-
-def form_view(bot: SiBot, kind: Kind, *, user: str, channel: str = "", prefill: dict | None = None) -> dict:
-    """The modal for filing a request of ``kind``, pre-filled where the user said so."""
-    with bot.db.session(read_only=True) as session:
-        for_others = roles.may_file_for_others(session, bot.workplace, user)
-    prefill = dict(prefill or {})
-    if kind in (Kind.CHANGE, Kind.SETTLEMENT) and not prefill.get("person"):
-        prefill["person"] = user
-    return bot.messages.render(
-        f"form_{kind.value}",
-        callback_id=FORM_CALLBACKS[kind].value,
-        metadata=FormMetadata(channel=channel).dump(),
-        prefill=prefill,
-        for_others=for_others,
-        policy=bot.policy,
-    )
 
 
 def run(bot: SiBot, parsed: Command, user: str) -> dict[str, Any]:

@@ -6,6 +6,11 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bot.domain.requests import Kind
+from bot.handlers.ids import CallbackId
+from bot.runtime import SiBot
+from bot.services import roles
+
 
 def field_values(view: dict[str, Any]) -> dict[str, str]:
     """``{block_id: value}`` for every input in a submitted view, whatever its element type."""
@@ -47,3 +52,33 @@ class FormMetadata:
         except json.JSONDecodeError:
             return cls()
         return cls(**{k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+FORM_CALLBACKS = {
+    Kind.CHANGE: CallbackId.CHANGE_FORM,
+    Kind.PAYBACK: CallbackId.PAYBACK_FORM,
+    Kind.COMPLAINT: CallbackId.COMPLAINT_FORM,
+    Kind.CARD: CallbackId.CARD_FORM,
+    Kind.TRANSFER: CallbackId.TRANSFER_FORM,
+    Kind.RETIREMENT: CallbackId.RETIREMENT_FORM,
+    Kind.UNEMPLOYMENT: CallbackId.UNEMPLOYMENT_FORM,
+    Kind.MEDICAL: CallbackId.MEDICAL_FORM,
+    Kind.SETTLEMENT: CallbackId.SETTLEMENT_FORM,
+}
+
+
+def form_view(bot: SiBot, kind: Kind, *, user: str, channel: str = "", prefill: dict | None = None) -> dict:
+    """The modal for filing a request of ``kind``, pre-filled where the user said so."""
+    with bot.db.session(read_only=True) as session:
+        for_others = roles.may_file_for_others(session, bot.workplace, user)
+    prefill = dict(prefill or {})
+    if kind in (Kind.CHANGE, Kind.SETTLEMENT) and not prefill.get("person"):
+        prefill["person"] = user
+    return bot.messages.render(
+        f"form_{kind.value}",
+        callback_id=FORM_CALLBACKS[kind].value,
+        metadata=FormMetadata(channel=channel).dump(),
+        prefill=prefill,
+        for_others=for_others,
+        policy=bot.policy,
+    )

@@ -1,7 +1,8 @@
 """The administrator's workspace in Slack: App Home, the change-form export and its Mark
 filed button, ``/si contact``, the certificate registry, the administrators' filing and
 the handover. Acks in the request thread; Slack calls (files, modals, Home) in lazy
-listeners. Registered before the other ``/si`` listeners, for its own subcommands only."""
+listeners. Its ``/si`` subcommands arrive through the one ``/si`` listener of
+``commands``, which calls :func:`answer` in the ack and :func:`follow_up` after it."""
 
 from __future__ import annotations
 
@@ -13,14 +14,12 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.domain.commands import Command, parse_command
+from bot.domain.commands import Command
 from bot.domain.errors import FieldErrors, Refused
 from bot.domain.months import YearMonth
 from bot.domain.requests import Kind
-from bot.domain.workspace_commands import WORKSPACE_COMMANDS
 from bot.exports import change_form_files, handover_files, plain_words, upload_to_dm
-from bot.handlers.commands import form_view
-from bot.handlers.forms import FormMetadata, field_values
+from bot.handlers.forms import FormMetadata, field_values, form_view
 from bot.handlers.ids import ActionId, CallbackId
 from bot.handlers.replies import apology, ephemeral, field_errors, notice, refused
 from bot.home_tab import HomePublisher
@@ -42,23 +41,6 @@ def _ack(ack: Ack) -> None:
     ack()
 
 
-def _parsed(text: str) -> Command | None:
-    try:
-        return parse_command(text)
-    except Refused:
-        return None
-
-
-def is_workspace_command(body: dict[str, Any]) -> bool:
-    parsed = _parsed(body.get("text", ""))
-    return parsed is not None and parsed.name in WORKSPACE_COMMANDS
-
-
-def needs_follow_up(body: dict[str, Any]) -> bool:
-    parsed = _parsed(body.get("text", ""))
-    return parsed is not None and parsed.name in LAZY_COMMANDS
-
-
 def register(app: App, bot: SiBot) -> None:
     publisher = HomePublisher(bot)
     bot.deliverer.home = publisher  # the outbox redraws Home after request changes
@@ -71,46 +53,6 @@ def register(app: App, bot: SiBot) -> None:
         else:
             message = {k: v for k, v in message.items() if k != "response_type"}
             client.chat_postMessage(channel=body["user"]["id"], **message)
-
-    # --- /si ------------------------------------------------------------------------------
-
-    def ack_si(ack: Ack, command: dict[str, Any]) -> None:
-        user = command["user_id"]
-        try:
-            parsed = parse_command(command.get("text", ""))
-            ack(**answer(bot, parsed, user))
-        except Refused as exc:
-            ack(**refused(bot, exc))
-        except Exception as exc:
-            ack(**apology(bot, exc, "/si workspace"))
-
-    def follow_up(body: dict[str, Any], client: WebClient, respond) -> None:
-        parsed = _parsed(body.get("text", ""))
-        user = body["user_id"]
-        if parsed is None:
-            return
-        try:
-            if parsed.name in ("admin-add", "admin-remove", "admin-handover"):
-                bot.deliverer.deliver_pending()
-                publisher.refresh([user, parsed.user, *bot.workplace.admins])
-                return
-            if parsed.name == "export-handover":
-                with contextlib.suppress(Refused):  # the ack said so already
-                    send_handover(bot, client, user, int(parsed.ref) if parsed.ref else None)
-                return
-            if not bot.workplace.is_admin(user):
-                return  # the ack said so already
-            if parsed.name == "docs-add":
-                client.views_open(trigger_id=body["trigger_id"], view=document_form(bot, user))
-            elif parsed.name == "export-change-form":
-                send_change_form(bot, client, user, _month(bot, parsed.month))
-        except Refused as exc:
-            respond(**refused(bot, exc))
-        except Exception as exc:
-            respond(**apology(bot, exc, f"/si {parsed.name}"))
-
-    app.command("/si", matchers=[needs_follow_up])(ack=ack_si, lazy=[follow_up])
-    app.command("/si", matchers=[is_workspace_command])(ack_si)
 
     # --- App Home -------------------------------------------------------------------------
 
@@ -244,6 +186,31 @@ def register(app: App, bot: SiBot) -> None:
 
 
 # --- answers within the ack -------------------------------------------------------------------
+
+
+def follow_up(bot: SiBot, parsed: Command, body: dict[str, Any], client: WebClient, respond) -> None:
+    """The Slack work after a workspace subcommand's ack: files, the registry's form,
+    messages and Home redraws."""
+    user = body["user_id"]
+    try:
+        if parsed.name in ("admin-add", "admin-remove", "admin-handover"):
+            bot.deliverer.deliver_pending()
+            bot.deliverer.home.refresh([user, parsed.user, *bot.workplace.admins])
+            return
+        if parsed.name == "export-handover":
+            with contextlib.suppress(Refused):  # the ack said so already
+                send_handover(bot, client, user, int(parsed.ref) if parsed.ref else None)
+            return
+        if not bot.workplace.is_admin(user):
+            return  # the ack said so already
+        if parsed.name == "docs-add":
+            client.views_open(trigger_id=body["trigger_id"], view=document_form(bot, user))
+        elif parsed.name == "export-change-form":
+            send_change_form(bot, client, user, _month(bot, parsed.month))
+    except Refused as exc:
+        respond(**refused(bot, exc))
+    except Exception as exc:
+        respond(**apology(bot, exc, f"/si {parsed.name}"))
 
 
 def answer(bot: SiBot, parsed: Command, user: str) -> dict[str, Any]:
