@@ -48,3 +48,6 @@ def setup_logging(level: str = "INFO") -> None:
     # handler's level keeps the configured one for everybody.
     for handler in logging.getLogger().handlers:
         handler.setLevel(level)
+    # Alembic announces each of its plugins at INFO on every start; the migrations it runs
+    # are still logged.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
