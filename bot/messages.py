@@ -23,8 +23,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot.domain import resident_id
+from bot.resources import resource_dir
 
-MESSAGES_DIR = Path(__file__).resolve().parents[1] / "messages"
+MESSAGES_DIR = resource_dir("messages")
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 

@@ -13,7 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-DEFAULT_POLICY_FILE = Path(__file__).resolve().parents[2] / "policy" / "default.toml"
+from bot.resources import resource_dir
+
+DEFAULT_POLICY_FILE = resource_dir("policy") / "default.toml"
 # The shipped extra-holidays file (see bot/domain/calendar.py), used when a policy names none.
 DEFAULT_HOLIDAYS_FILE = DEFAULT_POLICY_FILE.with_name("holidays.toml")
 HOLIDAY_SHIFTS = ("next_working_day", "previous_working_day", "keep")

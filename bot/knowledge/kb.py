@@ -40,8 +40,9 @@ from markupsafe import Markup
 from bot.domain.policy import Policy, load_policy
 from bot.knowledge.ranking import Ranker
 from bot.knowledge.text import Analysis, Analyzer, Lexicon, detect_lang
+from bot.resources import resource_dir
 
-DEFAULT_KB_DIR = Path(__file__).resolve().parents[2] / "messages" / "kb"
+DEFAULT_KB_DIR = resource_dir("messages") / "kb"
 
 # An answer is given when the best topic's normalised score (see ranking.py) reaches this.
 # Chosen from tests/eval/questions.tsv with `python -m bot.knowledge.evaluate --sweep`.
