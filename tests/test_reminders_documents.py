@@ -11,23 +11,30 @@ from tests.slack import message_text
 from tests.test_reminders import at, local, sent_keys  # noqa: F401 - `at` is a fixture
 
 
-def test_a_registry_document_is_reminded_a_month_ahead_and_before_its_date(bot, db, at, fake_slack):  # noqa: F811
-    at(local(2026, 11, 27))  # the reminders start running
+def add_document(bot, db, *, name: str, due_on: date, due_kind: str) -> str:
+    """Register a document with a date; returns its reminder occurrence key."""
     with db.session() as session:
         document = UnitDocument(
             category="certificate",
-            name="Social insurance registration certificate",
+            name=name,
             location="HR office safe",
             holder_id=ADMIN,
-            due_on=date(2026, 12, 31),
-            due_kind="exam",
+            due_on=due_on,
+            due_kind=due_kind,
             notes="",
             added_at=bot.now(),
             added_by=ADMIN,
         )
         session.add(document)
         session.flush()
-        occurrence = f"document:{document.id}@2026-12-31"
+        return f"document:{document.id}@{due_on.isoformat()}"
+
+
+def test_a_registry_document_is_reminded_a_month_ahead_and_before_its_date(bot, db, at, fake_slack):  # noqa: F811
+    at(local(2026, 11, 27))  # the reminders start running
+    occurrence = add_document(
+        bot, db, name="Social insurance registration certificate", due_on=date(2026, 12, 31), due_kind="exam"
+    )
     for day in (1, 2, 28, 29, 30, 31):
         at(local(2026, 12, day))
     assert [k for k in sent_keys(db) if k.startswith("document:")] == [
@@ -49,20 +56,8 @@ def test_a_registry_document_is_reminded_a_month_ahead_and_before_its_date(bot, 
 
 def test_an_unhandled_document_date_becomes_a_missed_alert(bot, db, at):  # noqa: F811
     at(local(2026, 11, 27))
-    with db.session() as session:
-        document = UnitDocument(
-            category="material",
-            name="Unit payment account agreement",
-            location="Finance",
-            holder_id=ADMIN,
-            due_on=date(2026, 12, 10),
-            due_kind="expiry",
-            notes="",
-            added_at=bot.now(),
-            added_by=ADMIN,
-        )
-        session.add(document)
-        session.flush()
-        occurrence = f"document:{document.id}@2026-12-10"
+    occurrence = add_document(
+        bot, db, name="Unit payment account agreement", due_on=date(2026, 12, 10), due_kind="expiry"
+    )
     at(local(2026, 12, 11))
     assert f"{occurrence}:missed:2026-12-11" in sent_keys(db)

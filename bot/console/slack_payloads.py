@@ -64,6 +64,21 @@ def _interactive(secret: str, payload: dict[str, Any], timestamp: int | None) ->
     return _form(secret, {"payload": json.dumps(payload)}, timestamp)
 
 
+def _button_press(
+    user: str, action_id: str, value: str, block_id: str, trigger_id: str, where: dict[str, Any]
+) -> dict[str, Any]:
+    """A block_actions payload for one button; ``where`` says what it was pressed on."""
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "api_app_id": "AFAKE",
+        "trigger_id": trigger_id,
+        **where,
+        "actions": [{"type": "button", "action_id": action_id, "block_id": block_id, "value": value}],
+    }
+
+
 def block_action(
     secret: str,
     *,
@@ -76,20 +91,14 @@ def block_action(
     trigger_id: str = "trigger-2",
     timestamp: int | None = None,
 ) -> SignedRequest:
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": user},
-        "api_app_id": "AFAKE",
-        "trigger_id": trigger_id,
+    """A button pressed on a message."""
+    where = {
         "channel": {"id": channel},
         "container": {"type": "message", "channel_id": channel, "message_ts": message_ts},
         "message": {"ts": message_ts},
         "response_url": response_url,
-        "actions": [
-            {"type": "button", "action_id": action_id, "block_id": "request_actions", "value": value}
-        ],
     }
+    payload = _button_press(user, action_id, value, "request_actions", trigger_id, where)
     return _interactive(secret, payload, timestamp)
 
 
@@ -169,14 +178,6 @@ def home_block_action(
     timestamp: int | None = None,
 ) -> SignedRequest:
     """A button pressed on App Home: the container is a view, and there is no response URL."""
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": user},
-        "api_app_id": "AFAKE",
-        "trigger_id": trigger_id,
-        "container": {"type": "view", "view_id": view_id},
-        "view": {"id": view_id, "type": "home"},
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "home", "value": value}],
-    }
+    where = {"container": {"type": "view", "view_id": view_id}, "view": {"id": view_id, "type": "home"}}
+    payload = _button_press(user, action_id, value, "home", trigger_id, where)
     return _interactive(secret, payload, timestamp)
