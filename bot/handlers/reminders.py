@@ -12,9 +12,8 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.domain.calendar import WorkingCalendar
-from bot.domain.errors import Refused
 from bot.handlers.ids import ActionId
-from bot.handlers.replies import apology, ephemeral, notice, refused
+from bot.handlers.replies import ephemeral, notice, replying, to_presser
 from bot.presenters import present
 from bot.runtime import SiBot
 from bot.services import reminders
@@ -32,18 +31,13 @@ def _pressed(body: dict[str, Any]) -> tuple[str, str]:
 def register(app: App, bot: SiBot) -> None:
     def done(body: dict[str, Any], respond) -> None:
         user, key = _pressed(body)
-        try:
-            with bot.db.session() as session:
-                reminders.mark_done(session, bot.workplace, key=key, actor=user, now=bot.now())
-        except Refused as exc:
-            respond(replace_original=False, **refused(bot, exc))
-        except Exception as exc:
-            respond(replace_original=False, **apology(bot, exc, "reminder done"))
+        with replying(bot, to_presser(respond), "reminder done"), bot.db.session() as session:
+            reminders.mark_done(session, bot.workplace, key=key, actor=user, now=bot.now())
         bot.deliverer.deliver_pending()
 
     def snooze(body: dict[str, Any], respond) -> None:
         user, key = _pressed(body)
-        try:
+        with replying(bot, to_presser(respond), "reminder snooze"):
             calendar = WorkingCalendar.from_policy(bot.policy)
             with bot.db.session() as session:
                 snoozed = reminders.snooze(
@@ -52,27 +46,17 @@ def register(app: App, bot: SiBot) -> None:
             respond(
                 replace_original=False, **notice(bot, "reminder.snoozed", until=snoozed.until.isoformat())
             )
-        except Refused as exc:
-            respond(replace_original=False, **refused(bot, exc))
-        except Exception as exc:
-            respond(replace_original=False, **apology(bot, exc, "reminder snooze"))
         bot.deliverer.deliver_pending()
 
     def see_changes(body: dict[str, Any], respond) -> None:
         user, key = _pressed(body)
-        try:
+        with replying(bot, to_presser(respond), "reminder see changes"):
             period = key.partition(":")[2]
-            with bot.db.session() as session:
+            with bot.db.session(read_only=True) as session:
                 rows = reminders.cutoff_requests(session, bot.workplace, viewer=user, period=period)
                 views = [present(r, bot.workplace, whole=True) for r in rows]
-            respond(
-                replace_original=False,
-                **ephemeral(bot, "request_list", views=views[:30], total=len(views), mine=False),
-            )
-        except Refused as exc:
-            respond(replace_original=False, **refused(bot, exc))
-        except Exception as exc:
-            respond(replace_original=False, **apology(bot, exc, "reminder see changes"))
+            listing = ephemeral(bot, "request_list", views=views[:30], total=len(views), mine=False)
+            respond(replace_original=False, **listing)
 
     app.action(ActionId.REMINDER_DONE.value)(ack=_ack, lazy=[done])
     app.action(ActionId.REMINDER_SNOOZE.value)(ack=_ack, lazy=[snooze])

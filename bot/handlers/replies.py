@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bot.domain.errors import FieldErrors, Refused
@@ -42,3 +44,20 @@ def field_errors(bot: SiBot, exc: FieldErrors) -> dict[str, Any]:
             for name, problem in exc.problems.items()
         },
     }
+
+
+@contextmanager
+def replying(bot: SiBot, reply: Callable[[dict[str, Any]], Any], where: str) -> Iterator[None]:
+    """Run a listener's work; a refusal or an unexpected error is answered with ``reply``
+    (the refusal's words, or an apology with a reference and the trace in the log)."""
+    try:
+        yield
+    except Refused as exc:
+        reply(refused(bot, exc))
+    except Exception as exc:
+        reply(apology(bot, exc, where))
+
+
+def to_presser(respond: Callable[..., Any]) -> Callable[[dict[str, Any]], Any]:
+    """Reply to whoever pressed a button on a message: ephemeral, the message left as it is."""
+    return lambda message: respond(replace_original=False, **message)

@@ -21,7 +21,7 @@ from bot.domain.requests import Kind
 from bot.exports import change_form_files, handover_files, plain_words, upload_to_dm
 from bot.handlers.forms import FormMetadata, field_values, form_view
 from bot.handlers.ids import ActionId, CallbackId
-from bot.handlers.replies import apology, ephemeral, field_errors, notice, refused
+from bot.handlers.replies import apology, ephemeral, field_errors, notice, refused, replying
 from bot.home_tab import HomePublisher
 from bot.presenters import present
 from bot.runtime import SiBot
@@ -77,7 +77,7 @@ def register(app: App, bot: SiBot) -> None:
     def home_command(body: dict[str, Any], client: WebClient, respond) -> None:
         user = body["user"]["id"]
         what = body["actions"][0].get("value", "")
-        try:
+        with replying(bot, lambda message: tell(body, client, respond, message), f"home {what}"):
             if what == "contact":
                 client.views_open(trigger_id=body["trigger_id"], view=_modal(bot, contact_message(bot)))
                 return
@@ -96,14 +96,10 @@ def register(app: App, bot: SiBot) -> None:
                     views = [present(r, bot.workplace, whole=True) for r in rows]
                 message = ephemeral(bot, "request_list", views=views, total=total, mine=False)
                 client.views_open(trigger_id=body["trigger_id"], view=_modal(bot, message))
-        except Refused as exc:
-            tell(body, client, respond, refused(bot, exc))
-        except Exception as exc:
-            tell(body, client, respond, apology(bot, exc, f"home {what}"))
 
     def filed(body: dict[str, Any], client: WebClient, respond) -> None:
         user = body["user"]["id"]
-        try:
+        with replying(bot, lambda message: tell(body, client, respond, message), "change form filed"):
             with bot.db.session() as session:
                 result = change_form.mark_filed(
                     session,
@@ -122,14 +118,10 @@ def register(app: App, bot: SiBot) -> None:
             else:
                 client.chat_postMessage(channel=user, **message)
             publisher.refresh([user, *bot.workplace.admins])
-        except Refused as exc:
-            tell(body, client, respond, refused(bot, exc))
-        except Exception as exc:
-            tell(body, client, respond, apology(bot, exc, "change form filed"))
 
     def confirm(body: dict[str, Any], client: WebClient, respond) -> None:
         user = body["user"]["id"]
-        try:
+        with replying(bot, lambda message: tell(body, client, respond, message), "handover confirm"):
             with bot.db.session() as session:
                 record = handover.confirm_handover(
                     session,
@@ -145,10 +137,6 @@ def register(app: App, bot: SiBot) -> None:
             if container.get("type") == "message":
                 client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **message)
             publisher.refresh([*people, *bot.workplace.admins])
-        except Refused as exc:
-            tell(body, client, respond, refused(bot, exc))
-        except Exception as exc:
-            tell(body, client, respond, apology(bot, exc, "handover confirm"))
 
     app.action(ActionId.HOME_OPEN_FORM.value)(ack=_ack, lazy=[open_form])
     app.action(ActionId.HOME_COMMAND.value)(ack=_ack, lazy=[home_command])
@@ -192,7 +180,7 @@ def follow_up(bot: SiBot, parsed: Command, body: dict[str, Any], client: WebClie
     """The Slack work after a workspace subcommand's ack: files, the registry's form,
     messages and Home redraws."""
     user = body["user_id"]
-    try:
+    with replying(bot, lambda message: respond(**message), f"/si {parsed.name}"):
         if parsed.name in ("admin-add", "admin-remove", "admin-handover"):
             bot.deliverer.deliver_pending()
             bot.deliverer.home.refresh([user, parsed.user, *bot.workplace.admins])
@@ -207,10 +195,6 @@ def follow_up(bot: SiBot, parsed: Command, body: dict[str, Any], client: WebClie
             client.views_open(trigger_id=body["trigger_id"], view=document_form(bot, user))
         elif parsed.name == "export-change-form":
             send_change_form(bot, client, user, _month(bot, parsed.month))
-    except Refused as exc:
-        respond(**refused(bot, exc))
-    except Exception as exc:
-        respond(**apology(bot, exc, f"/si {parsed.name}"))
 
 
 def answer(bot: SiBot, parsed: Command, user: str) -> dict[str, Any]:
