@@ -3,6 +3,7 @@ SI_TEST_DATABASE_URL points at a server), the fake Slack, and the real app serve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -115,12 +116,25 @@ def bot(make_bot) -> SiBot:
 
 
 @pytest.fixture
-def slack(bot, fake_slack) -> Iterator[SlackDriver]:
-    """The real app behind a real HTTP server, and a driver that talks to it like Slack."""
+def slack_for(db, fake_slack) -> Iterator:
+    """Serve a bot's real app behind a real HTTP server; returns a driver that talks to it
+    like Slack. At the end the server stops and the lazy listeners still running are
+    waited for, before the database is emptied for the next test."""
     from bot.web import make_wsgi_app
 
-    # Lazy listeners run on this executor; the test waits for them before tearing down.
-    executor = ThreadPoolExecutor(max_workers=5)
-    with serve_wsgi(make_wsgi_app(build_app(bot, executor=executor), bot.db)) as url:
-        yield SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot)
-    executor.shutdown(wait=True)
+    with contextlib.ExitStack() as stack:
+
+        def serve(bot: SiBot) -> SlackDriver:
+            executor = ThreadPoolExecutor(max_workers=5)
+            stack.callback(executor.shutdown, wait=True)  # after the server has stopped
+            wsgi = make_wsgi_app(build_app(bot, executor=executor), bot.db)
+            url = stack.enter_context(serve_wsgi(wsgi))
+            return SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot)
+
+        yield serve
+
+
+@pytest.fixture
+def slack(bot, slack_for) -> SlackDriver:
+    """The story's bot, served like Slack would reach it."""
+    return slack_for(bot)

@@ -8,22 +8,18 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_app
 from bot.services.help import feedback_by_topic
 from bot.storage.models import HelpAnswer
-from bot.web import make_wsgi_app
-from tests.conftest import ADMIN_CHANNEL, EMPLOYEE, OTHER, SECRET
-from tests.slack import SlackDriver, message_text, serve_wsgi
+from tests.conftest import ADMIN_CHANNEL, EMPLOYEE, OTHER
+from tests.slack import SlackDriver, message_text
 
 HELP = "C0HELP"
 _ts = iter(range(1, 10_000))
 
 
 @pytest.fixture
-def help_slack(make_bot, fake_slack):
-    bot = make_bot(help_channels=(HELP,))
-    with serve_wsgi(make_wsgi_app(build_app(bot), bot.db)) as url:
-        yield SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot)
+def help_slack(make_bot, slack_for) -> SlackDriver:
+    return slack_for(make_bot(help_channels=(HELP,)))
 
 
 def message(text: str, *, channel: str = HELP, user: str = EMPLOYEE, **extra) -> dict:

@@ -359,17 +359,10 @@ def test_help_explains_every_subcommand(slack):
     assert "/si admin list" in message_text(slack.command("", user=ADMIN).body)
 
 
-def test_messages_follow_si_language(make_bot, fake_slack):
-    from bot.app import build_app
-    from bot.web import make_wsgi_app
-    from tests.conftest import SECRET
-    from tests.slack import SlackDriver, serve_wsgi
-
-    bot = make_bot(language="zh")
-    with serve_wsgi(make_wsgi_app(build_app(bot), bot.db)) as url:
-        slack = SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot)
-        assert "参保人员变更" in message_text(slack.command("help", user=EMPLOYEE).body)
-        view = slack.open_form("change", user=EMPLOYEE)
-        assert view["title"]["text"] == "参保人员变更"
-        reply = slack.submit(view, {**CHANGE, "contribution_base": "100"}, user=EMPLOYEE)
-        assert "缴费基数必须在 7,460.00 至 37,302.00 元之间" in reply.body["errors"]["contribution_base"]
+def test_messages_follow_si_language(make_bot, slack_for):
+    slack = slack_for(make_bot(language="zh"))
+    assert "参保人员变更" in message_text(slack.command("help", user=EMPLOYEE).body)
+    view = slack.open_form("change", user=EMPLOYEE)
+    assert view["title"]["text"] == "参保人员变更"
+    reply = slack.submit(view, {**CHANGE, "contribution_base": "100"}, user=EMPLOYEE)
+    assert "缴费基数必须在 7,460.00 至 37,302.00 元之间" in reply.body["errors"]["contribution_base"]

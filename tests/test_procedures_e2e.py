@@ -115,27 +115,20 @@ def test_retirement_shows_the_statutory_date_and_minimum_years(slack, db):
     assert "2031-11" in message_text(detail) and MAN_1970 in message_text(detail)
 
 
-def test_retirement_of_a_woman_worker_in_chinese(make_bot, fake_slack):
-    from bot.app import build_app
-    from bot.web import make_wsgi_app
-    from tests.conftest import SECRET
-    from tests.slack import SlackDriver, serve_wsgi
-
-    bot = make_bot(language="zh")
-    with serve_wsgi(make_wsgi_app(build_app(bot), bot.db)) as url:
-        slack = SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot)
-        view = slack.open_form("retire", user=EMPLOYEE)
-        assert view["title"]["text"] == "退休"
-        answers = {
-            "full_name": "王芳",
-            "resident_id": WOMAN_1980,
-            "retirement_category": "female_50",
-            "contribution_years": "20",
-        }
-        reply = slack.submit(view, answers, user=EMPLOYEE)
-        text = message_text(reply.body["view"])
-        # Born January 1980, original age 50: 31 months later -> 52 years 7 months, August 2032.
-        assert "52 岁 7 个月" in text and "2032-08" in text and "已满足" in text
+def test_retirement_of_a_woman_worker_in_chinese(make_bot, slack_for):
+    slack = slack_for(make_bot(language="zh"))
+    view = slack.open_form("retire", user=EMPLOYEE)
+    assert view["title"]["text"] == "退休"
+    answers = {
+        "full_name": "王芳",
+        "resident_id": WOMAN_1980,
+        "retirement_category": "female_50",
+        "contribution_years": "20",
+    }
+    reply = slack.submit(view, answers, user=EMPLOYEE)
+    text = message_text(reply.body["view"])
+    # Born January 1980, original age 50: 31 months later -> 52 years 7 months, August 2032.
+    assert "52 岁 7 个月" in text and "2032-08" in text and "已满足" in text
 
 
 def test_unemployment_says_eligibility_and_the_benefit_period(slack, db):
