@@ -37,6 +37,16 @@ LAZY_COMMANDS = frozenset(
 HOME_COMMANDS = frozenset({"export", "requests", "docs", "docs_add", "contact"})
 
 
+def _redraw_pressed(body: dict[str, Any], client: WebClient, message: dict[str, Any]) -> bool:
+    """Redraw the message whose button was pressed; False when it was pressed elsewhere
+    (App Home), where there is no message to redraw."""
+    container = body.get("container") or {}
+    if container.get("type") != "message":
+        return False
+    client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **message)
+    return True
+
+
 def _ack(ack: Ack) -> None:
     ack()
 
@@ -112,10 +122,7 @@ def register(app: App, bot: SiBot) -> None:
             message = bot.messages.render(
                 "change_form_filed", month=result.month, done=result.done, skipped=result.skipped, by=user
             )
-            container = body.get("container") or {}
-            if container.get("type") == "message":
-                client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **message)
-            else:
+            if not _redraw_pressed(body, client, message):
                 client.chat_postMessage(channel=user, **message)
             publisher.refresh([user, *bot.workplace.admins])
 
@@ -133,9 +140,7 @@ def register(app: App, bot: SiBot) -> None:
                 people = [record.from_id, record.to_id]
                 message = handover_message(bot, record, role="to")
             bot.deliverer.deliver_pending()
-            container = body.get("container") or {}
-            if container.get("type") == "message":
-                client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **message)
+            _redraw_pressed(body, client, message)
             publisher.refresh([*people, *bot.workplace.admins])
 
     app.action(ActionId.HOME_OPEN_FORM.value)(ack=_ack, lazy=[open_form])
