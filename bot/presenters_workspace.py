@@ -20,7 +20,12 @@ from bot.domain.procedures import (
     UnemploymentRequest,
     materials_key,
 )
-from bot.domain.retirement import assess_flexible, minimum_contribution_years
+from bot.domain.retirement import (
+    EARLY_NOTICE_MONTHS,
+    assess_flexible,
+    deferral_agreed_by,
+    minimum_contribution_years,
+)
 
 Fact = tuple[str, dict[str, Any]]  # a text key and its parameters
 
@@ -129,7 +134,12 @@ def _retirement_facts(form: RetirementRequest) -> list[Fact]:
         check = assess_flexible(form.birth, form.retirement_category, form.wanted_month, 0)
         facts.append((f"fact.flexible_{check.timing}", {"month": str(form.wanted_month)}))
         if check.timing == "late":
-            facts.append(("fact.flexible_employer", {}))
+            # 《实施弹性退休制度暂行办法》: agreed in writing 1 month before the statutory date.
+            facts.append(("fact.flexible_employer", {"by": deferral_agreed_by(statutory).isoformat()}))
+        else:
+            facts.append(
+                ("fact.flexible_early_notice", {"by": str(form.wanted_month.plus(-EARLY_NOTICE_MONTHS))})
+            )
     return facts
 
 

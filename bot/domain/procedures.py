@@ -343,7 +343,9 @@ def parse_retirement(raw: dict[str, Any], *, today: date) -> RetirementRequest:
     """Validate a retirement request. Birth date and sex come from the resident ID; the
     category must agree with the sex. A wanted (flexible) month must be in the future and
     within what the 2024 reform allows: never before the original age, at most 3 years
-    early (and only with the minimum years for that month) or 3 years late."""
+    early (and only with the minimum years for that month) or 3 years late; a deferral is
+    refused once the statutory date has passed (《实施弹性退休制度暂行办法》: it is agreed
+    in writing at least 1 month before that date and cannot be extended afterwards)."""
     errors = Collector()
     full_name = _name(errors, raw, "full_name")
     number = _resident_id(errors, raw, "resident_id", today)
@@ -358,10 +360,13 @@ def parse_retirement(raw: dict[str, Any], *, today: date) -> RetirementRequest:
     elif wanted and number and category and years is not None:
         birth = resident_id.birth_date(number)
         bounds = retirement.flexible_bounds(birth, category)
+        statutory = retirement.statutory_retirement(birth, category)
         # Contributions go on until the wanted month (the person is employed here).
         months = int(years * 12) + max(0, wanted.months_since(YearMonth.of(today)))
-        check = retirement.assess_flexible(birth, category, wanted, months)
-        blocking = [r for r in check.reasons if r not in ("employer_agreement_needed", "notice_too_short")]
+        check = retirement.assess_flexible(birth, category, wanted, months, applied_on=today)
+        # Short notice is shown on the request, not refused: the agreement may exist already.
+        advisory = ("employer_agreement_needed", "notice_too_short", "deferral_notice_too_short")
+        blocking = [r for r in check.reasons if r not in advisory]
         if blocking:
             errors.add(
                 "wanted_month",
@@ -370,6 +375,7 @@ def parse_retirement(raw: dict[str, Any], *, today: date) -> RetirementRequest:
                 statutory=str(bounds.statutory),
                 latest=str(bounds.latest),
                 minimum=check.minimum_years,
+                statutory_day=statutory.reached_on.isoformat(),
             )
     notes = _notes(errors, raw, "notes")
     errors.raise_if_any()
