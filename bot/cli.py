@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     from bot import cli_workspace
 
     cli_workspace.add_parser(sub)
+    from bot import cli_policy
+
+    cli_policy.add_parser(sub)
     args = parser.parse_args(argv)
 
     try:
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli_reminders.run(settings, args)
     if args.command == "export":
         return cli_workspace.run(settings, args)
+    if args.command == "policy":
+        return cli_policy.run(settings, args)
     if args.command == "db":
         return db_upgrade(settings)
     if args.command == "ask":
@@ -85,7 +90,7 @@ def ask_questions(settings: Settings, question: str, lang: str | None, as_json: 
     from bot.domain.policy import load_policy
     from bot.knowledge import KnowledgeBase
 
-    kb = KnowledgeBase.load(policy=load_policy(settings.policy_file or None))
+    kb = KnowledgeBase.load(policy=load_policy(settings.policy_file or None), tz=settings.tz)
     questions = (line.strip() for line in sys.stdin) if question == "-" else [question]
     for text in questions:
         if not text:

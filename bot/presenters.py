@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain import resident_id
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.payback import PaybackEstimate, estimate_payback
 from bot.domain.procedures import PROCEDURE_KINDS
 from bot.domain.requests import (
@@ -73,8 +74,14 @@ def present(request: Request, workplace: Workplace, *, whole: bool) -> RequestVi
         }
     elif isinstance(form, PaybackRequest):
         # The estimate is as of the day the request was filed, so it does not drift.
+        policy = workplace.policy
         estimate = estimate_payback(
-            form.month_from, form.month_to, form.monthly_base, workplace.policy, created_day
+            form.month_from,
+            form.month_to,
+            form.monthly_base,
+            policy,
+            created_day,
+            WorkingCalendar.from_policy(policy),
         )
         fields = {
             "month_from": str(form.month_from),

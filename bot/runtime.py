@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -16,12 +18,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.delivery import Deliverer
-from bot.domain.policy import Policy, load_policy
+from bot.domain.months import YearMonth
+from bot.domain.policy import Policy, load_policy, policy_note
 from bot.messages import Messages
 from bot.services import filing
 from bot.services.help import Answerer
 from bot.services.workplace import Workplace, utc_now
 from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -57,7 +62,7 @@ class SiBot:
     def knowledge(self) -> Answerer:
         """The help channel's knowledge base, loaded once per process and policy (about a
         second: the Chinese word dictionary); ``serve`` and ``run`` load it at start."""
-        return _knowledge_base(self.policy)
+        return _knowledge_base(self.policy, self.settings.tz)
 
     def now(self) -> datetime:
         return self.clock()
@@ -67,13 +72,13 @@ _KNOWLEDGE: dict[str, tuple[Policy, Answerer]] = {}
 _KNOWLEDGE_LOCK = threading.Lock()
 
 
-def _knowledge_base(policy: Policy) -> Answerer:
+def _knowledge_base(policy: Policy, tz: ZoneInfo) -> Answerer:
     with _KNOWLEDGE_LOCK:
         cached = _KNOWLEDGE.get(policy.path)
         if cached is None or cached[0] != policy:
             from bot.knowledge import KnowledgeBase
 
-            cached = (policy, KnowledgeBase.load(policy=policy))
+            cached = (policy, KnowledgeBase.load(policy=policy, tz=tz))
             _KNOWLEDGE[policy.path] = cached
         return cached[1]
 
@@ -90,6 +95,16 @@ def build_runtime(
     if migrate:
         db.upgrade()
     policy = load_policy(settings.policy_file or None)
+    note = policy_note(policy, YearMonth.of(clock().astimezone(settings.tz).date()))
+    if note is not None:
+        log.warning(
+            "no contribution-base period in %s covers %s: the last known figures (%s to %s) are used "
+            "and every form and answer says so; add the new notice (si-bot policy check)",
+            policy.path,
+            note.params["month"],
+            note.params["start"],
+            note.params["end"],
+        )
     # The filed administrators live in the database, seeded from SI_ADMINS (bot/services/filing.py).
     admins = filing.roster(db, settings.admins, clock())
     workplace = Workplace(policy=policy, tz=settings.tz, admins=admins, admin_channel=settings.admin_channel)

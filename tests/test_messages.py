@@ -10,6 +10,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.domain.months import YearMonth
 from bot.domain.policy import load_policy
 from bot.domain.requests import Kind, State
 from bot.messages import MESSAGES_DIR, Messages
@@ -166,7 +167,13 @@ def test_forms_and_lists_render_in_both_languages(lang):
     messages = Messages(lang)
     for kind in Kind:
         view = messages.render(
-            f"form_{kind.value}", callback_id="x", metadata="{}", prefill={}, for_others=True, policy=POLICY
+            f"form_{kind.value}",
+            callback_id="x",
+            metadata="{}",
+            prefill={},
+            for_others=True,
+            policy=POLICY,
+            period=POLICY.period_for(YearMonth(2026, 11)),
         )
         View(**view).validate_json()
         assert len(view["blocks"]) <= 100

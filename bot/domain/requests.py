@@ -227,12 +227,35 @@ def _decimal(errors: Collector, key: str, value: str, *, code: str, required: bo
 
 
 def _base(
-    errors: Collector, raw: dict[str, Any], key: str, policy: Policy, *, required: bool
+    errors: Collector,
+    raw: dict[str, Any],
+    key: str,
+    policy: Policy,
+    months: list[YearMonth],
+    *,
+    required: bool,
 ) -> Decimal | None:
+    """The base, checked against the bounds of the base periods of ``months`` (the months
+    the form is about): it must lie within the bounds of at least one of them. (A payback
+    over several base years holds the base to each month's bounds in its estimate.)"""
     value = _text(raw, key).replace(",", "").replace("，", "").removeprefix("¥").strip()
     amount = _decimal(errors, key, value, code="amount_format", required=required)
-    if amount is not None and not policy.base_floor <= amount <= policy.base_ceiling:
-        errors.add(key, "base_out_of_range", floor=policy.base_floor, ceiling=policy.base_ceiling)
+    figures = [policy.period_for(m) for m in months]
+    if amount is not None and not any(f.within(amount) for f in figures):
+        floor = min(f.floor for f in figures)
+        ceiling = max(f.ceiling for f in figures)
+        periods = list(dict.fromkeys(f.period for f in figures))
+        errors.add(
+            key,
+            "base_out_of_range",
+            floor=floor,
+            ceiling=ceiling,
+            start=str(periods[0].start),
+            end=str(periods[-1].end),
+            assumed=any(f.assumed for f in figures),
+            month=str(months[-1]),
+            verified=all(p.verified for p in periods),
+        )
         return None
     return amount
 
@@ -283,11 +306,13 @@ def parse_change(
         latest = current.plus(policy.change_max_months_ahead)
         if not earliest <= month <= latest:
             errors.add("effective_month", "month_window", earliest=str(earliest), latest=str(latest))
+    # The bounds of the month the change takes effect in (this month's while it is unknown).
     base = _base(
         errors,
         raw,
         "contribution_base",
         policy,
+        [month or YearMonth.of(today)],
         required=change_type is ChangeType.ADD,
     )
     if change_type is ChangeType.REMOVE:
@@ -310,7 +335,9 @@ def parse_payback(raw: dict[str, Any], *, today: date, policy: Policy) -> Paybac
         elif month and month < earliest:
             errors.add(key, "month_too_old", earliest=str(earliest), limit=policy.payback_max_months_back)
     _range(errors, first, last, "month_to")
-    base = _base(errors, raw, "monthly_base", policy, required=True)
+    ordered = first and last and first <= last
+    months = month_range(first, last) if ordered else [first or last or current]  # type: ignore[arg-type]
+    base = _base(errors, raw, "monthly_base", policy, months, required=True)
     reason = _enum(errors, raw, "reason", PaybackReason)
     notes = _notes(errors, raw, "notes")
     errors.raise_if_any()

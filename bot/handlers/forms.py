@@ -81,4 +81,6 @@ def form_view(bot: SiBot, kind: Kind, *, user: str, channel: str = "", prefill: 
         prefill=prefill,
         for_others=for_others,
         policy=bot.policy,
+        # The base period of this month: its floor and ceiling in the hints.
+        period=bot.policy.period_on(bot.workplace.today(bot.now())),
     )

@@ -47,6 +47,7 @@ from bot.domain.deadlines import (
     document_deadline,
     document_id,
     is_stale,
+    late_fee_from,
     reminder_key,
     reminder_schedule,
 )
@@ -470,7 +471,8 @@ def reminder_params(
             late_fee_percent=str(percent),
             late_fee_per_10000=str((Decimal(10000) * percent / 100).quantize(Decimal("0.01"))),
             late_fee_source=policy.late_fee_source,
-            late_from=(deadline.due + timedelta(days=1)).isoformat(),
+            # The day after the deadline as moved off a holiday: never a day still on time.
+            late_from=late_fee_from(YearMonth.parse(deadline.period), policy, calendar).isoformat(),
         )
     elif deadline.kind in (Kind.BASE_DECLARATION_OPEN, Kind.BASE_DECLARATION_CLOSE):
         window = {d.kind: d.due for d in deadlines_for_year(policy, calendar, int(deadline.period))}
