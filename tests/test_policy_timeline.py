@@ -25,6 +25,7 @@ from bot.domain.policy import (
     policy_note,
 )
 from bot.domain.requests import parse_change, parse_payback
+from tests.test_domain import CHANGE as DOMAIN_CHANGE
 
 POLICY = load_policy()
 CALENDAR = WorkingCalendar.from_policy(POLICY)
@@ -196,15 +197,7 @@ def test_a_bad_rounding_mode_is_refused():
 # --- the forms check the base against the month they are about -------------------------------------
 
 TODAY = date(2026, 11, 30)
-CHANGE = {
-    "change_type": "add",
-    "person": "U1",
-    "full_name": "Zhang San",
-    "resident_id": "11010519491231002X",
-    "hukou": "local_urban",
-    "effective_month": "2026-12",
-    "contribution_base": "7500",
-}
+CHANGE = {**DOMAIN_CHANGE, "contribution_base": "7500"}
 
 
 def test_a_change_is_checked_against_its_effective_months_period():

@@ -234,28 +234,25 @@ class Policy:
 
     @property
     def latest(self) -> MonthFigures:
-        """The figures of the last known period (its first month): what a month after every
+        """The figures of the last month of the last known period: what a month after every
         period falls back on."""
-        return self.period_for(self.base_periods[-1].start)
+        return self.period_for(self.base_periods[-1].end)
 
-    # The latest period's and rates' figures, for the places that quote "the" figures.
+    # The latest figures, for the places that quote "the" figures without a month.
     @property
     def rates(self) -> tuple[Rate, ...]:
-        return self._rates_for(self.base_periods[-1].end)[0]
+        return self.latest.rates
 
     @property
     def employer_rate(self) -> Decimal:
-        return sum((r.employer for r in self.rates), Decimal(0))
+        return self.latest.employer_rate
 
     @property
     def employee_rate(self) -> Decimal:
-        return sum((r.employee for r in self.rates), Decimal(0))
+        return self.latest.employee_rate
 
     def rate(self, name: str) -> Rate:
-        for rate in self.rates:
-            if rate.name == name:
-                return rate
-        raise KeyError(name)
+        return self.latest.rate(name)
 
     @property
     def base_floor(self) -> Decimal:
