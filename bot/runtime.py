@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -18,13 +20,16 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.delivery import Deliverer
-from bot.domain.policy import Policy, load_policy
+from bot.domain.months import YearMonth
+from bot.domain.policy import Policy, load_policy, policy_note
 from bot.domain.workplace import Workplace, utc_now
 from bot.home_tab import HomePublisher
 from bot.messages import Messages
 from bot.services import filing
 from bot.services.help import Answerer
 from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -71,7 +76,7 @@ class SiBot:
     def knowledge(self) -> Answerer:
         """The help channel's knowledge base, loaded once per process and policy (about a
         second: the Chinese word dictionary); ``serve`` and ``run`` load it at start."""
-        return _knowledge_base(self.policy)
+        return _knowledge_base(self.policy, self.settings.tz)
 
     def now(self) -> datetime:
         return self.clock()
@@ -81,13 +86,13 @@ _KNOWLEDGE: dict[str, tuple[Policy, Answerer]] = {}
 _KNOWLEDGE_LOCK = threading.Lock()
 
 
-def _knowledge_base(policy: Policy) -> Answerer:
+def _knowledge_base(policy: Policy, tz: ZoneInfo) -> Answerer:
     with _KNOWLEDGE_LOCK:
         cached = _KNOWLEDGE.get(policy.path)
         if cached is None or cached[0] != policy:
             from bot.knowledge import KnowledgeBase
 
-            cached = (policy, KnowledgeBase.load(policy=policy))
+            cached = (policy, KnowledgeBase.load(policy=policy, tz=tz))
             _KNOWLEDGE[policy.path] = cached
         return cached[1]
 
@@ -96,7 +101,7 @@ def preload(settings: Settings) -> None:
     """Load what every process reads and never changes — the knowledge base, with jieba's
     dictionary — once, before ``serve`` forks its workers: they share it instead of each
     loading a copy."""
-    _knowledge_base(load_policy(settings.policy_file or None))
+    _knowledge_base(load_policy(settings.policy_file or None), settings.tz)
 
 
 def build_runtime(
@@ -111,12 +116,24 @@ def build_runtime(
     if migrate:
         db.upgrade()
     policy = load_policy(settings.policy_file or None)
+    note = policy_note(policy, YearMonth.of(clock().astimezone(settings.tz).date()))
+    if note is not None:
+        log.warning(
+            "no contribution-base period in %s covers %s: the last known figures (%s to %s) are used "
+            "and every form and answer says so; add the new notice (si-bot policy check)",
+            policy.path,
+            note.params["month"],
+            note.params["start"],
+            note.params["end"],
+        )
     # The filed administrators live in the database, seeded from SI_ADMINS (bot/services/filing.py).
     with db.session() as session:
         filing.seed_from_settings(session, settings.admins, clock())
     workplace = Workplace.of(policy, settings.tz, settings.admin_channel)
     messages = Messages(default_lang=settings.language)
     client = client or make_client(settings)
-    home = HomePublisher(db, workplace, messages, client, settings, lambda: _knowledge_base(policy), clock)
+    home = HomePublisher(
+        db, workplace, messages, client, settings, lambda: _knowledge_base(policy, settings.tz), clock
+    )
     deliverer = Deliverer(db, client, messages, workplace, clock, home=home)
     return SiBot(settings, db, policy, workplace, messages, client, deliverer, home, clock)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +22,7 @@ from sqlalchemy.engine import make_url
 from bot.app import build_app
 from bot.config import Settings
 from bot.console.fake_slack import FakeSlack
+from bot.domain.policy import DEFAULT_HOLIDAYS_FILE, DEFAULT_POLICY_FILE
 from bot.logs import install_masking
 from bot.runtime import SiBot, build_runtime
 from bot.services import roles
@@ -50,6 +53,20 @@ def admins(db: Database) -> list[str]:
 def is_admin(db: Database, user: str) -> bool:
     with db.session(read_only=True) as session:
         return roles.is_admin(session, user)
+
+
+def policy_moving_back(folder: Path) -> Path:
+    """A copy of the shipped policy that moves holiday deadlines to the working day *before*
+    and keeps the registration certificate's examination: the reminder engine's stories were
+    worked out on it (the shipped default moves them after, and has no certificate exam:
+    tests/test_deadlines.py pins that)."""
+    text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
+    text = text.replace('holiday_shift = "next_working_day"', 'holiday_shift = "previous_working_day"')
+    text = text.replace("reminders = false", "reminders = true")
+    path = folder / "policy-moving-back.toml"
+    path.write_text(text, encoding="utf-8")
+    shutil.copy(DEFAULT_HOLIDAYS_FILE, folder / "holidays.toml")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from bot.domain.deadlines import (
     reminder_key,
     reminder_schedule,
 )
+from bot.domain.months import YearMonth
 from bot.domain.policy import PolicyError, load_policy
 
 D = date
@@ -27,9 +28,13 @@ D = date
 
 @pytest.fixture
 def policy():
-    # Shanghai default: cut-off 20th, payment 25th, previous working day, 3 days' warning,
-    # base declaration 07-01..07-31, certificate exam in June.
-    return load_policy()
+    # The mechanics, on a policy that moves deadlines *back* and keeps the certificate exam:
+    # cut-off 20th, payment 25th, previous working day, 3 days' warning, base declaration
+    # 07-01..07-31, certificate exam in June. (The shipped default moves them forward and has
+    # no certificate exam: test_the_shipped_default_* below.)
+    return dataclasses.replace(
+        load_policy(), holiday_shift="previous_working_day", certificate_exam_reminders=True
+    )
 
 
 @pytest.fixture
@@ -41,7 +46,7 @@ def by_key(deadlines: list[Deadline]) -> dict[str, Deadline]:
     return {d.key: d for d in deadlines}
 
 
-# Worked out by hand from the 2026 State Council notice (DOMAIN §15).
+# Worked out by hand from the 2026 State Council notice (DOMAIN §15), moving back.
 DUE_2026 = {
     "change_cutoff:2026-01": D(2026, 1, 20),
     "payment:2026-01": D(2026, 1, 23),  # Sun 25 -> Fri 23
@@ -95,6 +100,41 @@ def test_with_next_working_day_deadlines_move_forward(policy, cal):
     assert due["payment:2026-09"] == D(2026, 9, 28)  # after the Mid-Autumn Festival
     assert due["payment:2026-10"] == D(2026, 10, 26)
     assert due["change_cutoff:2026-09"] == D(2026, 9, 20)
+
+
+def test_the_shipped_default_moves_holiday_deadlines_to_the_next_working_day(cal):
+    # 税收征收管理法实施细则 Art. 109 (DOMAIN.md §16): a deadline whose last day is a holiday
+    # moves to the first working day after it. Worked out from the 2026 State Council notice:
+    # payment Sun 01-25 -> Mon 01-26 (not Fri 01-23); Sat 04-25 -> Mon 04-27; Sat 07-25 ->
+    # Mon 07-27; Fri 09-25 (Mid-Autumn) -> Mon 09-28 (not Thu 09-24); Sun 10-25 -> Mon 10-26;
+    # cut-off Fri 02-20 (Spring Festival, 02-15..02-23 off) -> Tue 02-24, not the make-up
+    # Saturday 02-14; Sat 06-20 (Dragon Boat) -> Mon 06-22; Sun 12-20 -> Mon 12-21.
+    shipped = load_policy()
+    assert shipped.holiday_shift == "next_working_day"
+    due = {d.key: d.due for d in deadlines_for_year(shipped, cal, 2026)}
+    assert due["payment:2026-01"] == D(2026, 1, 26)
+    assert due["payment:2026-04"] == D(2026, 4, 27)
+    assert due["payment:2026-07"] == D(2026, 7, 27)
+    assert due["payment:2026-09"] == D(2026, 9, 28)
+    assert due["payment:2026-10"] == D(2026, 10, 26)
+    assert due["change_cutoff:2026-02"] == D(2026, 2, 24)
+    assert due["change_cutoff:2026-06"] == D(2026, 6, 22)
+    assert due["change_cutoff:2026-12"] == D(2026, 12, 21)
+    # The registration certificate's yearly check was abolished for companies
+    # (人社厅发〔2016〕130号): no such deadline unless the policy opts in.
+    assert not any(k.startswith("certificate_exam") for k in due)
+    assert len(due) == 26
+
+
+def test_a_late_fee_counts_from_the_day_after_the_moved_deadline(cal):
+    from bot.domain.deadlines import late_fee_from, payment_due
+
+    shipped = load_policy()
+    # September 2026: the 25th is in the Mid-Autumn holiday; on time until Mon 09-28.
+    assert payment_due(YearMonth(2026, 9), shipped, cal) == D(2026, 9, 28)
+    assert late_fee_from(YearMonth(2026, 9), shipped, cal) == D(2026, 9, 29)
+    # A working 25th stays: the late fee counts from the 26th.
+    assert late_fee_from(YearMonth(2026, 11), shipped, cal) == D(2026, 11, 26)
 
 
 def test_keep_leaves_the_date_and_reminds_on_the_last_working_day_before(policy, cal):

@@ -9,6 +9,7 @@ import pytest
 
 from bot.domain import commands as cmd
 from bot.domain import resident_id
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.commands import parse_command
 from bot.domain.errors import FieldErrors, Refused
 from bot.domain.kinds import FormContext, parse_form
@@ -18,6 +19,7 @@ from bot.domain.policy import PolicyError, load_policy, parse_policy
 from bot.domain.requests import Action, RequestKind, State, next_state
 
 POLICY = load_policy()
+CALENDAR = WorkingCalendar.from_policy(POLICY)
 TODAY = date(2026, 11, 27)
 
 
@@ -102,24 +104,26 @@ def test_months_refuse_what_is_not_a_month(text):
 
 
 def test_payback_estimate_worked_example():
-    # Base 10,000 for January-March 2026, estimated on 25 April 2026.
+    # Base 10,000 for January-March 2026, estimated on 25 April 2026 (period 2025-07..2026-06).
     # Employer 25.66 % (16 + 9 + 0.5 + 0.16) -> 2,566.00 a month; employee 10.5 % -> 1,050.00.
-    # Each month is due on the 25th: days late Jan 90, Feb 59, Mar 31 = 180.
-    # Late fee 3,616.00 x 0.0005 x 180 = 325.44, the employer's.
+    # Due the 25th, moved off holidays to the next working day (税收征收管理法实施细则 Art. 109):
+    # Sun 01-25 -> Mon 01-26, late 89 days; Wed 02-25, 59; Wed 03-25, 31: 179 days.
+    # Late fee 3,616.00 x 0.0005 x 179 = 323.632 -> 323.63, the employer's (社会保险法 Art. 86).
     estimate = estimate_payback(
-        YearMonth(2026, 1), YearMonth(2026, 3), Decimal(10000), POLICY, date(2026, 4, 25)
+        YearMonth(2026, 1), YearMonth(2026, 3), Decimal(10000), POLICY, date(2026, 4, 25), CALENDAR
     )
-    assert estimate.months == 3 and estimate.late_days == 180
+    assert estimate.months == 3 and estimate.late_days == 179
+    assert [m.due for m in estimate.detail] == [date(2026, 1, 26), date(2026, 2, 25), date(2026, 3, 25)]
     assert estimate.employer_contributions == Decimal("7698.00")
     assert estimate.employee_contributions == Decimal("3150.00")
-    assert estimate.late_fee == Decimal("325.44")
-    assert estimate.employer_total == Decimal("8023.44")
-    assert estimate.total == Decimal("11173.44")
+    assert estimate.late_fee == Decimal("323.63")
+    assert estimate.employer_total == Decimal("8021.63")
+    assert estimate.total == Decimal("11171.63")
 
 
 def test_no_late_fee_before_the_due_date():
     estimate = estimate_payback(
-        YearMonth(2026, 4), YearMonth(2026, 4), Decimal(8000), POLICY, date(2026, 4, 25)
+        YearMonth(2026, 4), YearMonth(2026, 4), Decimal(8000), POLICY, date(2026, 4, 25), CALENDAR
     )
     assert estimate.late_fee == 0 and estimate.total == Decimal("2892.80")  # 8,000 x 36.16 %
 
@@ -192,9 +196,16 @@ def test_base_is_required_for_additions_only_and_checked_against_the_policy():
     assert removal.contribution_base is None
     with pytest.raises(FieldErrors) as errors:
         parse(RequestKind.CHANGE, {**CHANGE, "contribution_base": "40000"})
+    # The bounds of the effective month's base period, 2026-07..2027-06 (Shanghai's 2026
+    # notice, DOMAIN.md §2: 60 % and 300 % of the 2025 average wage 12,577).
     assert errors.value.problems["contribution_base"].params == {
-        "floor": Decimal(7460),
-        "ceiling": Decimal(37302),
+        "floor": Decimal(7546),
+        "ceiling": Decimal(37731),
+        "start": "2026-07",
+        "end": "2027-06",
+        "assumed": False,
+        "month": "2026-12",
+        "verified": False,
     }
 
 
@@ -264,6 +275,6 @@ def test_a_broken_policy_is_refused_with_the_place_to_fix():
     with pytest.raises(PolicyError, match=r"deadlines\.payment_day"):
         parse_policy(data)
     data["deadlines"]["payment_day"] = 25
-    data["base"]["floor"] = 50000
+    data["base_periods"][1]["floor"] = 50000
     with pytest.raises(PolicyError, match="floor"):
         parse_policy(data)

@@ -115,7 +115,9 @@ def test_form_mistakes_show_on_the_exact_fields_and_nothing_is_saved(slack, db):
     errors = reply.body["errors"]
     assert set(errors) == {"resident_id", "contribution_base", "effective_month", "full_name"}
     assert "digit or X" in errors["resident_id"]
-    assert "7,460.00" in errors["contribution_base"] and "37,302.00" in errors["contribution_base"]
+    # The effective month is unreadable: this month's base period, 2026-07..2027-06.
+    assert "7,546.00" in errors["contribution_base"] and "37,731.00" in errors["contribution_base"]
+    assert "2026-07 to 2027-06" in errors["contribution_base"]
     assert "YYYY-MM" in errors["effective_month"]
     assert count(db, Request) == 0
 
@@ -160,10 +162,15 @@ def test_payback_shows_the_estimate_with_the_split(slack, db):
     reply = slack.submit(view, answers, user=EMPLOYEE)
     text = message_text(reply.body["view"])
     # 3 months x 10,000 x 25.66 % employer = 7,698.00; x 10.5 % employee = 3,150.00.
-    # Late days to 2026-11-27 from the 25th: Aug 94 + Sep 63 + Oct 33 = 190;
-    # late fee = 3,616.00 x 0.05 % x 190 = 343.52 (employer's).
-    assert "employer 8,041.52" in text and "late fee 343.52" in text
-    assert "employee 3,150.00" in text and "total 11,191.52" in text
+    # Deadlines moved off holidays to the next working day (税收征收管理法实施细则 Art. 109):
+    # Tue 08-25; Fri 09-25 (Mid-Autumn) -> Mon 09-28; Sun 10-25 -> Mon 10-26. Days late on
+    # 2026-11-27: 94 + 60 + 32 = 186; late fee = 3,616.00 x 0.05 % x 186 = 336.288 -> 336.29.
+    assert "employer 8,034.29" in text and "late fee 336.29" in text
+    assert "employee 3,150.00" in text and "total 11,184.29" in text
+    # Each base year's figures, and the work-injury rate as the unit's own.
+    assert "2026-08 to 2026-10: base 10,000.00 × (25.66 % employer + 10.50 % employee)" in text
+    assert "The floor and ceiling of 2026-07 to 2027-06 are to be checked" in text
+    assert "work-injury rate is the unit's own" in text
     card = next(p for p in slack.wait_posts(2) if p["channel"] == ADMIN_CHANNEL)
     assert "10,000.00" not in message_text(card)  # wages stay out of the channel
 
@@ -372,4 +379,4 @@ def test_messages_follow_si_language(make_bot, slack_for):
     view = slack.open_form("change", user=EMPLOYEE)
     assert view["title"]["text"] == "参保人员变更"
     reply = slack.submit(view, {**CHANGE, "contribution_base": "100"}, user=EMPLOYEE)
-    assert "缴费基数必须在 7,460.00 至 37,302.00 元之间" in reply.body["errors"]["contribution_base"]
+    assert "缴费基数必须在 7,546.00 至 37,731.00 元之间" in reply.body["errors"]["contribution_base"]

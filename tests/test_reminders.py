@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,7 +34,7 @@ from bot.storage.models import (
     ReminderOccurrence,
     ReminderSend,
 )
-from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, SHANGHAI
+from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, SHANGHAI, policy_moving_back
 from tests.slack import message_text
 from tests.stories import NAME, VALID_ID, add_request
 
@@ -43,6 +44,13 @@ AUDIENCE = (ADMIN, ADMIN2, ADMIN_CHANNEL)
 
 def local(y: int, m: int, d: int, hh: int = 9, mm: int = 5) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def settings(settings, tmp_path):
+    """These stories were worked out on a policy that moves deadlines back and keeps the
+    certificate exam (tests/conftest.py: policy_moving_back)."""
+    return replace(settings, policy_file=str(policy_moving_back(tmp_path)))
 
 
 @pytest.fixture
@@ -493,10 +501,11 @@ def test_the_send_time_comes_from_the_policy(make_bot, db, clock, tmp_path):
         encoding="utf-8",
     )
     early = make_bot(policy_file=str(policy))
-    clock.move_to(local(2026, 2, 11, 7, 29))
+    # The shipped default moves the Spring Festival's cut-off to Tue 02-24: first warning 02-12.
+    clock.move_to(local(2026, 2, 12, 7, 29))
     assert reminder_tick(early) == []
-    clock.move_to(local(2026, 2, 11, 7, 30))
-    assert [r.key for r in reminder_tick(early)] == ["change_cutoff:2026-02:warning:2026-02-11"]
+    clock.move_to(local(2026, 2, 12, 7, 30))
+    assert [r.key for r in reminder_tick(early)] == ["change_cutoff:2026-02:warning:2026-02-12"]
     policy.write_text(
         DEFAULT_POLICY_FILE.read_text(encoding="utf-8").replace('send_at = "09:00"', 'send_at = "9 am"'),
         encoding="utf-8",

@@ -3,6 +3,7 @@ Web API pointed at the fake Slack. The clock is moved, never slept."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from bot.scheduler import reminder_tick
 from bot.storage.models import ReminderOccurrence
-from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, SHANGHAI
+from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, SHANGHAI, policy_moving_back
 from tests.slack import message_text
 from tests.stories import add_request
 from tests.test_reminders import AUDIENCE
@@ -26,6 +27,13 @@ def buttons(message: dict) -> list[str]:
     return [
         e["action_id"] for b in message.get("blocks", []) if b["type"] == "actions" for e in b["elements"]
     ]
+
+
+@pytest.fixture
+def settings(settings, tmp_path):
+    """These stories were worked out on a policy that moves deadlines back and keeps the
+    certificate exam (tests/conftest.py: policy_moving_back)."""
+    return replace(settings, policy_file=str(policy_moving_back(tmp_path)))
 
 
 @pytest.fixture

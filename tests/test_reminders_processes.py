@@ -27,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from bot.console.fake_slack import FakeSlack
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, ReminderSend
-from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, SHANGHAI
+from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, SHANGHAI, policy_moving_back
 from tests.stories import add_request
 
 SI_BOT = str(Path(sys.executable).with_name("si-bot"))
@@ -81,6 +81,8 @@ def send_at_once(url: str, fake: FakeSlack, at: str, cwd: Path) -> list[subproce
         SI_LANGUAGE="en",
         SI_TIMEZONE="Asia/Shanghai",
         TZ="UTC",  # the server's own zone is not the policy's
+        # The story was worked out on deadlines moved back (tests/conftest.py).
+        SI_POLICY_FILE=str(policy_moving_back(cwd)),
     )
     started = [
         subprocess.Popen(

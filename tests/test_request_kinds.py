@@ -229,3 +229,25 @@ def test_command_words_open_the_procedures():
         assert caught.value.code == code, text
     assert parse_command("export change-form") == cmd.ExportChangeForm()
     assert parse_command("export handover 3") == cmd.ExportHandover(3)
+
+
+def test_the_form_refuses_a_deferral_once_the_statutory_date_has_passed():
+    # A man born 1966-05-10: 16 months after January 1965 -> 16 // 4 + 1 = 5 months' delay ->
+    # 60 years 5 months, reached on 2026-10-10. On 2026-11-27 a deferral to 2027-03 comes too
+    # late: it is agreed at least 1 month before the statutory date and never after it
+    # (《实施弹性退休制度暂行办法》, DOMAIN.md §16).
+    raw = {
+        "full_name": "Z",
+        "resident_id": "110105196605100013",
+        "retirement_category": "male",
+        "contribution_years": "30",
+        "wanted_month": "2027-03",
+    }
+    with pytest.raises(FieldErrors) as caught:
+        parse(RequestKind.RETIREMENT, raw)
+    problem = caught.value.problems["wanted_month"]
+    assert problem.code == "flexible_statutory_date_passed"
+    assert problem.params["statutory_day"] == "2026-10-10"
+    # The same deferral asked for in time is accepted (the agreement is the employer's).
+    context = FormContext("U1", False, date(2026, 9, 10), POLICY)
+    assert parse_form(RequestKind.RETIREMENT, raw, context).form.wanted_month == YearMonth(2027, 3)

@@ -149,3 +149,40 @@ def test_flexible_retirement_needs_three_months_notice():
     assert late.reasons == ("notice_too_short",)
     early = assess_flexible(birth, "male", YearMonth(2030, 6), 400, applied_on=date(2030, 3, 31))
     assert early.allowed
+
+
+# 《实施弹性退休制度暂行办法》 (in force 2025-01-01; DOMAIN.md §16): an early retirement is
+# asked for in writing at least 3 months ahead; a deferral is agreed in writing by employer
+# and worker at least 1 month before the statutory date and cannot be extended afterwards.
+# A man born 1966-03-15: 14 months after January 1965 -> 14 // 4 + 1 = 4 months' delay ->
+# 60 years 4 months -> reached on 2026-07-15; a deferral must be agreed by 2026-06-15.
+BORN_1966 = date(1966, 3, 15)
+
+
+def test_a_deferral_is_agreed_at_least_one_month_before_the_statutory_date():
+    from bot.domain.retirement import deferral_agreed_by
+
+    statutory = statutory_retirement(BORN_1966, "male")
+    assert statutory.reached_on == date(2026, 7, 15)
+    assert deferral_agreed_by(statutory) == date(2026, 6, 15)
+    on_time = assess_flexible(BORN_1966, "male", YearMonth(2027, 1), 400, applied_on=date(2026, 6, 15))
+    assert on_time.reasons == ("employer_agreement_needed",)
+    short = assess_flexible(BORN_1966, "male", YearMonth(2027, 1), 400, applied_on=date(2026, 6, 16))
+    assert short.reasons == ("employer_agreement_needed", "deferral_notice_too_short")
+    # Not the 3-month rule of an early retirement: 2 months ahead of the statutory date is fine.
+    two_months = assess_flexible(BORN_1966, "male", YearMonth(2027, 1), 400, applied_on=date(2026, 5, 15))
+    assert "notice_too_short" not in two_months.reasons
+
+
+def test_a_deferral_after_the_statutory_date_is_too_late():
+    late = assess_flexible(BORN_1966, "male", YearMonth(2027, 1), 400, applied_on=date(2026, 7, 16))
+    assert "statutory_date_passed" in late.reasons and not late.allowed
+
+
+def test_an_early_retirement_is_asked_for_three_months_ahead():
+    # Earliest: 4 months before 2026-07, not below 60 -> 2026-03. Asked in 2025-12 for
+    # 2026-03 (3 months): fine; asked in 2026-01 (2 months): too short.
+    ok = assess_flexible(BORN_1966, "male", YearMonth(2026, 3), 200, applied_on=date(2025, 12, 1))
+    assert ok.allowed and ok.timing == "early"
+    short = assess_flexible(BORN_1966, "male", YearMonth(2026, 3), 200, applied_on=date(2026, 1, 1))
+    assert short.reasons == ("notice_too_short",)

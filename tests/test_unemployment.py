@@ -94,3 +94,22 @@ def test_unused_months_carry_over_up_to_24():
     assert assess(12, "dismissed", registered_unemployed=True, carried_over_months=10).max_months == 24
     with pytest.raises(ValueError):
         assess(2, "dismissed", carried_over_months=-1)
+
+
+def test_months_left_from_an_earlier_claim_need_no_new_year_of_contributions():
+    # 《失业保险金申领发放办法》 Art. 15(2) (DOMAIN.md §16): someone re-employed and unemployed
+    # again may draw the months left from the earlier claim even with under a year of new
+    # contributions. Half a year now, 10 months left over: eligible, at most 10 months.
+    check = assess(Decimal("0.5"), "dismissed", registered_unemployed=True, carried_over_months=10)
+    assert check.eligible and check.max_months == 10 and check.unmet == ()
+    # Without months left over, half a year is not enough.
+    assert assess(Decimal("0.5"), "dismissed", registered_unemployed=True).unmet == (
+        "contributions_under_1_year",
+    )
+
+
+@pytest.mark.parametrize("reason", ["contract_expired", "employer_closed"])
+def test_every_contract_expiry_and_the_employers_closure_are_involuntary(reason):
+    # 人社部令第13号 Art. 13(1): termination under Labour Contract Law Art. 44(1) (any expiry),
+    # 44(4) (bankruptcy) and 44(5) (licence revoked, ordered closed, dissolved early).
+    assert is_involuntary(reason)

@@ -240,7 +240,7 @@ def test_app_home_for_an_administrator_and_its_refresh_after_an_action(slack, db
     assert "Open requests (2)" in text
     assert "Insured change: 1 waiting, 0 approved" in text and "Complaint: 1 waiting" in text
     assert "Change form 2026-12" in text and "waiting for approval: 1" in text
-    assert "Next deadlines" in text and "2026-12-18 — change cut-off for 2026-12" in text
+    assert "Next deadlines" in text and "2026-12-21 — change cut-off for 2026-12" in text  # Sun 20 -> Mon 21
     assert "Complaints awaiting a reply (1)" in text and "SI-2026-0002" in text
     assert "My base is too low" not in text  # the complaint itself stays out of Home
     assert {"home_command", "home_open_form"} <= set(buttons(view))

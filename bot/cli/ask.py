@@ -25,7 +25,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.knowledge import KnowledgeBase
 
     say = Say(settings)
-    kb = KnowledgeBase.load(policy=load_policy(settings.policy_file or None))
+    kb = KnowledgeBase.load(policy=load_policy(settings.policy_file or None), tz=settings.tz)
     questions = (line.strip() for line in sys.stdin) if args.question == "-" else [args.question]
     for text in questions:
         if not text:

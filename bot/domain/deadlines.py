@@ -15,9 +15,13 @@ The kinds, for period P:
   has not opened yet.
 - ``base_declaration_close`` (yearly): the window's last day, ``window_end``, moved by
   ``holiday_shift``. A window whose end (MM-DD) is before its start ends the next year.
-- ``certificate_exam`` (yearly): the registration certificate's annual examination must
-  be done within ``annual_exam_month``; due on the month's last day, moved by
-  ``holiday_shift``.
+- ``certificate_exam`` (yearly), only when ``[registration_certificate] reminders`` is on:
+  the registration certificate's annual examination, abolished for companies in 2016 and
+  kept for the bodies that still hold a certificate; due on the last day of
+  ``annual_exam_month``, moved by ``holiday_shift``.
+
+The payment deadline as moved is the month's *effective* due date: a late fee counts from
+the day after it (:func:`payment_due`, :func:`late_fee_from`).
 
 Reminder stages (:func:`reminder_schedule`), always on working days:
 
@@ -96,7 +100,7 @@ def reminder_key(deadline: Deadline, stage: Stage, day: date) -> str:
 
 
 def deadlines_for_year(policy: Policy, calendar: WorkingCalendar, year: int) -> list[Deadline]:
-    """Every occurrence whose *period* is in ``year`` (12 + 12 monthly, 3 yearly), by due
+    """Every occurrence whose *period* is in ``year`` (12 + 12 monthly, 2 or 3 yearly), by due
     date. A due date may fall outside the year (a December deadline moved forward, a
     declaration window that ends in January)."""
     return list(_year_deadlines(_Rules.of(policy), calendar, year))
@@ -147,6 +151,7 @@ class _Rules:
     window_start: str
     window_end: str
     exam_month: int
+    exam_reminders: bool
 
     @classmethod
     def of(cls, policy: Policy) -> _Rules:
@@ -158,6 +163,7 @@ class _Rules:
             policy.base_declaration_window_start,
             policy.base_declaration_window_end,
             policy.certificate_exam_month,
+            policy.certificate_exam_reminders,
         )
 
 
@@ -188,9 +194,23 @@ def _year_deadlines(rules: _Rules, calendar: WorkingCalendar, year: int) -> tupl
         end = _month_day(rules.window_end, year + 1, "base_declaration.window_end")
     found.append(make(DeadlineKind.BASE_DECLARATION_OPEN, str(year), start, "next_working_day"))
     found.append(make(DeadlineKind.BASE_DECLARATION_CLOSE, str(year), end, rules.holiday_shift))
-    exam_end = date(year, rules.exam_month, _gregorian.monthrange(year, rules.exam_month)[1])
-    found.append(make(DeadlineKind.CERTIFICATE_EXAM, str(year), exam_end, rules.holiday_shift))
+    if rules.exam_reminders:
+        exam_end = date(year, rules.exam_month, _gregorian.monthrange(year, rules.exam_month)[1])
+        found.append(make(DeadlineKind.CERTIFICATE_EXAM, str(year), exam_end, rules.holiday_shift))
     return tuple(sorted(found, key=Deadline._sort_key))
+
+
+def payment_due(month: YearMonth, policy: Policy, calendar: WorkingCalendar) -> date:
+    """The month's effective payment deadline: the policy's ``payment_day``, moved off a
+    weekend or public holiday as ``holiday_shift`` says (税收征收管理法实施细则 Art. 109:
+    to the first working day after it)."""
+    return calendar.shift(month.day(policy.payment_day), policy.holiday_shift)
+
+
+def late_fee_from(month: YearMonth, policy: Policy, calendar: WorkingCalendar) -> date:
+    """The first day a late fee counts for ``month``'s contributions: the day after its
+    effective payment deadline (社会保险法 Art. 86)."""
+    return payment_due(month, policy, calendar) + timedelta(days=1)
 
 
 def document_deadline(document_id: int, due_on: date, policy: Policy, calendar: WorkingCalendar) -> Deadline:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from bot.domain import resident_id
 from bot.domain.errors import Collector
 from bot.domain.months import YearMonth
+from bot.domain.policy import MonthFigures
 
 MAX_NAME = 100
 MAX_NOTES = 2000
@@ -113,11 +114,24 @@ class FormReader:
             return None
         return number
 
-    def base(self, key: str, floor: Decimal, ceiling: Decimal, *, required: bool) -> Decimal | None:
-        """A monthly contribution base within ``floor`` and ``ceiling``."""
+    def base(self, key: str, months: list[MonthFigures], *, required: bool) -> Decimal | None:
+        """A monthly contribution base for ``months`` (the figures of the months the form is
+        about): within the floor and ceiling of at least one of them. (A payback over
+        several base years holds the base to each month's bounds in its estimate.)"""
         amount = self.amount(key, required=required)
-        if amount is not None and not floor <= amount <= ceiling:
-            self.problem(key, "base_out_of_range", floor=floor, ceiling=ceiling)
+        if amount is not None and not any(f.within(amount) for f in months):
+            periods = list(dict.fromkeys(f.period for f in months))
+            self.problem(
+                key,
+                "base_out_of_range",
+                floor=min(f.floor for f in months),
+                ceiling=max(f.ceiling for f in months),
+                start=str(periods[0].start),
+                end=str(periods[-1].end),
+                assumed=any(f.assumed for f in months),
+                month=str(months[-1].month),
+                verified=all(p.verified for p in periods),
+            )
             return None
         return amount
 

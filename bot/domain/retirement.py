@@ -17,10 +17,13 @@ approval, which is the center's business, not ours).
 Minimum pension contribution: 15 years for retirements up to 2029, then 6 months more
 each year from 2030 until 20 years in 2039.
 
-Flexible retirement: having met the minimum years, a worker may retire up to 3 years
-before the statutory age but never before the original age; and, with the employer's
-agreement, up to 3 years after it. The request is made in writing in advance
-(:data:`FLEXIBLE_NOTICE_MONTHS`).
+Flexible retirement (《实施弹性退休制度暂行办法》, in force 2025-01-01): having met the
+minimum years, a worker may retire up to 3 years before the statutory age but never before
+the original age, asking in writing at least 3 months ahead (:data:`EARLY_NOTICE_MONTHS`);
+and, with the employer's agreement, up to 3 years after it: employer and worker agree the
+new date in writing at least 1 month before the statutory date
+(:data:`DEFERRAL_NOTICE_MONTHS`), and it cannot be agreed or extended once that date has
+passed.
 
 Functions return codes, not sentences (see ``bot/domain/errors.py``).
 """
@@ -36,7 +39,8 @@ from enum import StrEnum
 from bot.domain.months import YearMonth
 
 FLEXIBLE_MAX_MONTHS = 36  # earlier or later than the statutory age
-FLEXIBLE_NOTICE_MONTHS = 3  # written notice to the employer ahead of a flexible retirement
+EARLY_NOTICE_MONTHS = 3  # written request ahead of an early retirement
+DEFERRAL_NOTICE_MONTHS = 1  # written agreement before the statutory date, for a deferral
 REFORM_START = YearMonth(2025, 1)
 
 
@@ -148,8 +152,11 @@ def assess_flexible(
 
     ``before_original_age``, ``more_than_3_years_early``, ``minimum_years_not_met`` (early
     retirement needs the minimum years for the wanted month), ``more_than_3_years_late``,
-    ``employer_agreement_needed`` (a late retirement), ``notice_too_short`` (when
-    ``applied_on`` is given and its month is less than 3 months before ``wanted``).
+    ``employer_agreement_needed`` (a late retirement); when ``applied_on`` is given:
+    ``notice_too_short`` (an early retirement asked for less than 3 months before
+    ``wanted``), ``deferral_notice_too_short`` (a deferral asked for less than 1 month
+    before the statutory date) and ``statutory_date_passed`` (a deferral asked for after the
+    statutory date: too late, it cannot be agreed or extended any more).
     Retiring at the statutory age is always allowed; ``minimum_met`` tells whether a
     monthly pension follows or the person must keep contributing (or pay a lump sum).
     """
@@ -175,10 +182,21 @@ def assess_flexible(
             reasons.append("employer_agreement_needed")
     else:
         timing = "statutory"
-    notice = None if applied_on is None else wanted.months_since(YearMonth.of(applied_on))
-    if timing != "statutory" and notice is not None and notice < FLEXIBLE_NOTICE_MONTHS:
-        reasons.append("notice_too_short")
+    if applied_on is not None and timing == "early":
+        if wanted.months_since(YearMonth.of(applied_on)) < EARLY_NOTICE_MONTHS:
+            reasons.append("notice_too_short")
+    elif applied_on is not None and timing == "late":
+        if applied_on > statutory.reached_on:
+            reasons.append("statutory_date_passed")
+        elif applied_on > deferral_agreed_by(statutory):
+            reasons.append("deferral_notice_too_short")
     return FlexibleAssessment(not reasons, timing, minimum, minimum_met, tuple(reasons))
+
+
+def deferral_agreed_by(statutory: Retirement) -> date:
+    """The last day a deferral can be agreed in writing: 1 month before the statutory date
+    (the same day of the month before, or that month's last day)."""
+    return _day_in(YearMonth.of(statutory.reached_on).plus(-DEFERRAL_NOTICE_MONTHS), statutory.reached_on.day)
 
 
 def _day_in(month: YearMonth, day: int) -> date:

@@ -3,14 +3,17 @@
 Eligibility needs all three (社会保险法 Art. 45; 失业保险条例 Art. 14): unemployment
 premiums paid for at least 1 year before the job loss; an involuntary separation; and
 registration as unemployed with the wish to work. "Involuntary" (人社部令第13号 Art. 13):
-a fixed-term contract that the employer let expire, dismissal, a mutual termination the
-employer proposed, or the employee ending the contract under 劳动合同法 Art. 38 (the
-employer's fault, e.g. unpaid social insurance). Resigning does not qualify.
+every contract expiry (劳动合同法 Art. 44(1)) and the employer's bankruptcy or closure
+(Art. 44(4)(5)); dismissal (Art. 39-41); a mutual termination the employer proposed
+(Art. 36); the employee ending the contract under Art. 38 (the employer's fault, e.g.
+unpaid social insurance). Resigning does not qualify.
 
 Longest period (社会保险法 Art. 46; 失业保险条例 Art. 17): 1 to under 5 years of
 contributions → 12 months; 5 to under 10 → 18; 10 or more → 24. Months left unclaimed from
-an earlier spell of unemployment add on, 24 in all at most. The amount is set by the
-province and is not computed here.
+an earlier spell of unemployment add on, 24 in all at most. Someone unemployed again with
+months left over may draw them even with under a year of new contributions
+(《失业保险金申领发放办法》 Art. 15(2)). The amount is set by the province and is not
+computed here.
 
 Results carry codes, never sentences: the words live in ``messages/``.
 """
@@ -25,7 +28,10 @@ MAX_MONTHS = 24
 
 
 class SeparationReason(StrEnum):
+    CONTRACT_EXPIRED = "contract_expired"  # any expiry (劳动合同法 Art. 44(1))
+    # Older requests' word for an expiry; read, no longer offered (every expiry counts).
     CONTRACT_EXPIRED_NOT_RENEWED_BY_EMPLOYER = "contract_expired_not_renewed_by_employer"
+    EMPLOYER_CLOSED = "employer_closed"  # bankruptcy, licence revoked, closed (Art. 44(4)(5))
     DISMISSED = "dismissed"
     MUTUAL_BY_EMPLOYER = "mutual_by_employer"  # mutual termination the employer proposed
     EMPLOYEE_TERMINATED_ART38 = "employee_terminated_art38"
@@ -35,7 +41,9 @@ class SeparationReason(StrEnum):
 
 INVOLUNTARY = frozenset(
     {
+        SeparationReason.CONTRACT_EXPIRED,
         SeparationReason.CONTRACT_EXPIRED_NOT_RENEWED_BY_EMPLOYER,
+        SeparationReason.EMPLOYER_CLOSED,
         SeparationReason.DISMISSED,
         SeparationReason.MUTUAL_BY_EMPLOYER,
         SeparationReason.EMPLOYEE_TERMINATED_ART38,
@@ -92,7 +100,8 @@ def assess(
 
     ``registered_unemployed``: ``None`` while not known yet (e.g. on the day of leaving):
     registering is then pending, not unmet. ``carried_over_months``: months left unclaimed
-    from an earlier spell of unemployment.
+    from an earlier spell of unemployment; they may be drawn even with under a year of new
+    contributions (《失业保险金申领发放办法》 Art. 15(2)), so they alone make a period.
     """
     reason = SeparationReason(reason)
     if carried_over_months < 0:
@@ -100,7 +109,7 @@ def assess(
     unmet: list[str] = []
     pending: list[str] = []
     months = benefit_months(contribution_years)
-    if months == 0:
+    if months == 0 and carried_over_months == 0:
         unmet.append("contributions_under_1_year")
     if reason is SeparationReason.OTHER:
         pending.append("review_separation_reason")

@@ -60,6 +60,8 @@ def form_view(
         prefill=prefill,
         for_others=spec.for_others and roles.may_file_for_others(session, user),
         policy=bot.policy,
+        # The base period of this month: its floor and ceiling in the hints.
+        period=bot.policy.period_on(bot.workplace.today(bot.now())),
     )
 
 

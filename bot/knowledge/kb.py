@@ -28,10 +28,12 @@ import time
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
@@ -243,9 +245,17 @@ class KnowledgeBase:
     :meth:`load` and share it: :meth:`answer` only reads."""
 
     def __init__(
-        self, entries: Sequence[_Entry], lexicon: Lexicon, policy: Policy, *, threshold: float
+        self,
+        entries: Sequence[_Entry],
+        lexicon: Lexicon,
+        policy: Policy,
+        *,
+        threshold: float,
+        tz: tzinfo | None = None,
     ) -> None:
         self.policy = policy
+        # Answers quote the figures of the month they are given in (SI_TIMEZONE).
+        self.tz = tz or ZoneInfo("Asia/Shanghai")
         self.threshold = threshold
         # The policy's sources for its rates, each once, one a line (a source per line).
         parts = (p.strip() for r in policy.rates for p in r.source.split(";"))
@@ -276,6 +286,7 @@ class KnowledgeBase:
         policy: Policy | None = None,
         *,
         threshold: float = THRESHOLD,
+        tz: tzinfo | None = None,
     ) -> KnowledgeBase:
         """Read every topic of ``kb_dir`` (default: ``messages/kb``), check that each answer
         renders with ``policy`` (default: the shipped policy file), and build the index.
@@ -307,7 +318,7 @@ class KnowledgeBase:
             raise KnowledgeBaseError(
                 f"{folder}: duplicate ids {sorted({i for i in ids if ids.count(i) > 1})}"
             )
-        kb = cls(entries, Lexicon.load(folder / "_lexicon.toml"), policy, threshold=threshold)
+        kb = cls(entries, Lexicon.load(folder / "_lexicon.toml"), policy, threshold=threshold, tz=tz)
         kb._check_renders(str(folder))
         kb.load_seconds = time.perf_counter() - started
         return kb
@@ -333,6 +344,8 @@ class KnowledgeBase:
     def _render(self, entry: _Entry, lang: str, admins: Sequence[str]) -> tuple[str, tuple[str, ...]]:
         ctx = {
             "policy": self.policy,
+            # This month's figures (``period.assumed``: no base period covers it).
+            "period": self.policy.period_on(datetime.now(self.tz).date()),
             "admins": list(admins),
             "lang": lang,
             "rate_sources": self._rate_sources,

@@ -5,12 +5,12 @@ name, an ID number or a wage."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.audience import Audience
-from bot.domain.deadlines import DeadlineKind, deadlines_for_year
+from bot.domain.deadlines import DeadlineKind, deadlines_for_year, late_fee_from
 from bot.domain.months import YearMonth
 from bot.domain.requests import RequestKind
 from bot.domain.workplace import Workplace
@@ -80,7 +80,8 @@ def reminder_params(reminder: DueReminder, workplace: Workplace, now: datetime, 
             late_fee_percent=str(percent),
             late_fee_per_10000=str((Decimal(10000) * percent / 100).quantize(Decimal("0.01"))),
             late_fee_source=policy.late_fee_source,
-            late_from=(deadline.due + timedelta(days=1)).isoformat(),
+            # The day after the deadline as moved off a holiday: never a day still on time.
+            late_from=late_fee_from(YearMonth.parse(deadline.period), policy, calendar).isoformat(),
         )
     elif deadline.kind in (DeadlineKind.BASE_DECLARATION_OPEN, DeadlineKind.BASE_DECLARATION_CLOSE):
         window = {d.kind: d.due for d in deadlines_for_year(policy, calendar, int(deadline.period))}

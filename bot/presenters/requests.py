@@ -58,7 +58,7 @@ def present(request: Request, workplace: Workplace, *, whole: bool) -> RequestVi
     otherwise resident ID numbers and amounts are masked, and private facts left out
     (channel messages)."""
     form = kinds.read_form(request.kind, request.payload)
-    context = FactContext(policy=workplace.policy, filed_on=workplace.today(request.created_at))
+    context = FactContext(workplace.policy, workplace.calendar, filed_on=workplace.today(request.created_at))
     facts = [f for f in kinds.facts(request.kind, form, context) if whole or not f.private]
     state = State(request.state)
     events = [

@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.deadlines import next_deadlines
+from bot.domain.months import YearMonth
+from bot.domain.policy import policy_note
 from bot.domain.requests import OPEN_STATES, RequestKind, State
 from bot.domain.workplace import Workplace
 from bot.services import change_form, documents, handover, roles
@@ -148,4 +150,7 @@ def home_for(session: Session, workplace: Workplace, *, user: str, now: datetime
     )
     pending = handover.is_pending_successor(session, user)
     data["handover"] = None if pending is None else {"id": pending.id, "from": pending.from_id}
+    # No base period for this month: the figures shown are the last known ones.
+    note = policy_note(workplace.policy, YearMonth.of(workplace.today(now)))
+    data["policy_note"] = None if note is None else note.params
     return data

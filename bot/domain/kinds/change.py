@@ -59,10 +59,10 @@ def parse(form: FormReader, ctx: FormContext) -> InsuredChange:
         latest = current.plus(policy.change_max_months_ahead)
         if not earliest <= month <= latest:
             form.problem("effective_month", "month_window", earliest=str(earliest), latest=str(latest))
+    # The bounds of the month the change takes effect in (this month's while it is unknown).
     base = form.base(
         "contribution_base",
-        policy.base_floor,
-        policy.base_ceiling,
+        [policy.period_for(month or YearMonth.of(ctx.today))],
         required=change_type is ChangeType.ADD,
     )
     if change_type is ChangeType.REMOVE:

@@ -43,7 +43,9 @@ def parse(form: FormReader, ctx: FormContext) -> RetirementRequest:
     """A retirement request. Birth date and sex come from the resident ID; the category
     must agree with the sex. A wanted (flexible) month must be in the future and within
     what the 2024 reform allows: never before the original age, at most 3 years early (and
-    only with the minimum years for that month) or 3 years late."""
+    only with the minimum years for that month) or 3 years late; a deferral is refused once
+    the statutory date has passed (《实施弹性退休制度暂行办法》: it is agreed in writing at
+    least 1 month before that date and cannot be extended afterwards)."""
     today = ctx.today
     full_name = form.name("full_name")
     number = form.resident_id("resident_id", today)
@@ -58,10 +60,13 @@ def parse(form: FormReader, ctx: FormContext) -> RetirementRequest:
     elif wanted and number and category and years is not None:
         birth = resident_id.birth_date(number)
         bounds = rules.flexible_bounds(birth, category)
+        statutory = rules.statutory_retirement(birth, category)
         # Contributions go on until the wanted month (the person is employed here).
         months = int(years * 12) + max(0, wanted.months_since(YearMonth.of(today)))
-        check = rules.assess_flexible(birth, category, wanted, months)
-        blocking = [r for r in check.reasons if r not in ("employer_agreement_needed", "notice_too_short")]
+        check = rules.assess_flexible(birth, category, wanted, months, applied_on=today)
+        # Short notice is shown on the request, not refused: the agreement may exist already.
+        advisory = ("employer_agreement_needed", "notice_too_short", "deferral_notice_too_short")
+        blocking = [r for r in check.reasons if r not in advisory]
         if blocking:
             form.problem(
                 "wanted_month",
@@ -70,6 +75,7 @@ def parse(form: FormReader, ctx: FormContext) -> RetirementRequest:
                 statutory=str(bounds.statutory),
                 latest=str(bounds.latest),
                 minimum=check.minimum_years,
+                statutory_day=statutory.reached_on.isoformat(),
             )
     notes = form.notes("notes")
     form.done()
@@ -105,7 +111,12 @@ def facts(form: RetirementRequest, ctx: FactContext) -> list[Fact]:
         check = rules.assess_flexible(form.birth, form.retirement_category, form.wanted_month, 0)
         found.append(Fact(f"fact.flexible_{check.timing}", {"month": str(form.wanted_month)}, private=True))
         if check.timing == "late":
-            found.append(Fact("fact.flexible_employer", private=True))
+            # 《实施弹性退休制度暂行办法》: agreed in writing 1 month before the statutory date.
+            by = rules.deferral_agreed_by(statutory).isoformat()
+            found.append(Fact("fact.flexible_employer", {"by": by}, private=True))
+        else:
+            by = str(form.wanted_month.plus(-rules.EARLY_NOTICE_MONTHS))
+            found.append(Fact("fact.flexible_early_notice", {"by": by}, private=True))
     return found
 
 

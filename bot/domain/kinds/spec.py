@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.errors import Refused
 from bot.domain.fields import FormReader
 from bot.domain.policy import Policy
@@ -49,6 +50,7 @@ class Fact:
 @dataclass(frozen=True)
 class FactContext:
     policy: Policy
+    calendar: WorkingCalendar  # deadlines move off holidays
     filed_on: date  # the day the request was filed (estimates are frozen at it)
 
 
