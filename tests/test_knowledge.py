@@ -19,7 +19,7 @@ from bot.knowledge import (
     detect_lang,
     to_simplified,
 )
-from bot.knowledge.evaluate import DEFAULT_TSV, evaluate, read_cases
+from bot.knowledge.evaluate import DEFAULT_TSV, FROZEN_TSV, evaluate, read_cases
 
 REQUIRED_TOPICS = {
     "contribution-rates",
@@ -341,3 +341,13 @@ def test_the_retriever_meets_its_figures_on_the_evaluation_set(kb):
     assert report.accuracy >= MIN_ACCURACY, misses
     assert report.abstention >= MIN_ABSTENTION, misses
     assert report.wrong_lang == 0
+
+
+def test_the_frozen_set_is_real_questions_from_public_pages_in_both_languages():
+    cases = read_cases(FROZEN_TSV)
+    assert len(cases) >= 150
+    assert sum(c.lang == "en" for c in cases) >= 0.4 * len(cases)
+    assert sum(not c.in_scope for c in cases) >= 30
+    assert all(c.source.startswith(("http://", "https://")) for c in cases)
+    tuning = {c.question for c in read_cases(DEFAULT_TSV)}
+    assert not [c.question for c in cases if c.question in tuning]
