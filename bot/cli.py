@@ -101,6 +101,8 @@ def ask_questions(settings: Settings, question: str, lang: str | None, as_json: 
                 "escalate": escalate and not found.out_of_scope and not found.quiet,
                 "out_of_scope": found.out_of_scope,
                 "quiet": found.quiet,
+                "alternatives": list(found.alternatives),
+                "taught": found.taught,
                 "answer": found.text,
             }
             print(json.dumps(record, ensure_ascii=False), flush=True)

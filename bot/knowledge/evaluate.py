@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bot.knowledge import kb as kb_module
 from bot.knowledge.kb import KnowledgeBase
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
@@ -92,6 +93,7 @@ class Report(Tally):
     wrong_lang: int = 0
     wrong_topic: int = 0  # answered with a topic that is not right (in scope or not)
     offered: int = 0  # in scope: the right topic is the answer or one of its alternatives
+    runner_up: int = 0  # answers that offered a close runner-up besides
     # How the out-of-scope questions were handled: pointer / escalated / quiet / answered.
     outcomes: dict[str, int] = field(default_factory=dict)
     langs: dict[str, Tally] = field(default_factory=dict)
@@ -124,6 +126,7 @@ class Report(Tally):
             "wrong_rate": round(self.wrong_rate, 4),
             "offered": self.offered,
             "offered_rate": round(self.offered_rate, 4),
+            "runner_up": self.runner_up,
             "wrong_lang": self.wrong_lang,
             "langs": {
                 lang: {
@@ -181,11 +184,12 @@ def evaluate(kb: KnowledgeBase, cases: Iterable[Case], threshold: float | None =
             answer = kb.answer(case.question)
             got = answer.topic or answer.out_of_scope or ("escalate" if answer.escalate else "quiet")
             lang_row = report.langs.setdefault(case.lang, Tally())
+            report.runner_up += bool(answer.topic and answer.alternatives)
             if answer.lang != case.lang:
                 report.wrong_lang += 1
             if case.in_scope:
                 ok = answer.topic in case.expected
-                offered = (answer.topic, *getattr(answer, "alternatives", ()))
+                offered = (answer.topic, *answer.alternatives)
                 report.in_scope += 1
                 report.correct += ok
                 report.offered += any(t in case.expected for t in offered)
@@ -234,6 +238,7 @@ def print_reports(named: Sequence[tuple[str, Report]], out=sys.stdout, *, misses
     lines += [
         ("wrong topic (all qs)", [_share(r.wrong_topic, r.total) for _, r in named]),
         ("right topic offered", [_share(r.offered, r.in_scope) for _, r in named]),
+        ("answers with runner-up", [_share(r.runner_up, r.total) for _, r in named]),
         ("wrong language", [str(r.wrong_lang) for _, r in named]),
     ]
     print(
@@ -269,6 +274,20 @@ def sweep(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
         )
 
 
+def sweep_close(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
+    """How CLOSE_RATIO trades offered right topics against answers with a runner-up."""
+    saved = kb_module.CLOSE_RATIO
+    print("\nclose ratio  right offered  answers with runner-up", file=out)
+    try:
+        for step in range(50, 101, 5):
+            kb_module.CLOSE_RATIO = step / 100
+            report = evaluate(kb, cases)
+            runner_up = report.runner_up / report.total
+            print(f"     {step / 100:.2f}       {report.offered_rate:6.1%}        {runner_up:6.1%}", file=out)
+    finally:
+        kb_module.CLOSE_RATIO = saved
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bot.knowledge.evaluate", description=__doc__.splitlines()[0]
@@ -285,8 +304,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--sweep", action="store_true", help="also show the first set's figures for a range of thresholds"
     )
+    parser.add_argument(
+        "--sweep-close",
+        action="store_true",
+        help="also show the first set's offers for a range of CLOSE_RATIO",
+    )
+    parser.add_argument(
+        "--taught",
+        action="store_true",
+        help="with the lessons of _taught.toml (default: shipped topics alone)",
+    )
     args = parser.parse_args(argv)
-    kb = KnowledgeBase.load(args.kb)
+    kb = KnowledgeBase.load(args.kb, taught=args.taught)
     paths = args.tsv or [DEFAULT_TSV, FROZEN_TSV]
     names = {DEFAULT_TSV.resolve(): "tuning", FROZEN_TSV.resolve(): "frozen"}
     sets = [(names.get(path.resolve(), path.stem), read_cases(path)) for path in paths]
@@ -297,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_reports(named, misses=args.misses)
         if args.sweep:
             sweep(kb, sets[0][1])
+        if args.sweep_close:
+            sweep_close(kb, sets[0][1])
     return 0
 
 
