@@ -22,7 +22,7 @@ from bot.knowledge import (
     detect_lang,
     to_simplified,
 )
-from bot.knowledge.evaluate import DEFAULT_TSV, evaluate, read_cases
+from bot.knowledge.evaluate import DEFAULT_TSV, FROZEN_TSV, evaluate, read_cases
 
 REQUIRED_TOPICS = {
     "contribution-rates",
@@ -43,11 +43,21 @@ REQUIRED_TOPICS = {
     "account-settlement",
     "complaint",
     "administrator",
+    "flexible-employment",
+    "social-insurance-basics",
+    "medical-elsewhere",
+    "personal-pension",
 }
-# What `python -m bot.knowledge.evaluate` reached on tests/eval/questions.tsv (97.9 % top-1,
-# 98.2 % correct abstention at the shipped threshold), rounded down a little.
-MIN_ACCURACY = 0.978  # reached: 456/466 = 97.85 %
-MIN_ABSTENTION = 0.981  # reached: 108/110 = 98.18 %
+# What `python -m bot.knowledge.evaluate` reached at the shipped threshold, rounded down a
+# little so that a harmless change does not trip them.
+# Tuning set (tests/eval/questions.tsv):
+MIN_ACCURACY = 0.975  # reached: 542/552 = 98.2 %
+MIN_ABSTENTION = 0.96  # reached: 119/123 = 96.7 %
+# Frozen set (tests/eval/frozen.tsv, never tuned on), per language:
+FROZEN_MIN_ACCURACY = {"zh": 0.92, "en": 0.84}  # reached: zh 72/77 = 93.5 %, en 75/88 = 85.2 %
+FROZEN_MIN_ABSTENTION = 0.95  # reached: 43/44 = 97.7 %
+FROZEN_MAX_WRONG_TOPIC = 0.09  # reached: 18/209 = 8.6 % of all questions answered with a wrong topic
+FROZEN_MIN_OFFERED = 0.92  # reached: 154/165 = 93.3 % with the right topic answered or offered
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +67,7 @@ def policy():
 
 @pytest.fixture(scope="module")
 def kb(policy):
-    return KnowledgeBase.load(DEFAULT_KB_DIR, policy)
+    return KnowledgeBase.load(DEFAULT_KB_DIR, policy, taught=False)
 
 
 # --- language and text -------------------------------------------------------------------
@@ -114,6 +124,26 @@ def test_typos_markup_and_mixed_languages_still_find_the_topic(kb, question, top
     assert kb.answer(question).topic == topic
 
 
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("五险一金都包括什么", "social-insurance-basics"),
+        ("停交社保有什么影响", "leaving-job"),  # 停交 = 停缴
+        ("生娃能报多少", "maternity"),  # 生娃 = 生孩子
+        ("我想退保", "account-settlement"),
+        ("刚入职多久能上社保", "enrollment-new-hire"),  # 上社保 = 交社保
+        ("公司不给交社保怎么办", "complaint"),
+        ("My company dont pay my shebao", "complaint"),  # pinyin, and a negation kept
+        ("What if the employer fails to pay the social security for us?", "complaint"),
+        ("how to check the endowment insurance paid by my unit", "statement-query"),  # machine translation
+        ("at what age can women draw the old-age insurance?", "retirement"),
+        ("社保卡掉咗點算", "si-card"),  # Cantonese, traditional characters
+    ],
+)
+def test_colloquial_regional_and_translated_words_find_the_topic(kb, question, topic):
+    assert kb.answer(question).topic == topic
+
+
 # --- the topics ----------------------------------------------------------------------------
 
 
@@ -153,6 +183,8 @@ def test_every_answer_renders_short_with_sources(kb, topic_id, lang):
         ("account-settlement", "settle"),
         ("enrollment-new-hire", "change"),
         ("maternity", None),
+        ("medical-elsewhere", "medical"),
+        ("flexible-employment", None),
     ],
 )
 def test_answers_point_to_the_request_that_fits(kb, topic_id, kind):
@@ -329,7 +361,7 @@ def test_a_recognised_other_domain_gets_a_pointer_elsewhere(kb, question, domain
 
 def test_a_question_that_names_social_insurance_is_not_sent_elsewhere(kb):
     answer = kb.answer("社保和公积金一共扣多少比例")
-    assert answer.out_of_scope is None and answer.topic == "contribution-rates"
+    assert answer.out_of_scope is None and answer.topic in ("contribution-rates", "social-insurance-basics")
 
 
 @pytest.mark.parametrize(
@@ -404,12 +436,12 @@ def test_a_broken_topic_file_stops_the_load_and_says_which(tmp_path, policy, cha
 # --- the evaluation set ---------------------------------------------------------------------
 
 
-def test_the_evaluation_set_is_large_labelled_and_names_only_real_topics(kb):
+def test_the_evaluation_sets_are_large_labelled_and_name_only_real_topics(kb):
     cases = read_cases(DEFAULT_TSV)
     assert len(cases) >= 200
     assert sum(not c.in_scope for c in cases) >= 40
     assert {c.lang for c in cases} == {"zh", "en"}
-    for case in cases:
+    for case in (*cases, *read_cases(FROZEN_TSV)):
         assert set(case.expected) <= set(kb.topics), case
     # Held out: no evaluation question is one of the knowledge base's own sample questions.
     topics = (*kb.topics.values(), *kb.out_of_scope_domains.values())
@@ -424,3 +456,23 @@ def test_the_retriever_meets_its_figures_on_the_evaluation_set(kb):
     assert report.accuracy >= MIN_ACCURACY, misses
     assert report.abstention >= MIN_ABSTENTION, misses
     assert report.wrong_lang == 0
+
+
+def test_the_retriever_meets_its_figures_on_the_frozen_set(kb):
+    report = evaluate(kb, read_cases(FROZEN_TSV))
+    for lang, floor in FROZEN_MIN_ACCURACY.items():
+        assert report.langs[lang].accuracy >= floor, lang
+    assert report.abstention >= FROZEN_MIN_ABSTENTION
+    assert report.wrong_rate <= FROZEN_MAX_WRONG_TOPIC
+    assert report.offered_rate >= FROZEN_MIN_OFFERED
+    assert report.wrong_lang == 0
+
+
+def test_the_frozen_set_is_real_questions_from_public_pages_in_both_languages():
+    cases = read_cases(FROZEN_TSV)
+    assert len(cases) >= 150
+    assert sum(c.lang == "en" for c in cases) >= 0.4 * len(cases)
+    assert sum(not c.in_scope for c in cases) >= 30
+    assert all(c.source.startswith(("http://", "https://")) for c in cases)
+    tuning = {c.question for c in read_cases(DEFAULT_TSV)}
+    assert not [c.question for c in cases if c.question in tuning]

@@ -41,6 +41,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 "escalate": escalate and not found.out_of_scope and not found.quiet,
                 "out_of_scope": found.out_of_scope,
                 "quiet": found.quiet,
+                "alternatives": list(found.alternatives),
+                "taught": found.taught,
                 "answer": found.text,
             }
             print(json.dumps(record, ensure_ascii=False), flush=True)

@@ -1,16 +1,28 @@
-"""Measure the help channel's retriever against a labelled set of questions.
+"""Measure the help channel's retriever against labelled sets of questions.
 
-    python -m bot.knowledge.evaluate [--tsv PATH] [--json] [--sweep]
+    python -m bot.knowledge.evaluate [--tsv PATH ...] [--misses] [--json] [--sweep]
 
-The TSV (default ``tests/eval/questions.tsv``) has a header and three columns:
-``lang  expected  question``. ``expected`` is a topic id, several ids joined by ``|`` when
-the question mixes topics and either answer is right, or ``none`` when the bot must not
-answer with a topic (out of scope, chatter: any of out-of-scope pointer, escalation or
-silence counts as a correct abstention). ``lang`` is the language the answer must be in.
+By default it measures two sets side by side (see ``tests/eval/README.md``):
+- ``tests/eval/questions.tsv``, the *tuning* set: the questions the knowledge base is tuned on;
+- ``tests/eval/frozen.tsv``, the *frozen* set: real questions written by other people on
+  public pages (each with its address), collected once and never tuned on. It says how the
+  bot does on questions nobody wrote for it.
 
-Prints top-1 accuracy on the in-scope questions (a question the bot abstains on counts as
-a miss), the rate of correct abstention on the others, a per-topic table and every miss.
-``--sweep`` also shows both figures for a range of thresholds (how THRESHOLD was chosen).
+A TSV has a header and three columns, ``lang  expected  question``, plus an optional fourth,
+``source``. ``expected`` is a topic id, several ids joined by ``|`` when the question mixes
+topics and either answer is right, or ``none`` when the bot must not answer with a topic (out
+of scope, chatter: an out-of-scope pointer, an escalation or silence all count as correctly
+declined). ``lang`` is the language the answer must be in.
+
+Figures, per set and per language:
+- *right first time*: in-scope questions answered with a right topic (an escalation is a miss);
+- *declined*: out-of-scope questions not answered with a topic;
+- *wrong topic*: questions answered with a topic that is not right, over all questions (the
+  worst outcome: a confident wrong answer);
+- *right topic offered*: in-scope questions whose right topic is the answer or one of the
+  alternatives offered with it (``Answer.alternatives``);
+- *confusion pairs*: expected -> got, with counts, for every miss.
+``--sweep`` shows the figures of the first set for a range of thresholds.
 """
 
 from __future__ import annotations
@@ -19,14 +31,19 @@ import argparse
 import csv
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bot.knowledge import kb as kb_module
 from bot.knowledge.kb import KnowledgeBase
 
-DEFAULT_TSV = Path(__file__).resolve().parents[2] / "tests" / "eval" / "questions.tsv"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
+DEFAULT_TSV = EVAL_DIR / "questions.tsv"
+FROZEN_TSV = EVAL_DIR / "frozen.tsv"
 NONE = "none"
+LANGS = ("zh", "en")
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,7 @@ class Case:
     lang: str
     expected: tuple[str, ...]  # () for "none"
     question: str
+    source: str = ""
 
     @property
     def in_scope(self) -> bool:
@@ -50,27 +68,13 @@ class Miss:
 
 
 @dataclass
-class TopicRow:
-    count: int = 0
-    correct: int = 0
+class Tally:
+    """Counts for one language or one topic."""
 
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.count if self.count else 0.0
-
-
-@dataclass
-class Report:
-    threshold: float
     in_scope: int = 0
     correct: int = 0
     out_of_scope: int = 0
-    abstained: int = 0
-    wrong_lang: int = 0
-    # How the out-of-scope questions were handled: pointer / escalated / quiet / a topic.
-    outcomes: dict[str, int] = field(default_factory=dict)
-    topics: dict[str, TopicRow] = field(default_factory=dict)
-    misses: list[Miss] = field(default_factory=list)
+    declined: int = 0
 
     @property
     def accuracy(self) -> float:
@@ -78,7 +82,36 @@ class Report:
 
     @property
     def abstention(self) -> float:
-        return self.abstained / self.out_of_scope if self.out_of_scope else 0.0
+        return self.declined / self.out_of_scope if self.out_of_scope else 0.0
+
+
+@dataclass
+class Report(Tally):
+    """A whole set's figures (the totals are the Tally's)."""
+
+    threshold: float = 0.0
+    wrong_lang: int = 0
+    wrong_topic: int = 0  # answered with a topic that is not right (in scope or not)
+    offered: int = 0  # in scope: the right topic is the answer or one of its alternatives
+    runner_up: int = 0  # answers that offered a close runner-up besides
+    # How the out-of-scope questions were handled: pointer / escalated / quiet / answered.
+    outcomes: dict[str, int] = field(default_factory=dict)
+    langs: dict[str, Tally] = field(default_factory=dict)
+    topics: dict[str, Tally] = field(default_factory=dict)
+    confusion: Counter = field(default_factory=Counter)  # (expected, got) -> count
+    misses: list[Miss] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.in_scope + self.out_of_scope
+
+    @property
+    def wrong_rate(self) -> float:
+        return self.wrong_topic / self.total if self.total else 0.0
+
+    @property
+    def offered_rate(self) -> float:
+        return self.offered / self.in_scope if self.in_scope else 0.0
 
     def as_dict(self) -> dict:
         return {
@@ -87,14 +120,30 @@ class Report:
             "correct": self.correct,
             "accuracy": round(self.accuracy, 4),
             "out_of_scope": self.out_of_scope,
-            "abstained": self.abstained,
+            "declined": self.declined,
             "abstention": round(self.abstention, 4),
+            "wrong_topic": self.wrong_topic,
+            "wrong_rate": round(self.wrong_rate, 4),
+            "offered": self.offered,
+            "offered_rate": round(self.offered_rate, 4),
+            "runner_up": self.runner_up,
             "wrong_lang": self.wrong_lang,
+            "langs": {
+                lang: {
+                    **asdict(row),
+                    "accuracy": round(row.accuracy, 4),
+                    "abstention": round(row.abstention, 4),
+                }
+                for lang, row in sorted(self.langs.items())
+            },
             "outcomes": dict(sorted(self.outcomes.items())),
             "topics": {
-                t: {"count": r.count, "correct": r.correct, "accuracy": round(r.accuracy, 4)}
+                t: {"count": r.in_scope, "correct": r.correct, "accuracy": round(r.accuracy, 4)}
                 for t, r in sorted(self.topics.items())
             },
+            "confusion": [
+                {"expected": e, "got": g, "count": n} for (e, g), n in self.confusion.most_common()
+            ],
             "misses": [asdict(m) for m in self.misses],
         }
 
@@ -105,16 +154,22 @@ def read_cases(path: Path) -> list[Case]:
     with path.open(encoding="utf-8", newline="") as fh:
         rows = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(rows, None)
-        if header != ["lang", "expected", "question"]:
-            raise ValueError(f"{path}: the header must be 'lang<TAB>expected<TAB>question', got {header}")
+        if header not in (["lang", "expected", "question"], ["lang", "expected", "question", "source"]):
+            raise ValueError(
+                f"{path}: the header must be 'lang<TAB>expected<TAB>question[<TAB>source]', got {header}"
+            )
         for number, row in enumerate(rows, start=2):
             if not row or not "".join(row).strip():
                 continue
-            if len(row) != 3:
-                raise ValueError(f"{path}:{number}: expected 3 tab-separated columns, got {len(row)}")
-            lang, expected, question = (cell.strip() for cell in row)
+            if len(row) != len(header):
+                raise ValueError(
+                    f"{path}:{number}: expected {len(header)} tab-separated columns, got {len(row)}"
+                )
+            lang, expected, question, *source = (cell.strip() for cell in row)
+            if lang not in LANGS:
+                raise ValueError(f"{path}:{number}: lang must be one of {LANGS}, got {lang!r}")
             labels = () if expected == NONE else tuple(e.strip() for e in expected.split("|") if e.strip())
-            cases.append(Case(lang, labels, question))
+            cases.append(Case(lang, labels, question, source[0] if source else ""))
     return cases
 
 
@@ -128,63 +183,109 @@ def evaluate(kb: KnowledgeBase, cases: Iterable[Case], threshold: float | None =
         for case in cases:
             answer = kb.answer(case.question)
             got = answer.topic or answer.out_of_scope or ("escalate" if answer.escalate else "quiet")
+            lang_row = report.langs.setdefault(case.lang, Tally())
+            report.runner_up += bool(answer.topic and answer.alternatives)
             if answer.lang != case.lang:
                 report.wrong_lang += 1
             if case.in_scope:
-                report.in_scope += 1
                 ok = answer.topic in case.expected
+                offered = (answer.topic, *answer.alternatives)
+                report.in_scope += 1
                 report.correct += ok
-                row = report.topics.setdefault(case.expected[0], TopicRow())
-                row.count += 1
+                report.offered += any(t in case.expected for t in offered)
+                lang_row.in_scope += 1
+                lang_row.correct += ok
+                row = report.topics.setdefault(case.expected[0], Tally())
+                row.in_scope += 1
                 row.correct += ok
             else:
-                report.out_of_scope += 1
                 ok = answer.topic is None
-                report.abstained += ok
+                report.out_of_scope += 1
+                report.declined += ok
+                lang_row.out_of_scope += 1
+                lang_row.declined += ok
                 kind = "pointer" if answer.out_of_scope else "escalated" if answer.escalate else "quiet"
                 kind = kind if ok else "answered"
                 report.outcomes[kind] = report.outcomes.get(kind, 0) + 1
             if not ok:
                 expected = "|".join(case.expected) or NONE
+                report.wrong_topic += answer.topic is not None
+                report.confusion[(case.expected[0] if case.expected else NONE, got)] += 1
                 report.misses.append(Miss(case.lang, expected, got, round(answer.score, 3), case.question))
         return report
     finally:
         kb.threshold = saved
 
 
-def print_report(report: Report, out=sys.stdout) -> None:
-    print(f"threshold            {report.threshold:.2f}", file=out)
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:6.1%} ({part}/{whole})" if whole else "     -"
+
+
+def print_reports(named: Sequence[tuple[str, Report]], out=sys.stdout, *, misses: bool = False) -> None:
+    """The figures of several sets side by side, then each set's confusion pairs."""
+    width = 22
+    lines: list[tuple[str, list[str]]] = [
+        ("questions", [str(r.total) for _, r in named]),
+        ("in scope, right first", [_share(r.correct, r.in_scope) for _, r in named]),
+    ]
+    for lang in LANGS:
+        rows = [r.langs.get(lang, Tally()) for _, r in named]
+        lines.append((f"  {lang}", [_share(x.correct, x.in_scope) for x in rows]))
+    lines.append(("out of scope, declined", [_share(r.declined, r.out_of_scope) for _, r in named]))
+    for lang in LANGS:
+        rows = [r.langs.get(lang, Tally()) for _, r in named]
+        lines.append((f"  {lang}", [_share(x.declined, x.out_of_scope) for x in rows]))
+    lines += [
+        ("wrong topic (all qs)", [_share(r.wrong_topic, r.total) for _, r in named]),
+        ("right topic offered", [_share(r.offered, r.in_scope) for _, r in named]),
+        ("answers with runner-up", [_share(r.runner_up, r.total) for _, r in named]),
+        ("wrong language", [str(r.wrong_lang) for _, r in named]),
+    ]
     print(
-        f"top-1 accuracy       {report.accuracy:6.1%}  ({report.correct}/{report.in_scope} in scope)",
+        f"{'threshold ' + format(named[0][1].threshold, '.2f'):<24}"
+        + "".join(f"{name:<{width}}" for name, _ in named),
         file=out,
     )
-    counts = f"{report.abstained}/{report.out_of_scope} out of scope"
-    print(f"correct abstention   {report.abstention:6.1%}  ({counts})", file=out)
-    if report.outcomes:
-        how = ", ".join(f"{kind} {count}" for kind, count in sorted(report.outcomes.items()))
-        print(f"  out of scope handled as: {how}", file=out)
-    if report.wrong_lang:
-        print(f"answered in the wrong language: {report.wrong_lang}", file=out)
-    print(file=out)
-    # A question labelled "a|b" counts under its first label.
-    width = max((len(t) for t in report.topics), default=5)
-    print(f"{'topic':<{width}}  count  correct  accuracy", file=out)
-    for topic, row in sorted(report.topics.items()):
-        print(f"{topic:<{width}}  {row.count:5d}  {row.correct:7d}  {row.accuracy:8.1%}", file=out)
-    if report.misses:
-        print(f"\nmisses ({len(report.misses)}):", file=out)
-        for m in report.misses:
-            print(
-                f"  [{m.lang}] expected {m.expected:<22} got {m.got:<22} {m.score:.3f}  {m.question}",
-                file=out,
-            )
+    for label, cells in lines:
+        print(f"{label:<24}" + "".join(f"{c:<{width}}" for c in cells), file=out)
+    for name, report in named:
+        print(f"\n{name}: confusion pairs (expected -> got)", file=out)
+        if not report.confusion:
+            print("  none", file=out)
+        for (expected, got), count in report.confusion.most_common():
+            print(f"  {count:3d}  {expected} -> {got}", file=out)
+        if misses and report.misses:
+            print(f"\n{name}: misses ({len(report.misses)})", file=out)
+            for m in report.misses:
+                print(
+                    f"  [{m.lang}] expected {m.expected:<22} got {m.got:<22} {m.score:.3f}  {m.question}",
+                    file=out,
+                )
 
 
 def sweep(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
-    print("\nthreshold  accuracy  abstention", file=out)
+    print("\nthreshold  accuracy  abstention  wrong topic", file=out)
     for step in range(10, 61, 2):
         report = evaluate(kb, cases, threshold=step / 100)
-        print(f"     {step / 100:.2f}    {report.accuracy:6.1%}      {report.abstention:6.1%}", file=out)
+        print(
+            f"     {step / 100:.2f}    {report.accuracy:6.1%}      {report.abstention:6.1%}"
+            f"      {report.wrong_rate:6.1%}",
+            file=out,
+        )
+
+
+def sweep_close(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
+    """How CLOSE_RATIO trades offered right topics against answers with a runner-up."""
+    saved = kb_module.CLOSE_RATIO
+    print("\nclose ratio  right offered  answers with runner-up", file=out)
+    try:
+        for step in range(50, 101, 5):
+            kb_module.CLOSE_RATIO = step / 100
+            report = evaluate(kb, cases)
+            runner_up = report.runner_up / report.total
+            print(f"     {step / 100:.2f}       {report.offered_rate:6.1%}        {runner_up:6.1%}", file=out)
+    finally:
+        kb_module.CLOSE_RATIO = saved
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -192,23 +293,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bot.knowledge.evaluate", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
-        "--tsv", type=Path, default=DEFAULT_TSV, help="labelled questions (default: %(default)s)"
+        "--tsv",
+        type=Path,
+        action="append",
+        help=f"a labelled set, repeatable (default: {DEFAULT_TSV.name} and {FROZEN_TSV.name})",
     )
     parser.add_argument("--kb", type=Path, default=None, help="knowledge base folder (default: messages/kb)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
+    parser.add_argument("--misses", action="store_true", help="also list every miss")
     parser.add_argument(
-        "--sweep", action="store_true", help="also show the figures for a range of thresholds"
+        "--sweep", action="store_true", help="also show the first set's figures for a range of thresholds"
+    )
+    parser.add_argument(
+        "--sweep-close",
+        action="store_true",
+        help="also show the first set's offers for a range of CLOSE_RATIO",
+    )
+    parser.add_argument(
+        "--taught",
+        action="store_true",
+        help="with the lessons of _taught.toml (default: shipped topics alone)",
     )
     args = parser.parse_args(argv)
-    kb = KnowledgeBase.load(args.kb)
-    cases = read_cases(args.tsv)
-    report = evaluate(kb, cases)
+    kb = KnowledgeBase.load(args.kb, taught=args.taught)
+    paths = args.tsv or [DEFAULT_TSV, FROZEN_TSV]
+    names = {DEFAULT_TSV.resolve(): "tuning", FROZEN_TSV.resolve(): "frozen"}
+    sets = [(names.get(path.resolve(), path.stem), read_cases(path)) for path in paths]
+    named = [(name, evaluate(kb, cases)) for name, cases in sets]
     if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps({name: r.as_dict() for name, r in named}, ensure_ascii=False, indent=2))
     else:
-        print_report(report)
+        print_reports(named, misses=args.misses)
         if args.sweep:
-            sweep(kb, cases)
+            sweep(kb, sets[0][1])
+        if args.sweep_close:
+            sweep_close(kb, sets[0][1])
     return 0
 
 

@@ -7,23 +7,35 @@ Files in the knowledge base folder:
   (housing fund, tax…): sample questions to recognise it and the can't-help text; or,
   with ``quiet = true``, chatter and office talk that the bot recognises to stay out of.
 - ``_lexicon.toml``: jieba words, rewrites, stopwords and the in-scope terms.
+- ``_taught.toml``: lessons exported from what the administrators taught (lessons.py).
 
 How :meth:`KnowledgeBase.answer` decides:
 1. Nothing left once markup and stopwords are gone ("thanks!", ":tada:"): quiet.
-2. A question that names social insurance (``社保``, ``pension``… — ``domain_terms``) is
-   only matched against the topics. One that does not, but names an out-of-scope domain's
-   marker (``公积金``, ``income tax``…), gets that domain's pointer.
+2. A question that does not name social insurance (``社保``, ``pension``… —
+   ``domain_terms``) but names an out-of-scope domain's marker (``公积金``, ``income tax``…)
+   gets that domain's pointer. One that names both gets the pointer only when the domain
+   outscores every topic by MARKED_OVER_TOPIC ("社保交几年可以落户"); otherwise it is only
+   matched against the topics ("社保和公积金一共扣多少").
 3. The best match scores at least ``THRESHOLD`` (see ranking.py for the score) and the
    question either names social insurance or a related term, or shares at least
    ``MIN_MATCHED_WORDS`` words with the match: the topic's answer, the domain's pointer, or
-   silence for a quiet domain.
-4. Otherwise: a question with a social-insurance or related term is escalated to the
+   silence for a quiet domain (chatter).
+4. What the administrators taught (lessons.py, :meth:`KnowledgeBase.with_lessons`) answers
+   a question close enough to a taught phrasing (TAUGHT_MIN_SIMILARITY) unless step 3 found
+   a topic that scores higher, or found another domain or chatter: those, teaching never
+   overrides.
+5. Otherwise: a question with a social-insurance or related term is escalated to the
    administrators; anything else gets silence.
+An answer offers the runner-up topic when it scored close (CLOSE_RATIO); an escalation
+offers the best few topics (``Answer.alternatives``).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
+import threading
 import time
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -40,6 +52,16 @@ from jinja2 import Environment, StrictUndefined, Template, TemplateError
 from markupsafe import Markup
 
 from bot.domain.policy import Policy, load_policy
+from bot.knowledge.lessons import (
+    TAUGHT_FILE,
+    TAUGHT_MIN_SIMILARITY,
+    TOPIC_ID_RE,
+    Lessons,
+    TaughtIndex,
+    TaughtPhrasing,
+    TaughtTopic,
+    read_lessons,
+)
 from bot.knowledge.ranking import Ranker
 from bot.knowledge.text import Analysis, Analyzer, Lexicon, detect_lang
 from bot.resources import resource_dir
@@ -53,6 +75,19 @@ THRESHOLD = 0.22
 # Without a social-insurance term (see _lexicon.toml), a question must share this many
 # words with the topic to be answered.
 MIN_MATCHED_WORDS = 2
+
+# A question that names social insurance and another domain's marker gets that domain's
+# pointer only when the domain outscores every topic by this factor.
+MARKED_OVER_TOPIC = 1.3
+
+# Don't guess between two close topics: when the runner-up scores at least CLOSE_RATIO of
+# the best, the best is answered and the runner-up offered ("Or is your question about …?").
+# When nothing is sure (an escalation), the OFFER_WHEN_UNSURE best topics are offered. A
+# topic is offered only from OFFER_MIN up. Chosen with `python -m bot.knowledge.evaluate
+# --sweep-close` on tests/eval/questions.tsv.
+CLOSE_RATIO = 0.8
+OFFER_WHEN_UNSURE = 3
+OFFER_MIN = 0.1
 
 LANGS = ("zh", "en")
 REQUEST_KINDS = frozenset(
@@ -79,6 +114,11 @@ class Answer:
     - ``quiet``: chatter or unrelated: say nothing.
 
     ``score`` is the best normalised score (0-1); the bot answers from ``THRESHOLD`` up.
+
+    ``alternatives``: topic ids to offer besides (``kb.topics[id].title(lang)`` names them,
+    ``kb.render(id, lang, admins)`` answers them): with an answer, the runner-up when it
+    scored close to it; with an escalation, the best few topics. ``taught``: the answer comes
+    from what an administrator taught (a taught phrasing or a taught topic).
     """
 
     topic: str | None
@@ -92,6 +132,8 @@ class Answer:
     out_of_scope: str | None = None
     quiet: bool = False
     closest: str | None = None
+    alternatives: tuple[str, ...] = ()
+    taught: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,6 +282,19 @@ def _parse_entry(data: Mapping[str, Any], where: str, env: Environment, *, out_o
     return _Entry(topic, out_of_scope, MappingProxyType(answers), sources, quiet, markers)
 
 
+_QUIET, _DOMAIN, _TOPIC, _ESCALATE = "quiet", "domain", "topic", "escalate"
+
+
+@dataclass(frozen=True)
+class _Decision:
+    kind: str  # _QUIET, _DOMAIN (an out-of-scope pointer), _TOPIC, _ESCALATE
+    score: float
+    topic: str | None = None  # the topic's or the domain's id
+    alternatives: tuple[str, ...] = ()
+    taught: bool = False
+    closest: str | None = None
+
+
 class KnowledgeBase:
     """Topics, their answers, and a ranker over their sample questions. Build it once with
     :meth:`load` and share it: :meth:`answer` only reads."""
@@ -277,7 +332,20 @@ class KnowledgeBase:
         self.out_of_scope_domains: Mapping[str, Topic] = MappingProxyType(
             {e.topic.id: e.topic for e in self._entries if e.out_of_scope and not e.quiet}
         )
+        self._by_id = {e.topic.id: e for e in self._entries}
         self.load_seconds = 0.0
+        # Lessons (see lessons.py): none on the shipped knowledge base itself; a view made by
+        # with_lessons() shares everything above and adds its own.
+        self._shipped = self
+        self._file_lessons = Lessons()
+        self.lessons = Lessons()
+        self.refused: tuple[tuple[TaughtPhrasing | TaughtTopic, str], ...] = ()
+        self._taught_index: TaughtIndex | None = None
+        self._taught_topics: Mapping[str, TaughtTopic] = MappingProxyType({})
+        self._analysed: dict[str, Analysis] = {}  # lesson text -> analysis, shared by the views
+        self._verdicts: dict[str, str | None] = {}  # lesson text -> refusal (see _verdict)
+        self._views_lock = threading.Lock()
+        self._last_view: tuple[Lessons, KnowledgeBase] | None = None
 
     @classmethod
     def load(
@@ -287,9 +355,12 @@ class KnowledgeBase:
         *,
         threshold: float = THRESHOLD,
         tz: tzinfo | None = None,
+        taught: bool = True,
     ) -> KnowledgeBase:
         """Read every topic of ``kb_dir`` (default: ``messages/kb``), check that each answer
         renders with ``policy`` (default: the shipped policy file), and build the index.
+        With ``taught`` (the default), the lessons exported to ``_taught.toml`` count too
+        (``taught=False``: the shipped topics alone, as ``evaluate`` measures them).
         Raises :class:`KnowledgeBaseError` naming the file at fault."""
         started = time.perf_counter()
         folder = Path(kb_dir) if kb_dir is not None else DEFAULT_KB_DIR
@@ -320,6 +391,12 @@ class KnowledgeBase:
             )
         kb = cls(entries, Lexicon.load(folder / "_lexicon.toml"), policy, threshold=threshold, tz=tz)
         kb._check_renders(str(folder))
+        if taught:
+            try:
+                kb._file_lessons = read_lessons(folder / TAUGHT_FILE)
+            except ValueError as exc:
+                raise KnowledgeBaseError(str(exc)) from exc
+            kb = kb.with_lessons()
         kb.load_seconds = time.perf_counter() - started
         return kb
 
@@ -356,11 +433,34 @@ class KnowledgeBase:
         return text, tuple(dict.fromkeys(p for p in pieces if p))
 
     def render(self, topic_id: str, lang: str = "zh", admins: Sequence[str] = ()) -> Answer:
-        """A topic's answer without a question (for `/si help <topic>`, tests, previews)."""
-        entry = next(e for e in self._entries if e.topic.id == topic_id and not e.quiet)
-        return self._answer_with(entry, 1.0, lang if lang in LANGS else "zh", admins)
+        """A topic's answer without a question (for `/si help <topic>`, a pressed "Or is
+        your question about …?" button, tests, previews); taught topics too. Raises
+        KeyError for an id that is no topic."""
+        lang = lang if lang in LANGS else "zh"
+        if topic_id in self._taught_topics:
+            return self._taught_answer(self._taught_topics[topic_id], 1.0, lang)
+        entry = self._by_id[topic_id]
+        if entry.quiet:
+            raise KeyError(topic_id)
+        return self._answer_with(entry, 1.0, lang, admins)
 
-    def _answer_with(self, entry: _Entry, score: float, lang: str, admins: Sequence[str]) -> Answer:
+    def _taught_answer(self, topic: TaughtTopic, score: float, lang: str, **extra: Any) -> Answer:
+        # Written by an administrator, shown as written; only Slack's broadcast mentions
+        # (<!channel>, <!here>) are defused.
+        text = topic.answer(lang).replace("<!", "&lt;!")
+        fields: dict[str, Any] = {"closest": topic.id, "taught": True, **extra}
+        return Answer(topic=topic.id, score=score, lang=lang, title=topic.title(lang), text=text, **fields)
+
+    def _topic_answer(
+        self, topic_id: str, score: float, lang: str, admins: Sequence[str], **extra: Any
+    ) -> Answer:
+        if topic_id in self._taught_topics:
+            return self._taught_answer(self._taught_topics[topic_id], score, lang, **extra)
+        return dataclasses.replace(self._answer_with(self._by_id[topic_id], score, lang, admins), **extra)
+
+    def _answer_with(
+        self, entry: _Entry, score: float, lang: str, admins: Sequence[str], **extra: Any
+    ) -> Answer:
         text, sources = self._render(entry, lang, admins)
         if entry.out_of_scope:
             return Answer(
@@ -372,6 +472,7 @@ class KnowledgeBase:
                 sources=sources,
                 out_of_scope=entry.topic.id,
                 closest=entry.topic.id,
+                **extra,
             )
         return Answer(
             topic=entry.topic.id,
@@ -382,6 +483,7 @@ class KnowledgeBase:
             sources=sources,
             request_kind=entry.topic.request_kind,
             closest=entry.topic.id,
+            **extra,
         )
 
     def analyse(self, question: str) -> Analysis:
@@ -395,22 +497,41 @@ class KnowledgeBase:
     def answer(self, question: str, lang: str | None = None, admins: Sequence[str] = ()) -> Answer:
         """Answer ``question`` in ``lang`` (default: Chinese if it holds any Chinese character,
         else English). ``admins`` are the filed administrators' Slack user ids, for the
-        topics that name them."""
+        topics that name them. See the module docstring for how it decides, and
+        :class:`Answer` for the alternatives it offers."""
         lang = lang if lang in LANGS else detect_lang(question)
-        analysis = self._analyzer.analyse(question)
+        found = self._decide(self._analyzer.analyse(question))
+        if found.kind == _DOMAIN:
+            return self._answer_with(self._by_id[found.topic], found.score, lang, admins)
+        if found.kind == _TOPIC:
+            extra = {"alternatives": found.alternatives, "taught": found.taught}
+            return self._topic_answer(found.topic, found.score, lang, admins, **extra)
+        if found.kind == _ESCALATE:
+            return Answer(
+                topic=None, score=found.score, lang=lang, escalate=True, closest=found.closest,
+                alternatives=found.alternatives,
+            )  # fmt: skip
+        return Answer(topic=None, score=found.score, lang=lang, quiet=True)
+
+    def _decide(self, analysis: Analysis) -> _Decision:
+        """What to do with an analysed question, without rendering anything."""
         if analysis.empty:
-            return Answer(topic=None, score=0.0, lang=lang, quiet=True)
+            return _Decision(_QUIET, 0.0)
         scores = self._ranker.scores(analysis)
         in_domain = self._analyzer.in_domain(analysis.text)
+        marked = [i for i, terms in self._markers if terms.found_in(analysis.text)]
         if self._analyzer.names_social_insurance(analysis.text):
-            # "社保和公积金一共扣多少": it names social insurance, so that is what it gets.
+            # "社保和公积金一共扣多少": it names social insurance, so a topic answers it, unless
+            # the other domain it names is plainly what it is about ("社保交几年可以落户").
+            best_marked = max(marked, key=lambda i: scores[i], default=None)
+            topic_best = float(np.where(self._out_of_scope_mask, -1.0, scores).max())
+            if best_marked is not None and scores[best_marked] > topic_best * MARKED_OVER_TOPIC:
+                return _Decision(_DOMAIN, float(scores[best_marked]), self._entries[best_marked].topic.id)
             scores = np.where(self._out_of_scope_mask, -1.0, scores)
-        else:
+        elif marked:
             # "公积金怎么转移": the housing fund's own word decides, whatever else matched.
-            marked = [i for i, terms in self._markers if terms.found_in(analysis.text)]
-            if marked:
-                best = max(marked, key=lambda i: scores[i])
-                return self._answer_with(self._entries[best], float(scores[best]), lang, admins)
+            best = max(marked, key=lambda i: scores[i])
+            return _Decision(_DOMAIN, float(scores[best]), self._entries[best].topic.id)
         best = int(scores.argmax())
         score = float(scores[best])
         entry = self._entries[best]
@@ -419,23 +540,167 @@ class KnowledgeBase:
         confident = score >= self.threshold and (
             in_domain or self._ranker.matched(analysis, best) >= MIN_MATCHED_WORDS
         )
-        if confident and not entry.quiet:
-            return self._answer_with(entry, score, lang, admins)
+        if confident and entry.out_of_scope:
+            # Another domain, or chatter: what is taught never overrides that.
+            return _Decision(_QUIET if entry.quiet else _DOMAIN, score, entry.topic.id)
+        ranked = self._ranked_topics(scores, analysis)
+        taught_id, taught_score = self._best_taught(analysis)
+        if taught_id is not None and (not confident or taught_score >= score):
+            return _Decision(_TOPIC, taught_score, taught_id, _runner_up(ranked, taught_id), taught=True)
+        if confident:
+            return _Decision(_TOPIC, score, entry.topic.id, _runner_up(ranked, entry.topic.id))
         if in_domain:
-            closest = self._best_topic(scores)
-            return Answer(topic=None, score=score, lang=lang, escalate=True, closest=closest)
-        return Answer(topic=None, score=score, lang=lang, quiet=True)
+            offered = tuple(t for s, t in ranked[:OFFER_WHEN_UNSURE] if s >= OFFER_MIN)
+            closest = ranked[0][1] if ranked and ranked[0][0] > 0 else None
+            return _Decision(_ESCALATE, score, None, offered, closest=closest)
+        return _Decision(_QUIET, score)
 
-    def _best_topic(self, scores: Any) -> str | None:
-        ranked = sorted(
-            (
-                (float(s), e.topic.id)
-                for e, s in zip(self._entries, scores, strict=True)
-                if not e.out_of_scope
-            ),
-            reverse=True,
-        )
-        return ranked[0][1] if ranked and ranked[0][0] > 0 else None
+    def _ranked_topics(self, scores: Any, analysis: Analysis) -> list[tuple[float, str]]:
+        """Every topic with its score, best first: the shipped topics' scores, raised to a
+        taught phrasing's similarity where one is close enough, and the taught topics."""
+        by_topic = {
+            e.topic.id: float(s) for e, s in zip(self._entries, scores, strict=True) if not e.out_of_scope
+        }
+        if self._taught_index is not None:
+            for topic, similarity in self._taught_index.similarities(analysis).items():
+                if similarity >= TAUGHT_MIN_SIMILARITY:
+                    by_topic[topic] = max(by_topic.get(topic, 0.0), similarity)
+        return sorted(((s, t) for t, s in by_topic.items()), reverse=True)
+
+    def _best_taught(self, analysis: Analysis) -> tuple[str | None, float]:
+        if self._taught_index is None:
+            return None, 0.0
+        similarities = self._taught_index.similarities(analysis)
+        topic, similarity = max(similarities.items(), key=lambda item: item[1], default=(None, 0.0))
+        return (topic, similarity) if similarity >= TAUGHT_MIN_SIMILARITY else (None, 0.0)
+
+    # --- lessons -----------------------------------------------------------------------------
+
+    def with_lessons(self, lessons: Lessons = Lessons()) -> KnowledgeBase:  # noqa: B008 - frozen, empty
+        """This knowledge base with ``lessons`` (the database's) and those exported to
+        ``_taught.toml`` counting at once: a view that shares the shipped index, jieba and
+        the policy, and only indexes the lessons. Cheap (see bench/bench_ask.py: a few hundred
+        phrasings in milliseconds, and a phrasing already seen is not analysed again), so it
+        can run in the request path whenever the taught set changes; asked again with equal
+        lessons it returns the same view. Thread-safe.
+
+        Lessons that cannot be taught (:meth:`refusal`) are left out and listed in the
+        view's ``refused``, with the reason; the view's ``lessons`` are those applied."""
+        shipped = self._shipped
+        wanted = shipped._file_lessons + lessons
+        with shipped._views_lock:
+            if shipped._last_view is not None and shipped._last_view[0] == wanted:
+                return shipped._last_view[1]
+            view = copy.copy(shipped)
+            refused: list[tuple[TaughtPhrasing | TaughtTopic, str]] = []
+            topics: dict[str, TaughtTopic] = {}
+            for topic in wanted.topics:
+                reason = shipped.refusal(topic)
+                if reason:
+                    refused.append((topic, reason))
+                else:
+                    topics[topic.id] = topic
+            view._taught_topics = MappingProxyType(topics)
+            phrasings = []
+            for phrasing in wanted.phrasings:
+                reason = view.refusal(phrasing)
+                if reason:
+                    refused.append((phrasing, reason))
+                else:
+                    phrasings.append(phrasing)
+            view.lessons = Lessons(tuple(phrasings), tuple(topics.values()))
+            view.refused = tuple(refused)
+            indexed = [(p.topic, p.question) for p in phrasings]
+            for topic in topics.values():
+                indexed += [
+                    (topic.id, text) for text in (topic.title_zh, topic.title_en, *topic.questions) if text
+                ]
+            view._taught_index = (
+                TaughtIndex(
+                    indexed, shipped._analysed_lesson, shipped._ranker.word_idf, shipped._ranker.sound_idf
+                )
+                if indexed
+                else None
+            )
+            view.topics = MappingProxyType(
+                {**shipped.topics, **{t.id: _as_topic(t) for t in topics.values()}}
+            )
+            shipped._last_view = (wanted, view)
+            return view
+
+    def shipped(self) -> KnowledgeBase:
+        """The shipped topics alone, without any lesson (what ``evaluate`` measures)."""
+        return self._shipped
+
+    def refusal(self, lesson: TaughtPhrasing | TaughtTopic) -> str | None:
+        """Why ``lesson`` cannot be taught, or None when it can. Reasons (for the app to put
+        into words): ``empty``; ``unknown-topic`` (a phrasing for no topic); ``chatter`` and
+        ``out-of-scope`` (the shipped knowledge base stays quiet on the phrasing, or points it
+        to another domain: teaching must never make the bot answer those); ``bad-id`` (lower
+        case words joined by '-'), ``id-taken`` (a shipped topic's or domain's id),
+        ``no-title``, ``no-answer``, ``too-long`` (over MAX_ANSWER_CHARS) for a taught topic."""
+        if isinstance(lesson, TaughtTopic):
+            if not TOPIC_ID_RE.fullmatch(lesson.id):
+                return "bad-id"
+            if lesson.id in self._shipped._by_id:
+                return "id-taken"
+            if not (lesson.title_zh or lesson.title_en):
+                return "no-title"
+            if not (lesson.answer_zh or lesson.answer_en):
+                return "no-answer"
+            if max(len(lesson.answer_zh), len(lesson.answer_en)) > MAX_ANSWER_CHARS:
+                return "too-long"
+            return None
+        if self._shipped._analysed_lesson(lesson.question).empty:
+            return "empty"
+        if lesson.topic not in self._shipped.topics and lesson.topic not in self._taught_topics:
+            return "unknown-topic"
+        return self._shipped._verdict(lesson.question)
+
+    def _verdict(self, question: str) -> str | None:
+        """``out-of-scope``, ``chatter`` or None: what the shipped topics make of a phrasing
+        someone wants to teach (cached: a rebuild judges only the phrasings it has not seen)."""
+        verdict = self._verdicts.get(question, "")
+        if verdict == "":
+            analysis = self._analysed_lesson(question)
+            found = self._decide(analysis)
+            verdict = None
+            if found.kind == _DOMAIN:
+                verdict = "out-of-scope"
+            elif found.kind == _QUIET and not self._analyzer.in_domain(analysis.text):
+                verdict = "chatter"
+            if len(self._verdicts) > 20_000:
+                self._verdicts.clear()
+            self._verdicts[question] = verdict
+        return verdict
+
+    def _analysed_lesson(self, text: str) -> Analysis:
+        # Cached across views: a rebuild analyses only the phrasings it has not seen.
+        found = self._analysed.get(text)
+        if found is None:
+            if len(self._analysed) > 20_000:
+                self._analysed.clear()
+            found = self._analysed[text] = self._analyzer.analyse(text)
+        return found
+
+
+def _runner_up(ranked: Sequence[tuple[float, str]], answered: str) -> tuple[str, ...]:
+    """The best other topic, when it scored close to the answered one (CLOSE_RATIO)."""
+    best = next((s for s, t in ranked if t == answered), 0.0)
+    others = [(s, t) for s, t in ranked if t != answered]
+    if others and best > 0 and others[0][0] >= max(best * CLOSE_RATIO, OFFER_MIN):
+        return (others[0][1],)
+    return ()
+
+
+def _as_topic(topic: TaughtTopic) -> Topic:
+    return Topic(
+        id=topic.id,
+        title_zh=topic.title("zh"),
+        title_en=topic.title("en"),
+        request_kind=None,
+        asks=topic.questions,
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -166,6 +166,14 @@ class Ranker:
         self._words = _Channel([d.word_tokens for d in docs], k1, b)
         self._sounds = _Channel([d.sound_tokens for d in docs], k1, b)
 
+    def word_idf(self, token: str) -> float:
+        """The words channel's idf of ``token`` (the highest for a token it has never seen)."""
+        return self._words.idf.get(token, self._words.idf_unknown)
+
+    def sound_idf(self, token: str) -> float:
+        """The sounds channel's idf of ``token`` (the highest for a token it has never seen)."""
+        return self._sounds.idf.get(token, self._sounds.idf_unknown)
+
     def matched(self, question: Analysis, doc: int) -> int:
         """How many of the question's words meet document ``doc`` (the larger count of the
         two channels)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import re
 import threading
 import tomllib
@@ -33,9 +34,14 @@ from pathlib import Path
 import jieba
 import Stemmer
 import zhconv
-from pypinyin import Style, lazy_pinyin
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
+
+# pypinyin's phrase dictionary (about 45 MB resident) only tells polyphones apart by context;
+# both sides of the comparison read a polyphone the same way without it, and a `si-bot
+# serve` worker has a memory budget (bench/bench_ask.py prints the knowledge base's share).
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+from pypinyin import Style, lazy_pinyin  # imported after the setting above
 
 # CJK unified ideographs (basic, extension A, compatibility, extensions B-F).
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
@@ -94,16 +100,41 @@ class Lexicon:
 _segmenters: list[jieba.Tokenizer] = []
 
 
+# jieba's dictionary holds 349,000 words and, with their prefixes, takes about 75 MB in
+# memory. The words it has seen fewer than this many times (names, rare idioms: 61 % of it)
+# never decide a social-insurance question; without them it takes a third of that. The
+# words kept keep their frequencies and the dictionary's total, so they cut as before.
+MIN_WORD_FREQ = 5
+
+
 def _segmenter() -> jieba.Tokenizer:
-    """jieba's dictionary, loaded once per process however many threads ask (~0.7 s; from
-    jieba's own marshal cache in the temp directory after the first run)."""
+    """jieba's dictionary, read once per process however many threads ask (about 1 s)."""
     with _jieba_lock:
         if not _segmenters:
             jieba.setLogLevel(logging.WARNING)
             tokenizer = jieba.Tokenizer()
-            tokenizer.initialize()
+            tokenizer.FREQ, tokenizer.total = _dictionary(Path(jieba.__file__).with_name("dict.txt"))
+            tokenizer.initialized = True
             _segmenters.append(tokenizer)
         return _segmenters[0]
+
+
+def _dictionary(path: Path) -> tuple[dict[str, int], int]:
+    """jieba's prefix dictionary (as its ``gen_pfdict`` builds it) of the words seen at least
+    MIN_WORD_FREQ times."""
+    freq: dict[str, int] = {}
+    total = 0
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            word, count = line.split(" ", 2)[:2]
+            count = int(count)
+            total += count
+            if count < MIN_WORD_FREQ:
+                continue
+            freq[word] = count
+            for end in range(1, len(word)):
+                freq.setdefault(word[:end], 0)
+    return freq, total
 
 
 @cache
