@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import tomllib
 from datetime import date, datetime
 from decimal import Decimal
@@ -67,8 +68,16 @@ def money(value: Decimal | int | float | str | None) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
 def mention(user_id: str | None) -> Markup:
-    return Markup(f"<@{user_id}>") if user_id else Markup("")
+    """``<@U123>``, which Slack shows as the person's name; anything that is not a user id
+    is shown as escaped text (it can't become ``<!channel>``)."""
+    user_id = str(user_id or "").strip()
+    if _USER_ID.fullmatch(user_id):
+        return Markup(f"<@{user_id}>")
+    return Markup(slack_escape(user_id))
 
 
 def channel_link(channel_id: str | None) -> Markup:

@@ -47,7 +47,7 @@ PAYLOADS = {
         "month_from": None,
         "month_to": None,
     },
-    # The other procedures (messages/*/workspace.toml); another person's ID number.
+    # Another person's ID number.
     RequestKind.CARD: {
         "card_action": "lost",
         "full_name": "Li <Si>",

@@ -51,6 +51,7 @@ import numpy as np
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 from markupsafe import Markup
 
+from bot.domain.kinds import BY_COMMAND
 from bot.domain.policy import Policy, load_policy
 from bot.knowledge.lessons import (
     TAUGHT_FILE,
@@ -64,6 +65,7 @@ from bot.knowledge.lessons import (
 )
 from bot.knowledge.ranking import Ranker
 from bot.knowledge.text import Analysis, Analyzer, Lexicon, detect_lang
+from bot.messages import mention, money, slack_escape
 from bot.resources import resource_dir
 
 DEFAULT_KB_DIR = resource_dir("messages") / "kb"
@@ -90,12 +92,10 @@ OFFER_WHEN_UNSURE = 3
 OFFER_MIN = 0.1
 
 LANGS = ("zh", "en")
-REQUEST_KINDS = frozenset(
-    {"change", "payback", "complaint", "card", "transfer", "retire", "unemployment", "medical", "settle"}
-)
+# A topic names the form it leads to by its /si word (bot/domain/kinds).
+REQUEST_KINDS = frozenset(BY_COMMAND)
 # Answers stay short: a few sentences or bullets (Slack's own limit is 3,000 a section).
 MAX_ANSWER_CHARS = 1500
-_USER_ID_RE = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 class KnowledgeBaseError(ValueError):
@@ -169,10 +169,6 @@ def _number(value: Decimal | int | float) -> str:
     return f"{value.normalize():,f}"
 
 
-def _slack_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _finalize(value: Any) -> str:
     if value is None:
         return ""
@@ -182,16 +178,7 @@ def _finalize(value: Any) -> str:
         return str(value)
     if isinstance(value, Decimal | int | float):
         return _number(value)
-    return _slack_escape(str(value))
-
-
-def _mention(user_id: str) -> Markup:
-    user_id = str(user_id).strip()
-    return Markup(f"<@{user_id}>") if _USER_ID_RE.fullmatch(user_id) else Markup(_slack_escape(user_id))
-
-
-def _yuan(value: Any) -> str:
-    return f"{Decimal(str(value)):,.2f}"
+    return slack_escape(str(value))
 
 
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -224,7 +211,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(mention=_mention, yuan=_yuan, monthday=_monthday, number=_number, ordinal=_ordinal)
+    # The messages' own filters (bot/messages.py), and the figures of answers.
+    env.filters.update(mention=mention, yuan=money, monthday=_monthday, number=_number, ordinal=_ordinal)
     return env
 
 
