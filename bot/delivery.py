@@ -56,10 +56,10 @@ class Deliverer:
         sent = 0
         while True:
             claimed = self._claim_batch()
-            if not claimed:
-                return sent
             for row_id in claimed:
                 sent += self._deliver(row_id)
+            if len(claimed) < BATCH:  # nothing more was due; what comes later, the sweep sends
+                return sent
 
     def _claim_batch(self) -> list[int]:
         now = self.clock()
@@ -118,7 +118,9 @@ class Deliverer:
     # --- rendering -------------------------------------------------------------------------
 
     def _send(self, session, row: OutboxMessage) -> None:
-        request = session.get(Request, row.request_id) if row.request_id else None
+        # A card is drawn and posted with its request locked: a state change meanwhile waits
+        # for the card to be recorded, so its redraw finds the card (never a stale one).
+        request = session.get(Request, row.request_id, with_for_update=row.track) if row.request_id else None
         target = TargetKind(row.target_kind)
         if target is TargetKind.REQUEST_CARDS:
             assert request is not None

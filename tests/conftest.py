@@ -8,7 +8,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from bot.runtime import SiBot, build_runtime
 from bot.services import roles
 from bot.storage.db import Database
 from bot.storage.models import Base
-from tests.slack import SlackDriver, serve_wsgi
+from tests.slack import ListenerPool, SlackDriver, serve_wsgi
 
 ADMIN = "UADMIN0001"
 ADMIN2 = "UADMIN0002"
@@ -154,11 +153,11 @@ def slack_for(db, fake_slack) -> Iterator:
     with contextlib.ExitStack() as stack:
 
         def serve(bot: SiBot) -> SlackDriver:
-            executor = ThreadPoolExecutor(max_workers=5)
-            stack.callback(executor.shutdown, wait=True)  # after the server has stopped
-            wsgi = make_wsgi_app(build_app(bot, executor=executor), bot.db)
+            pool = ListenerPool()
+            stack.callback(pool.shutdown, wait=True)  # after the server has stopped
+            wsgi = make_wsgi_app(build_app(bot, executor=pool), bot.db)
             url = stack.enter_context(serve_wsgi(wsgi))
-            return SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot)
+            return SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot, pool=pool)
 
         yield serve
 

@@ -11,6 +11,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
@@ -20,6 +21,33 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from bot.console import slack_payloads as payloads
 from bot.console.fake_slack import FakeSlack
 from bot.runtime import SiBot
+
+
+class ListenerPool(ThreadPoolExecutor):
+    """The app's lazy listeners' threads, which a test can wait for to be idle: then every
+    listener started so far has finished, and whatever it was going to send is sent."""
+
+    def __init__(self, max_workers: int = 5):
+        super().__init__(max_workers=max_workers)
+        self._running = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._idle:
+            self._running += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future) -> None:
+        with self._idle:
+            self._running -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 20.0) -> None:
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._running == 0, timeout):
+                raise AssertionError(f"{self._running} listener(s) still running after {timeout:g} s")
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -58,6 +86,12 @@ class SlackDriver:
     secret: str
     fake: FakeSlack
     bot: SiBot
+    pool: ListenerPool
+
+    def idle(self) -> None:
+        """Wait until every lazy listener started so far has finished (and sent what it
+        sends): what has not been posted then never will be."""
+        self.pool.wait_idle()
 
     def send(self, signed: payloads.SignedRequest, extra_headers: dict[str, str] | None = None) -> Reply:
         request = urllib.request.Request(

@@ -3,8 +3,6 @@ the fake Slack, in the asker's language, from the real knowledge base."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
 
@@ -45,9 +43,9 @@ def replies_in(slack: SlackDriver, channel: str, thread_ts: str) -> list[dict]:
 
 
 def settle(slack: SlackDriver, count: int) -> list[dict]:
-    posts = slack.wait_posts(count)
-    time.sleep(0.2)  # room for a wrong extra message to show up
-    return posts
+    slack.wait_posts(count)
+    slack.idle()  # every listener has finished: a wrong extra message would be there now
+    return [c.params for c in slack.fake.calls_to("chat.postMessage")]
 
 
 def test_a_question_in_the_help_channel_is_answered_in_its_thread_in_its_language(help_slack):
@@ -83,7 +81,7 @@ def test_the_bot_stays_out_of_what_is_not_a_question_for_it(help_slack):
     ]
     for event in ignored:
         ask(help_slack, event)
-    time.sleep(0.5)
+    help_slack.idle()
     assert not help_slack.fake.calls_to("chat.postMessage")
 
 

@@ -380,3 +380,26 @@ def test_messages_follow_si_language(make_bot, slack_for):
     assert view["title"]["text"] == "参保人员变更"
     reply = slack.submit(view, {**CHANGE, "contribution_base": "100"}, user=EMPLOYEE)
     assert "缴费基数必须在 7,546.00 至 37,731.00 元之间" in reply.body["errors"]["contribution_base"]
+
+
+def test_an_approve_press_costs_a_handful_of_transactions_whatever_the_message_count(slack, db):
+    from sqlalchemy import event
+
+    file_change(slack)
+    slack.wait_posts(2)
+    slack.idle()
+    begun: list[object] = []
+
+    def count(conn) -> None:
+        begun.append(conn)
+
+    event.listen(db.engine, "begin", count)
+    try:
+        slack.press("request_approve", "SI-2026-0001", user=ADMIN)
+        slack.idle()
+    finally:
+        event.remove(db.engine, "begin", count)
+    # One to approve (the administrator check in the same session), one to look for what
+    # is due and one to claim it, one for each of its two messages (the card redrawn, the
+    # requester told).
+    assert len(begun) == 5

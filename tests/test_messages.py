@@ -209,3 +209,15 @@ def test_sources_shown_to_users_name_real_sources_not_our_notes():
     for lang in ("zh", "en"):
         leaked = [key for key, value in texts(lang).items() if "DOMAIN" in value]
         assert not leaked, f"{lang}: {leaked}"
+
+
+def test_the_readme_lists_every_subcommand_as_help_does():
+    """The README's command table and /si help are the same list (bot/handlers/subcommands.py)."""
+    import re
+
+    readme = (MESSAGES_DIR.parent / "README.md").read_text(encoding="utf-8")
+    table = {
+        cell.replace("\\|", "|") for cell in re.findall(r"^\| `(/si [^`]*)` \|", readme, flags=re.MULTILINE)
+    }
+    usage = {re.match(r"`(/si[^`]*)`", texts("en")[key]).group(1) for key in USAGE_EVERYONE + USAGE_ADMINS}
+    assert table == usage
