@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     from bot import cli_workspace
 
     cli_workspace.add_parser(sub)
+    from bot import cli_roster
+
+    cli_roster.add_parser(sub)
     args = parser.parse_args(argv)
 
     try:
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli_reminders.run(settings, args)
     if args.command == "export":
         return cli_workspace.run(settings, args)
+    if args.command in cli_roster.COMMANDS:
+        return cli_roster.run(settings, args)
     if args.command == "db":
         return db_upgrade(settings)
     if args.command == "ask":
