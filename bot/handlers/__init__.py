@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.handlers import actions, answers, commands, events, reminders, views, workspace
+from bot.handlers import actions, answers, commands, events, files, reminders, views, workspace
 from bot.runtime import SiBot
 
 
@@ -14,3 +14,4 @@ def register(app: App, bot: SiBot) -> None:
     events.register(app, bot)
     answers.register(app, bot)
     reminders.register(app, bot)
+    files.register(app, bot)
