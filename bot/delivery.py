@@ -11,22 +11,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, select, update
 
-from bot.domain.requests import Kind
+from bot.domain.audience import Audience
+from bot.domain.workplace import Workplace, utc_now
+from bot.home_tab import HomePublisher
 from bot.messages import Messages
-from bot.presenters import present
+from bot.presenters.requests import present
 from bot.services import reminders
-from bot.services.workplace import Workplace, utc_now
+from bot.services.outbox import TargetKind
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, Request, RequestEvent, RequestMessage
 
 log = logging.getLogger(__name__)
-FORM_KINDS = frozenset(kind.value for kind in Kind)
 
 CLAIM_FOR = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
@@ -34,8 +34,6 @@ BATCH = 20
 
 
 class Deliverer:
-    home: Any = None  # a bot.home_tab.HomePublisher, set when the Slack app is built
-
     def __init__(
         self,
         db: Database,
@@ -43,12 +41,15 @@ class Deliverer:
         messages: Messages,
         workplace: Workplace,
         clock: Callable[[], datetime] = utc_now,
+        *,
+        home: HomePublisher | None = None,
     ):
         self.db = db
         self.client = client
         self.messages = messages
         self.workplace = workplace
         self.clock = clock
+        self.home = home  # App Home shows requests: redrawn after they change
 
     def deliver_pending(self) -> int:
         """Send every message that is due; returns how many were sent."""
@@ -118,58 +119,63 @@ class Deliverer:
 
     def _send(self, session, row: OutboxMessage) -> None:
         request = session.get(Request, row.request_id) if row.request_id else None
-        if row.target_kind == "request_cards":
+        target = TargetKind(row.target_kind)
+        if target is TargetKind.REQUEST_CARDS:
             assert request is not None
             for card in session.scalars(
                 select(RequestMessage).where(RequestMessage.request_id == request.id)
             ):
-                message = self._card(request, whole=card.channel.startswith("D"))
+                message = self._card(request, Audience(card.audience))
                 self.client.chat_update(channel=card.channel, ts=card.ts, **message)
-            self._redraw_homes(request)
+            self._redraw_homes(session, request)
             return
-        if row.target_kind == "reminder_copies" or row.params.get("reminder"):
-            self._send_reminder(session, row)
+        if target is TargetKind.REMINDER_COPIES:
+            for channel, ts, params in reminders.copies(session, self.workplace, row.target):
+                message = self.messages.render(row.notice, policy=self.workplace.policy, **params)
+                self.client.chat_update(channel=channel, ts=ts, **message)
             return
-        message = self._render(row, request)
+        audience = Audience(row.audience)
+        if "reminder" in row.params:
+            message = self._reminder(session, row)
+        else:
+            message = self._render(row, request, audience)
         if row.params.get("thread_ts"):
             message["thread_ts"] = row.params["thread_ts"]
         response = self.client.chat_postMessage(channel=row.target, **message)
+        if "reminder" in row.params:
+            # Each posted copy is remembered, so Done and Snooze can redraw every copy.
+            reminders.record_copy(
+                session, row.params["reminder"], response["channel"], response["ts"], audience
+            )
         if row.track and request is not None:
-            session.add(RequestMessage(request_id=request.id, channel=response["channel"], ts=response["ts"]))
+            session.add(
+                RequestMessage(
+                    request_id=request.id, channel=response["channel"], ts=response["ts"], audience=audience
+                )
+            )
         if row.notice == "request_received" and request is not None:
-            self._redraw_homes(request)
+            self._redraw_homes(session, request)
 
-    def _redraw_homes(self, request: Request) -> None:
+    def _redraw_homes(self, session, request: Request) -> None:
         """App Home shows requests: redraw it for those concerned (bot/home_tab.py)."""
         if self.home is not None:
-            self.home.after_request(request)
+            self.home.after_request(session, request)
 
-    def _send_reminder(self, session, row: OutboxMessage) -> None:
-        """A reminder is drawn with its occurrence's state at sending time (done, snoozed),
-        and each posted copy is remembered, so Done and Snooze can redraw every copy."""
-        policy = self.workplace.policy
-        if row.target_kind == "reminder_copies":
-            for channel, ts, params in reminders.copies(session, self.workplace, row.target):
-                self.client.chat_update(
-                    channel=channel, ts=ts, **self.messages.render(row.notice, policy=policy, **params)
-                )
-            return
-        params = reminders.live_params(session, self.workplace, row.params)
-        message = self.messages.render(row.notice, policy=policy, **params)
-        response = self.client.chat_postMessage(channel=row.target, **message)
-        reminders.record_copy(session, row.params["reminder"], response["channel"], response["ts"])
+    def _reminder(self, session, row: OutboxMessage) -> dict:
+        """A reminder is drawn with its occurrence's state at sending time (done, snoozed)."""
+        params = reminders.current_params(session, self.workplace, row.params)
+        return self.messages.render(row.notice, policy=self.workplace.policy, **params)
 
-    def _card(self, request: Request, *, whole: bool) -> dict:
-        view = present(request, self.workplace, whole=whole)
+    def _card(self, request: Request, audience: Audience) -> dict:
+        view = present(request, self.workplace, whole=audience is Audience.PRIVATE)
         return self.messages.render("request_card", view=view, policy=self.workplace.policy)
 
-    def _render(self, row: OutboxMessage, request: Request | None) -> dict:
+    def _render(self, row: OutboxMessage, request: Request | None, audience: Audience) -> dict:
         if row.notice == "request_card":
             assert request is not None
-            # A card posted to a person (an administrator's DM) shows personal data whole.
-            return self._card(request, whole=row.target_kind == "user")
+            return self._card(request, audience)
         if request is not None:
-            view = present(request, self.workplace, whole=True)
+            view = present(request, self.workplace, whole=audience is Audience.PRIVATE)
             event = None
             if "event_id" in row.params:
                 event = next((e for e in request.events if e.id == row.params["event_id"]), None)
@@ -182,7 +188,7 @@ class Deliverer:
             target = params.pop("permalink_for")
             link = self.client.chat_getPermalink(channel=target["channel"], message_ts=target["ts"])
             params["permalink"] = link.get("permalink", "")
-        return self.messages.render(row.notice, policy=self.workplace.policy, form_kinds=FORM_KINDS, **params)
+        return self.messages.render(row.notice, policy=self.workplace.policy, **params)
 
 
 def _retry_after(exc: Exception) -> int:

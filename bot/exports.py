@@ -6,7 +6,6 @@ command line."""
 from __future__ import annotations
 
 import csv
-import html
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -24,11 +23,7 @@ HANDOVER_COLUMNS = ("section", "item", "detail", "holder", "date")
 
 def plain_words(messages: Messages, lang: str | None = None) -> Words:
     """``words(key, **params)``: a text as plain characters (files are not Slack mrkdwn)."""
-
-    def words(key: str, **params: Any) -> str:
-        return html.unescape(str(messages.text(key, lang, **params)))
-
-    return words
+    return lambda key, **params: messages.plain(key, lang, **params)
 
 
 def change_form_files(rows: list[ChangeFormRow], month: YearMonth, words: Words) -> list[tuple[str, bytes]]:

@@ -1,64 +1,92 @@
 """Draws si-bot's App Home for a person and publishes it (``views.publish``): when they
 open it, and after each change that concerns them (a request filed or moved, a form
-marked filed, a handover). Redrawing is best effort: a failure is logged, and the tab is
-drawn afresh the next time it is opened."""
+marked filed, a handover). Built once per runtime and given to the outbox's deliverer.
+Redrawing is best effort: a failure is logged, and the tab is drawn afresh the next time
+it is opened."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
-from bot.domain.requests import Kind
-from bot.services import home
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from bot.runtime import SiBot
-    from bot.storage.models import Request
+from bot.config import Settings
+from bot.domain.requests import RequestKind
+from bot.domain.workplace import Workplace
+from bot.messages import Messages
+from bot.services import home, roles
+from bot.services.help import Answerer
+from bot.storage.db import Database
+from bot.storage.models import Request
 
 log = logging.getLogger(__name__)
-FORM_KINDS = [k.value for k in Kind]
+FORM_KINDS = [k.value for k in RequestKind]
 
 
 class HomePublisher:
-    def __init__(self, bot: SiBot):
-        self.bot = bot
+    def __init__(
+        self,
+        db: Database,
+        workplace: Workplace,
+        messages: Messages,
+        client: WebClient,
+        settings: Settings,
+        knowledge: Callable[[], Answerer],
+        clock: Callable[[], datetime],
+    ):
+        self.db = db
+        self.workplace = workplace
+        self.messages = messages
+        self.client = client
+        self.settings = settings
+        self.knowledge = knowledge  # the help channel's topics, listed on employees' Home
+        self.clock = clock
 
-    def view(self, user: str) -> dict:
+    def view(self, session: Session, user: str) -> dict:
         """The Home tab view for ``user``."""
-        bot = self.bot
-        with bot.db.session(read_only=True) as session:
-            data = home.home_for(session, bot.workplace, user=user, now=bot.now())
-        return bot.messages.render(
+        data = home.home_for(session, self.workplace, user=user, now=self.clock())
+        topics = (
+            []
+            if data["is_admin"]
+            else [t.title(self.settings.language) for t in self.knowledge().topics.values()]
+        )
+        return self.messages.render(
             "home",
             home=data,
             user=user,
-            policy=bot.policy,
+            policy=self.workplace.policy,
             form_kinds=FORM_KINDS,
-            help_channels=list(bot.settings.help_channels),
-            # What the help channel can answer, from the knowledge base itself.
-            topics=[topic.title(bot.lang) for topic in bot.knowledge.topics.values()],
+            help_channels=list(self.settings.help_channels),
+            topics=topics,
         )
 
-    def publish(self, user: str) -> None:
-        self.bot.client.views_publish(user_id=user, view=self.view(user))
+    def publish(self, session: Session, user: str) -> None:
+        self.client.views_publish(user_id=user, view=self.view(session, user))
 
     def opened(self, user: str) -> None:
         """``app_home_opened``: remember the person, and draw their Home."""
-        with self.bot.db.session() as session:
-            home.opened(session, user, self.bot.now())
-        self.publish(user)
+        with self.db.session() as session:
+            home.opened(session, user, self.clock())
+            view = self.view(session, user)
+        self.client.views_publish(user_id=user, view=view)
 
-    def refresh(self, users: Iterable[str]) -> None:
-        """Redraw the Home of those of ``users`` who have opened it."""
-        with self.bot.db.session(read_only=True) as session:
-            targets = home.watchers(session, list(users))
-        for user in targets:
+    def refresh(self, users: Iterable[str], *, admins: bool = False) -> None:
+        """Redraw the Home of those of ``users`` (and of every administrator, with
+        ``admins``) who have opened it."""
+        with self.db.session(read_only=True) as session:
+            self._refresh(session, list(users), admins=admins)
+
+    def after_request(self, session: Session, request: Request) -> None:
+        """A request was filed or moved: its requester's Home and the administrators'."""
+        self._refresh(session, [request.requester_id], admins=True)
+
+    def _refresh(self, session: Session, users: list[str], *, admins: bool) -> None:
+        wanted = users + (roles.admin_ids(session) if admins else [])
+        for user in home.watchers(session, wanted):
             try:
-                self.publish(user)
+                self.publish(session, user)
             except Exception:
                 log.warning("App Home of %s not redrawn", user, exc_info=True)
-
-    def after_request(self, request: Request) -> None:
-        """A request was filed or moved: its requester's Home and the administrators'."""
-        self.refresh([request.requester_id, *self.bot.workplace.admins])

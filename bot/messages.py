@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import tomllib
 from datetime import date, datetime
@@ -23,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot.domain import resident_id
+from bot.ids import FIELD_ACTION, ActionId
 from bot.resources import resource_dir
 
 MESSAGES_DIR = resource_dir("messages")
@@ -81,6 +83,8 @@ class Messages:
     def __init__(self, default_lang: str = "zh", root: Path = MESSAGES_DIR, **globals_: Any):
         self.root = root
         self.default_lang = default_lang
+        # Templates write action ids as {{ ids.APPROVE }}: one spelling (bot/ids.py).
+        globals_ = {"ids": ActionId, "field_action": FIELD_ACTION, **globals_}
         self._json_env = self._env(_finalize)
         self._json_env.globals.update(globals_)
         # texts.toml strings: interpolated values are mrkdwn-escaped, the result is safe Markup.
@@ -152,8 +156,10 @@ class Messages:
             self._compiled_text(lang, key).render(t=lambda k, **kw: self.text(k, lang, **kw), **ctx)
         )
 
-    def has_text(self, key: str, lang: str | None = None) -> bool:
-        return key in self._texts(self.lang(lang))
+    def plain(self, key: str, lang: str | None = None, **ctx: Any) -> str:
+        """The short string ``key`` as plain characters, for files and the terminal (no
+        Slack escaping)."""
+        return html.unescape(str(self.text(key, lang, **ctx)))
 
     def render(self, name: str, /, lang: str | None = None, **ctx: Any) -> dict[str, Any]:
         """Render the template ``name`` to a dict (a message or a view). The structure lives

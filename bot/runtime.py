@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,14 +14,16 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.domain.policy import Policy, load_policy
+from bot.domain.workplace import Workplace, utc_now
+from bot.home_tab import HomePublisher
 from bot.messages import Messages
 from bot.services import filing
 from bot.services.help import Answerer
-from bot.services.workplace import Workplace, utc_now
 from bot.storage.db import Database
 
 
@@ -47,11 +50,22 @@ class SiBot:
     messages: Messages
     client: WebClient
     deliverer: Deliverer
+    home: HomePublisher
     clock: Callable[[], datetime] = utc_now
 
     @property
     def lang(self) -> str:
         return self.settings.language
+
+    @contextmanager
+    def work(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A unit of work: a session committed at the end (rolled back on an error), then
+        the messages it recorded in the outbox are sent."""
+        with self.db.session(read_only=read_only) as session:
+            yield session
+            recorded = session.info.pop("outbox", False)
+        if recorded:
+            self.deliverer.deliver_pending()
 
     @property
     def knowledge(self) -> Answerer:
@@ -78,6 +92,13 @@ def _knowledge_base(policy: Policy) -> Answerer:
         return cached[1]
 
 
+def preload(settings: Settings) -> None:
+    """Load what every process reads and never changes — the knowledge base, with jieba's
+    dictionary — once, before ``serve`` forks its workers: they share it instead of each
+    loading a copy."""
+    _knowledge_base(load_policy(settings.policy_file or None))
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -91,9 +112,11 @@ def build_runtime(
         db.upgrade()
     policy = load_policy(settings.policy_file or None)
     # The filed administrators live in the database, seeded from SI_ADMINS (bot/services/filing.py).
-    admins = filing.roster(db, settings.admins, clock())
-    workplace = Workplace(policy=policy, tz=settings.tz, admins=admins, admin_channel=settings.admin_channel)
+    with db.session() as session:
+        filing.seed_from_settings(session, settings.admins, clock())
+    workplace = Workplace.of(policy, settings.tz, settings.admin_channel)
     messages = Messages(default_lang=settings.language)
     client = client or make_client(settings)
-    deliverer = Deliverer(db, client, messages, workplace, clock)
-    return SiBot(settings, db, policy, workplace, messages, client, deliverer, clock)
+    home = HomePublisher(db, workplace, messages, client, settings, lambda: _knowledge_base(policy), clock)
+    deliverer = Deliverer(db, client, messages, workplace, clock, home=home)
+    return SiBot(settings, db, policy, workplace, messages, client, deliverer, home, clock)

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.domain.calendar import WorkingCalendar
 from bot.runtime import SiBot
 from bot.services.reminders import DueReminder, send_due
 
@@ -57,10 +56,9 @@ def reminder_tick(bot: SiBot, now: datetime | None = None) -> list[DueReminder]:
     """Claim every reminder due at ``now`` (default: the bot's clock) in one transaction,
     then deliver the outbox. Returns what this tick claimed."""
     now = now or bot.now()
-    calendar = WorkingCalendar.from_policy(bot.policy)
     with bot.db.session() as session:
-        claimed = send_due(session, bot.workplace, calendar, now)
-    bot.deliverer.deliver_pending()
+        claimed = send_due(session, bot.workplace, now)
+    bot.deliverer.deliver_pending()  # this tick's, and whatever an earlier run left behind
     return claimed
 
 

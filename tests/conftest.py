@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.console.fake_slack import FakeSlack
 from bot.logs import install_masking
 from bot.runtime import SiBot, build_runtime
+from bot.services import roles
 from bot.storage.db import Database
 from bot.storage.models import Base
 from tests.slack import SlackDriver, serve_wsgi
@@ -38,6 +39,17 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 STORY_NOW = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
 
 install_masking()
+
+
+def admins(db: Database) -> list[str]:
+    """The filed administrators now."""
+    with db.session(read_only=True) as session:
+        return roles.admin_ids(session)
+
+
+def is_admin(db: Database, user: str) -> bool:
+    with db.session(read_only=True) as session:
+        return roles.is_admin(session, user)
 
 
 @pytest.fixture(scope="session")

@@ -119,8 +119,24 @@ class SlackDriver:
             c.params for c in self.fake.calls_to("chat.postMessage") if c.params.get("channel") == channel
         ]
 
-    def wait_posts(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+    def wait_posts(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
         return [c.params for c in self.fake.wait_for("chat.postMessage", count, timeout)]
+
+    def wait_card(self, public_id: str, state: str, channel: str = "C0ADMIN") -> None:
+        """Wait until the card of ``public_id`` in ``channel`` shows ``state`` (redrawn in
+        place, or posted late and already showing it)."""
+
+        def shows(calls) -> bool:
+            cards = [
+                c.params
+                for c in calls
+                if c.method in ("chat.postMessage", "chat.update")
+                and c.params.get("channel") == channel
+                and f"{public_id}:" in str(c.params.get("text", ""))
+            ]
+            return bool(cards) and state in str(cards[-1]["text"])
+
+        assert self.fake.wait_until(shows), f"the card of {public_id} never showed {state}"
 
     def responses(self) -> list[dict[str, Any]]:
         return [c.params for c in self.fake.calls_to("response_url")]

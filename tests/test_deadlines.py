@@ -12,18 +12,14 @@ import pytest
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.deadlines import (
     Deadline,
-    Kind,
+    DeadlineKind,
     Stage,
-    deadlines_for_month,
     deadlines_for_year,
     is_stale,
     next_deadlines,
     reminder_key,
     reminder_schedule,
-    reminders_due_on,
-    warning_days,
 )
-from bot.domain.months import YearMonth
 from bot.domain.policy import PolicyError, load_policy
 
 D = date
@@ -149,6 +145,23 @@ def test_29_february_becomes_the_28th_in_a_common_year(policy, cal):
     assert by_key(deadlines_for_year(leap, cal, 2028))["base_declaration_open:2028"].nominal == D(2028, 2, 29)
 
 
+def warning_days(deadline: Deadline, policy, cal) -> list[date]:
+    """The days reminded before and on the due day."""
+    return [day for day, stage in reminder_schedule(deadline, policy, cal) if stage is not Stage.MISSED]
+
+
+def reminders_on(policy, cal, day: date) -> list[tuple[Deadline, Stage]]:
+    """Every reminder scheduled on ``day``, of the periods of the year before to the year after."""
+    found = [
+        (deadline, stage)
+        for year in range(day.year - 1, day.year + 2)
+        for deadline in deadlines_for_year(policy, cal, year)
+        for when, stage in reminder_schedule(deadline, policy, cal)
+        if when == day
+    ]
+    return sorted(found, key=lambda r: (r[0].due, list(DeadlineKind).index(r[0].kind), r[0].period))
+
+
 def test_warning_days(policy, cal):
     deadlines = by_key(deadlines_for_year(policy, cal, 2026))
     # the three working days before the due day, then the due day itself
@@ -178,13 +191,13 @@ def test_warning_days(policy, cal):
 
 def test_a_january_exam_warns_in_the_december_before(policy, cal):
     january = dataclasses.replace(policy, certificate_exam_month=1)
-    found = reminders_due_on(january, cal, D(2025, 12, 1))
-    assert [(r.deadline.key, r.stage) for r in found] == [("certificate_exam:2026", Stage.WARNING)]
+    found = reminders_on(january, cal, D(2025, 12, 1))
+    assert [(deadline.key, stage) for deadline, stage in found] == [("certificate_exam:2026", Stage.WARNING)]
 
 
 def expected_schedule(deadline: Deadline, cal: WorkingCalendar) -> list[tuple[date, Stage]]:
     """The rules written out plainly, for the simulated year to be checked against."""
-    if deadline.kind is Kind.CERTIFICATE_EXAM:
+    if deadline.kind is DeadlineKind.CERTIFICATE_EXAM:
         warnings = [cal.first_working_day(2026, 5), cal.first_working_day(2026, 6)]
     else:
         warnings, day = [], deadline.due
@@ -193,7 +206,7 @@ def expected_schedule(deadline: Deadline, cal: WorkingCalendar) -> list[tuple[da
             if cal.is_working_day(day):
                 warnings.insert(0, day)
     schedule = [(d, Stage.WARNING) for d in warnings] + [(deadline.due, Stage.DUE_DAY)]
-    if deadline.kind is not Kind.BASE_DECLARATION_OPEN:
+    if deadline.kind is not DeadlineKind.BASE_DECLARATION_OPEN:
         after = deadline.due + timedelta(days=1)
         while not cal.is_working_day(after):
             after += timedelta(days=1)
@@ -205,7 +218,7 @@ def test_a_simulated_year_of_reminders(policy, cal):
     seen: dict[str, list[tuple[date, Stage]]] = defaultdict(list)
     day = D(2025, 11, 1)
     while day <= D(2027, 1, 31):
-        for deadline, stage in reminders_due_on(policy, cal, day):
+        for deadline, stage in reminders_on(policy, cal, day):
             assert cal.is_working_day(day), day
             seen[deadline.key].append((day, stage))
         day += timedelta(days=1)
@@ -230,15 +243,13 @@ def test_a_simulated_year_of_reminders(policy, cal):
 
 
 def test_reminders_on_a_busy_day_and_on_a_holiday(policy, cal):
-    found = reminders_due_on(policy, cal, D(2026, 2, 14))  # the make-up Saturday
-    assert [(r.deadline.key, r.stage) for r in found] == [
+    found = reminders_on(policy, cal, D(2026, 2, 14))  # the make-up Saturday
+    assert [(deadline.key, stage) for deadline, stage in found] == [
         ("change_cutoff:2026-02", Stage.DUE_DAY),
         ("payment:2026-02", Stage.WARNING),
     ]
-    deadline, stage = found[0]  # unpacks as (Deadline, stage)
-    assert stage == "due_day" and deadline.kind == "change_cutoff"
-    assert reminders_due_on(policy, cal, D(2026, 2, 18)) == []
-    assert reminders_due_on(policy, cal, D(2026, 10, 3)) == []
+    assert reminders_on(policy, cal, D(2026, 2, 18)) == []
+    assert reminders_on(policy, cal, D(2026, 10, 3)) == []
 
 
 def test_2027_deadlines_fall_back_to_weekends_and_warn(policy, cal, caplog):
@@ -251,7 +262,7 @@ def test_2027_deadlines_fall_back_to_weekends_and_warn(policy, cal, caplog):
     assert due["payment:2027-09"] == D(2027, 9, 24)  # Sat 25 -> Fri 24
     assert cal.coverage_note(2027) is not None
     assert sum("2027" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING) == 1
-    assert reminders_due_on(policy, cal, D(2027, 2, 19))[0].deadline.calendar_covered is False
+    assert reminders_on(policy, cal, D(2027, 2, 19))[0][0].calendar_covered is False
 
 
 def test_a_holidays_file_for_2027_moves_its_deadlines(policy, tmp_path):
@@ -263,17 +274,10 @@ def test_a_holidays_file_for_2027_moves_its_deadlines(policy, tmp_path):
     assert cutoff.due == D(2027, 2, 5) and cutoff.calendar_covered
 
 
-def test_deadlines_for_month_are_those_due_in_it(policy, cal):
-    june = deadlines_for_month(policy, cal, YearMonth(2026, 6))
-    assert [(d.key, d.due) for d in june] == [
-        ("change_cutoff:2026-06", D(2026, 6, 18)),
-        ("payment:2026-06", D(2026, 6, 25)),
-        ("certificate_exam:2026", D(2026, 6, 30)),
-    ]
+def test_a_deadline_moved_forward_falls_in_the_next_month(policy, cal):
     late = dataclasses.replace(policy, payment_day=28, holiday_shift="next_working_day")
-    march_2027 = deadlines_for_month(late, cal, YearMonth(2027, 3))
     # Sun 28 February 2027 -> Mon 1 March
-    assert [d.key for d in march_2027][:2] == ["payment:2027-02", "change_cutoff:2027-03"]
+    assert by_key(deadlines_for_year(late, cal, 2027))["payment:2027-02"].due == D(2027, 3, 1)
 
 
 def test_next_deadlines(policy, cal):

@@ -7,16 +7,23 @@ from decimal import Decimal
 
 import pytest
 
+from bot.domain import commands as cmd
 from bot.domain import resident_id
 from bot.domain.commands import parse_command
 from bot.domain.errors import FieldErrors, Refused
+from bot.domain.kinds import FormContext, parse_form
 from bot.domain.months import YearMonth, month_range
 from bot.domain.payback import estimate_payback
 from bot.domain.policy import PolicyError, load_policy, parse_policy
-from bot.domain.requests import Action, Kind, State, next_state, parse_change, parse_payback
+from bot.domain.requests import Action, RequestKind, State, next_state
 
 POLICY = load_policy()
 TODAY = date(2026, 11, 27)
+
+
+def parse(kind: RequestKind, raw: dict, *, actor: str = "U1", for_others: bool = False):
+    """A filled-in form of ``kind``, checked as the service does."""
+    return parse_form(kind, raw, FormContext(actor, for_others, TODAY, POLICY)).form
 
 
 # --- resident ID (GB 11643) ------------------------------------------------------------------
@@ -153,7 +160,7 @@ CHANGE = {
 
 
 def test_a_valid_change_parses():
-    change = parse_change(CHANGE, actor="U1", actor_may_file_for_others=False, today=TODAY, policy=POLICY)
+    change = parse(RequestKind.CHANGE, CHANGE)
     assert change.contribution_base == Decimal(9000) and str(change.effective_month) == "2026-12"
 
 
@@ -166,7 +173,7 @@ def test_every_mistake_of_a_change_is_reported_at_once():
         "contribution_base": "7000.123",
     }
     with pytest.raises(FieldErrors) as errors:
-        parse_change(raw, actor="U1", actor_may_file_for_others=False, today=TODAY, policy=POLICY)
+        parse(RequestKind.CHANGE, raw)
     problems = errors.value.problems
     assert {k: p.code for k, p in problems.items()} == {
         "person": "only_for_yourself",
@@ -179,30 +186,12 @@ def test_every_mistake_of_a_change_is_reported_at_once():
 
 def test_base_is_required_for_additions_only_and_checked_against_the_policy():
     with pytest.raises(FieldErrors) as errors:
-        parse_change(
-            {**CHANGE, "contribution_base": ""},
-            actor="U1",
-            actor_may_file_for_others=False,
-            today=TODAY,
-            policy=POLICY,
-        )
+        parse(RequestKind.CHANGE, {**CHANGE, "contribution_base": ""})
     assert errors.value.problems["contribution_base"].code == "required"
-    removal = parse_change(
-        {**CHANGE, "change_type": "remove", "contribution_base": ""},
-        actor="U1",
-        actor_may_file_for_others=False,
-        today=TODAY,
-        policy=POLICY,
-    )
+    removal = parse(RequestKind.CHANGE, {**CHANGE, "change_type": "remove", "contribution_base": ""})
     assert removal.contribution_base is None
     with pytest.raises(FieldErrors) as errors:
-        parse_change(
-            {**CHANGE, "contribution_base": "40000"},
-            actor="U1",
-            actor_may_file_for_others=False,
-            today=TODAY,
-            policy=POLICY,
-        )
+        parse(RequestKind.CHANGE, {**CHANGE, "contribution_base": "40000"})
     assert errors.value.problems["contribution_base"].params == {
         "floor": Decimal(7460),
         "ceiling": Decimal(37302),
@@ -212,10 +201,10 @@ def test_base_is_required_for_additions_only_and_checked_against_the_policy():
 def test_payback_months_are_past_within_the_policy_limit_and_in_order():
     raw = {"month_from": "2023-10", "month_to": "2026-12", "monthly_base": "9000", "reason": "other"}
     with pytest.raises(FieldErrors) as errors:
-        parse_payback(raw, today=TODAY, policy=POLICY)
+        parse(RequestKind.PAYBACK, raw)
     codes = {k: p.code for k, p in errors.value.problems.items()}
     assert codes == {"month_from": "month_too_old", "month_to": "month_in_future"}
-    ok = parse_payback({**raw, "month_from": "2023-11", "month_to": "2026-11"}, today=TODAY, policy=POLICY)
+    ok = parse(RequestKind.PAYBACK, {**raw, "month_from": "2023-11", "month_to": "2026-11"})
     assert ok.month_from == YearMonth(2023, 11)
 
 
@@ -223,15 +212,20 @@ def test_payback_months_are_past_within_the_policy_limit_and_in_order():
 
 
 def test_command_line_parsing():
-    assert parse_command("").name == "help"
-    assert parse_command("payback").kind is Kind.PAYBACK
+    assert parse_command("") == cmd.Help()
+    assert parse_command("payback") == cmd.FileRequest(RequestKind.PAYBACK)
     change = parse_command("change add <@U123ABC|zhang> 2026-12")
-    assert change.prefill == {"change_type": "add", "person": "U123ABC", "effective_month": "2026-12"}
-    assert parse_command("status si-2026-0042").public_id == "SI-2026-0042"
-    listing = parse_command("admin list complaint submitted")
-    assert (listing.name, listing.filter_kind, listing.state) == ("admin-list", "complaint", "submitted")
-    staff = parse_command("admin staff remove <@U9>")
-    assert (staff.name, staff.verb, staff.user) == ("admin-staff", "remove", "U9")
+    assert change == cmd.FileRequest(
+        RequestKind.CHANGE, {"change_type": "add", "person": "U123ABC", "effective_month": "2026-12"}
+    )
+    assert parse_command("status si-2026-0042") == cmd.Status("SI-2026-0042")
+    assert parse_command("admin list complaint submitted") == cmd.AdminList(
+        RequestKind.COMPLAINT, State.SUBMITTED
+    )
+    assert parse_command("admin list retire") == cmd.AdminList(RequestKind.RETIREMENT)
+    assert parse_command("admin staff remove <@U9>") == cmd.StaffRemove("U9")
+    assert parse_command("export change-form 2026-12") == cmd.ExportChangeForm(YearMonth(2026, 12))
+    assert parse_command("admin add <@U9> 2026-01-05") == cmd.AdminAdd("U9", date(2026, 1, 5))
 
 
 @pytest.mark.parametrize(

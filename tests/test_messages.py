@@ -11,18 +11,19 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.domain.policy import load_policy
-from bot.domain.requests import Kind, State
+from bot.domain.requests import RequestKind, State
+from bot.domain.workplace import Workplace
+from bot.handlers.subcommands import USAGE_ADMINS, USAGE_EVERYONE
 from bot.messages import MESSAGES_DIR, Messages
-from bot.presenters import present
-from bot.services.workplace import Workplace
+from bot.presenters.requests import present
 from bot.storage.models import Request, RequestEvent
 from tests.slack import message_text
 
 POLICY = load_policy()
-WORKPLACE = Workplace(POLICY, ZoneInfo("Asia/Shanghai"), ("UADMIN",), "C0ADMIN")
+WORKPLACE = Workplace.of(POLICY, ZoneInfo("Asia/Shanghai"), "C0ADMIN")
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 PAYLOADS = {
-    Kind.CHANGE: {
+    RequestKind.CHANGE: {
         "change_type": "update",
         "person": "U1",
         "full_name": "Zhang <San> & co",
@@ -32,21 +33,21 @@ PAYLOADS = {
         "contribution_base": "9000.00",
         "notes": 'quotes " and \\ backslash and <!channel>',
     },
-    Kind.PAYBACK: {
+    RequestKind.PAYBACK: {
         "month_from": "2026-01",
         "month_to": "2026-03",
         "monthly_base": "10000",
         "reason": "base_correction",
         "notes": "",
     },
-    Kind.COMPLAINT: {
+    RequestKind.COMPLAINT: {
         "category": "benefit_refused",
         "description": "x" * 2000,
         "month_from": None,
         "month_to": None,
     },
     # The other procedures (messages/*/workspace.toml); another person's ID number.
-    Kind.CARD: {
+    RequestKind.CARD: {
         "card_action": "lost",
         "full_name": "Li <Si>",
         "resident_id": "440524198001010013",
@@ -54,14 +55,14 @@ PAYLOADS = {
         "bank": "ICBC",
         "notes": "",
     },
-    Kind.TRANSFER: {
+    RequestKind.TRANSFER: {
         "direction": "in",
         "other_city": "Chengdu",
         "month_from": "2020-01",
         "month_to": "2026-10",
         "notes": "pension and medical",
     },
-    Kind.RETIREMENT: {
+    RequestKind.RETIREMENT: {
         "full_name": "Li Si",
         "resident_id": "310104197508150049",
         "retirement_category": "female_55",
@@ -69,7 +70,7 @@ PAYLOADS = {
         "wanted_month": "2033-01",
         "notes": "",
     },
-    Kind.UNEMPLOYMENT: {
+    RequestKind.UNEMPLOYMENT: {
         "separation_date": "2026-12-31",
         "separation_reason": "other",
         "contribution_years": "6",
@@ -77,14 +78,14 @@ PAYLOADS = {
         "carried_over_months": "3",
         "notes": "",
     },
-    Kind.MEDICAL: {
+    RequestKind.MEDICAL: {
         "treatment_kind": "out_of_area",
         "hospital": "West China Hospital, Chengdu",
         "date_from": "2026-12-01",
         "date_to": None,
         "notes": "",
     },
-    Kind.SETTLEMENT: {
+    RequestKind.SETTLEMENT: {
         "settle_reason": "leaving_china",
         "person": "U1",
         "full_name": "John Smith",
@@ -103,7 +104,7 @@ def test_both_languages_have_the_same_strings():
     assert set(texts("zh")) == set(texts("en"))
 
 
-def sample_request(kind: Kind, state: State) -> Request:
+def sample_request(kind: RequestKind, state: State) -> Request:
     request = Request(
         id=1,
         public_id="SI-2026-0042",
@@ -145,7 +146,7 @@ def check_message(message: dict) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", list(RequestKind))
 @pytest.mark.parametrize("state", list(State))
 @pytest.mark.parametrize("whole", [True, False])
 def test_request_messages_render_in_both_languages(lang, kind, state, whole):
@@ -155,8 +156,8 @@ def test_request_messages_render_in_both_languages(lang, kind, state, whole):
         check_message(messages.render(name, view=view, policy=POLICY))
     card = messages.render("request_card", view=view, policy=POLICY)
     text = message_text(card)
-    assert ("11010519491231002X" in text) is (whole and kind is Kind.CHANGE)
-    if kind is Kind.CHANGE:
+    assert ("11010519491231002X" in text) is (whole and kind is RequestKind.CHANGE)
+    if kind is RequestKind.CHANGE:
         # User input is shown as text: it can neither break the JSON nor ping a channel.
         assert "Zhang &lt;San&gt; &amp; co" in text and "&lt;!channel&gt;" in text
 
@@ -164,7 +165,7 @@ def test_request_messages_render_in_both_languages(lang, kind, state, whole):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_forms_and_lists_render_in_both_languages(lang):
     messages = Messages(lang)
-    for kind in Kind:
+    for kind in RequestKind:
         view = messages.render(
             f"form_{kind.value}", callback_id="x", metadata="{}", prefill={}, for_others=True, policy=POLICY
         )
@@ -173,10 +174,10 @@ def test_forms_and_lists_render_in_both_languages(lang):
     View(
         **messages.render("form_reject", callback_id="r", metadata="{}", public_id="SI-2026-0042")
     ).validate_json()
-    views = [present(sample_request(Kind.PAYBACK, s), WORKPLACE, whole=True) for s in State]
+    views = [present(sample_request(RequestKind.PAYBACK, s), WORKPLACE, whole=True) for s in State]
     check_message(messages.render("request_list", views=views, total=40, mine=False))
     check_message(messages.render("request_list", views=[], total=0, mine=True))
-    check_message(messages.render("help", is_admin=True))
+    check_message(messages.render("help", everyone=USAGE_EVERYONE, admins=USAGE_ADMINS))
     check_message(messages.render("staff_list", staff=[]))
     check_message(messages.render("mention_help", user="U1"))
 
@@ -187,7 +188,9 @@ def test_every_error_code_the_rules_use_has_words():
     codes: set[str] = set()
     for path in (MESSAGES_DIR.parent / "bot").rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        codes |= set(re.findall(r'(?:errors\.add\([^,]+, |Refused\()"([a-z_]+)"', source))
+        codes |= set(
+            re.findall(r'(?:errors\.add\([^,]+, |problem\([^,]+, |Refused\(|Problem\()"([a-z_]+)"', source)
+        )
         codes |= set(re.findall(r'return "(resident_id_[a-z_]+)"', source))
     assert len(codes) > 20
     for lang in ("zh", "en"):

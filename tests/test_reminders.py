@@ -23,6 +23,8 @@ from sqlalchemy import func, select
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.deadlines import deadlines_for_year
 from bot.domain.errors import Refused
+from bot.domain.reminders import plan
+from bot.presenters.reminders import reminder_params
 from bot.scheduler import reminder_tick, start_scheduler
 from bot.services import reminders
 from bot.storage.models import (
@@ -30,15 +32,12 @@ from bot.storage.models import (
     ReminderEngine,
     ReminderOccurrence,
     ReminderSend,
-    Request,
-    RequestEvent,
 )
 from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, SHANGHAI
 from tests.slack import message_text
+from tests.stories import NAME, VALID_ID, add_request
 
 D = date
-VALID_ID = "11010519491231002X"
-NAME = "Zhang San"
 AUDIENCE = (ADMIN, ADMIN2, ADMIN_CHANNEL)
 
 
@@ -48,7 +47,7 @@ def local(y: int, m: int, d: int, hh: int = 9, mm: int = 5) -> datetime:
 
 @pytest.fixture
 def cal(bot) -> WorkingCalendar:
-    return WorkingCalendar.from_policy(bot.policy)
+    return bot.workplace.calendar
 
 
 @pytest.fixture
@@ -89,65 +88,6 @@ def posts(fake, occurrence: str | None = None) -> list[dict]:
     return found
 
 
-def add_request(
-    session, public_id: str, kind: str, state: str, at: datetime, effective_month: str = "2026-02"
-) -> Request:
-    payloads = {
-        "change": {
-            "change_type": "add",
-            "person": EMPLOYEE,
-            "full_name": NAME,
-            "resident_id": VALID_ID,
-            "hukou": "local_urban",
-            "effective_month": effective_month,
-            "contribution_base": "9000",
-            "notes": "",
-        },
-        "complaint": {
-            "category": "unpaid_months",
-            "description": "My March contributions were never paid",
-            "month_from": None,
-            "month_to": None,
-        },
-    }
-    request = Request(
-        public_id=public_id,
-        kind=kind,
-        state=state,
-        requester_id=EMPLOYEE,
-        subject_id=EMPLOYEE,
-        payload=payloads[kind],
-        created_at=at,
-        updated_at=at,
-    )
-    session.add(request)
-    session.flush()
-    session.add(
-        RequestEvent(
-            request_id=request.id,
-            at=at,
-            actor_id=EMPLOYEE,
-            action="submit",
-            from_state=None,
-            to_state="submitted",
-            reason="",
-        )
-    )
-    if state == "approved":
-        session.add(
-            RequestEvent(
-                request_id=request.id,
-                at=at,
-                actor_id=ADMIN,
-                action="approve",
-                from_state="submitted",
-                to_state="approved",
-                reason="",
-            )
-        )
-    return request
-
-
 # --- a whole year --------------------------------------------------------------------------
 
 
@@ -165,7 +105,7 @@ def test_a_simulated_year_sends_each_reminder_once_on_its_working_day(bot, db, a
     # Exactly the plan, each on its own working day, from 09:00, none late.
     expected = set()
     for deadline in [d for year in (2025, 2026, 2027) for d in deadlines_for_year(bot.policy, cal, year)]:
-        for when, stage in reminders.plan(deadline, bot.workplace, cal):
+        for when, stage in plan(deadline, bot.policy, cal):
             if D(2026, 1, 1) <= when <= D(2026, 12, 31):
                 expected.add(f"{deadline.key}:{stage}:{when.isoformat()}")
     assert set(by_key) == expected
@@ -267,7 +207,7 @@ def test_the_scheduler_ticks_in_si_timezone_whatever_the_server_zone(bot, monkey
 def test_done_stops_follow_ups_and_the_missed_alert(bot, db, at):
     at(local(2026, 2, 11))
     with db.session() as session:
-        reminders.mark_done(session, bot.workplace, key="change_cutoff:2026-02", actor=ADMIN, now=bot.now())
+        reminders.mark_done(session, key="change_cutoff:2026-02", actor=ADMIN, now=bot.now())
     for day in (12, 13, 14, 24, 25, 26):
         at(local(2026, 2, day))
     cutoff = [k for k in sent_keys(db) if k.startswith("change_cutoff:2026-02")]
@@ -275,7 +215,7 @@ def test_done_stops_follow_ups_and_the_missed_alert(bot, db, at):
     # The payment goes on: Done is for one occurrence.
     assert "payment:2026-02:missed:2026-02-26" in sent_keys(db)
     with db.session() as session, pytest.raises(Refused) as refused:
-        reminders.mark_done(session, bot.workplace, key="change_cutoff:2026-02", actor=ADMIN2, now=bot.now())
+        reminders.mark_done(session, key="change_cutoff:2026-02", actor=ADMIN2, now=bot.now())
     assert refused.value.code == "reminder_already_done" and refused.value.params["by"] == ADMIN
 
 
@@ -283,16 +223,14 @@ def test_only_administrators_may_mark_done_or_snooze(bot, db, at, cal):
     at(local(2026, 2, 11))
     with db.session() as session:
         with pytest.raises(Refused) as refused:
-            reminders.mark_done(
-                session, bot.workplace, key="change_cutoff:2026-02", actor=EMPLOYEE, now=bot.now()
-            )
+            reminders.mark_done(session, key="change_cutoff:2026-02", actor=EMPLOYEE, now=bot.now())
         assert refused.value.code == "admins_only"
         with pytest.raises(Refused):
             reminders.snooze(
-                session, bot.workplace, cal, key="change_cutoff:2026-02", actor=EMPLOYEE, now=bot.now()
+                session, bot.workplace, key="change_cutoff:2026-02", actor=EMPLOYEE, now=bot.now()
             )
         with pytest.raises(Refused) as refused:
-            reminders.mark_done(session, bot.workplace, key="payment:1999-01", actor=ADMIN, now=bot.now())
+            reminders.mark_done(session, key="payment:1999-01", actor=ADMIN, now=bot.now())
         assert refused.value.code == "reminder_not_found"
         occurrence = session.scalar(select(ReminderOccurrence))
         assert occurrence.handled_at is None and occurrence.snoozed_until is None
@@ -303,7 +241,7 @@ def test_snooze_brings_a_reminder_back_the_next_working_day(bot, db, at, cal):
     assert sent_keys(db) == ["certificate_exam:2026:warning:2026-05-06"]
     with db.session() as session:
         snoozed = reminders.snooze(
-            session, bot.workplace, cal, key="certificate_exam:2026", actor=ADMIN, now=bot.now()
+            session, bot.workplace, key="certificate_exam:2026", actor=ADMIN, now=bot.now()
         )
     assert snoozed.until == D(2026, 5, 7)
     at(local(2026, 5, 6, 17, 0))
@@ -320,9 +258,7 @@ def test_snooze_brings_a_reminder_back_the_next_working_day(bot, db, at, cal):
 def test_snooze_on_a_friday_before_the_spring_festival_comes_back_on_the_make_up_saturday(bot, db, at, cal):
     at(local(2026, 2, 13))
     with db.session() as session:
-        snoozed = reminders.snooze(
-            session, bot.workplace, cal, key="payment:2026-02", actor=ADMIN, now=bot.now()
-        )
+        snoozed = reminders.snooze(session, bot.workplace, key="payment:2026-02", actor=ADMIN, now=bot.now())
     assert snoozed.until == D(2026, 2, 14)
     at(local(2026, 2, 13, 18, 0))
     at(local(2026, 2, 14))
@@ -335,7 +271,7 @@ def test_snooze_on_a_friday_before_the_spring_festival_comes_back_on_the_make_up
 def test_a_due_day_snoozed_unhandled_turns_into_the_missed_alert(bot, db, at, cal):
     at(local(2026, 3, 25))  # the payment's due day
     with db.session() as session:
-        reminders.snooze(session, bot.workplace, cal, key="payment:2026-03", actor=ADMIN, now=bot.now())
+        reminders.snooze(session, bot.workplace, key="payment:2026-03", actor=ADMIN, now=bot.now())
     at(local(2026, 3, 26))
     assert [k for k in sent_keys(db) if k.startswith("payment:2026-03")][
         -1
@@ -415,14 +351,14 @@ def test_nothing_before_the_first_tick_is_sent_late_or_reported_missed(bot, db, 
 
 def test_due_lists_what_a_tick_would_send_and_records_nothing(bot, db, clock, cal):
     with db.session() as session:
-        due = reminders.due_reminders(session, bot.workplace, cal, local(2026, 2, 14))
+        due = reminders.due_reminders(session, bot.workplace, local(2026, 2, 14))
     assert [(r.key, r.stage, r.late) for r in due] == [
         ("change_cutoff:2026-02:due_day:2026-02-14", "due_day", False),
         ("payment:2026-02:warning:2026-02-14", "warning", False),
     ]
     with db.session() as session:
-        assert reminders.due_reminders(session, bot.workplace, cal, local(2026, 2, 14, 8, 0)) == []
-        assert reminders.due_reminders(session, bot.workplace, cal, local(2026, 2, 18)) == []  # holiday
+        assert reminders.due_reminders(session, bot.workplace, local(2026, 2, 14, 8, 0)) == []
+        assert reminders.due_reminders(session, bot.workplace, local(2026, 2, 18)) == []  # holiday
     assert sends(db) == []
 
 
@@ -496,8 +432,9 @@ def test_every_reminder_renders_in_both_languages(make_bot, db, clock, cal, lang
     kinds = set()
     for moment in moments:
         with db.session() as session:
-            for reminder in reminders.due_reminders(session, bot.workplace, cal, moment):
-                params = reminders.reminder_params(session, bot.workplace, cal, reminder, moment)
+            for reminder in reminders.due_reminders(session, bot.workplace, moment):
+                data = reminders.reminder_data(session, bot.workplace, reminder, moment)
+                params = reminder_params(reminder, bot.workplace, moment, data)
                 for state in ({}, {"handled_by": ADMIN, "handled_at": "2026-02-11 10:00"}):
                     shown = {**params, **state, "snoozed_until": None, "snoozed_by": None}
                     message = bot.messages.render(

@@ -12,7 +12,8 @@ from bot.scheduler import reminder_tick
 from bot.storage.models import ReminderOccurrence
 from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, SHANGHAI
 from tests.slack import message_text
-from tests.test_reminders import AUDIENCE, add_request
+from tests.stories import add_request
+from tests.test_reminders import AUDIENCE
 
 CUTOFF = "change_cutoff:2026-02"
 

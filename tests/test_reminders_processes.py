@@ -28,7 +28,7 @@ from bot.console.fake_slack import FakeSlack
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, ReminderSend
 from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, SHANGHAI
-from tests.test_reminders import add_request
+from tests.stories import add_request
 
 SI_BOT = str(Path(sys.executable).with_name("si-bot"))
 LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -107,7 +107,16 @@ def reminder_posts(fake: FakeSlack, since: int = 0) -> Counter:
     counted: Counter = Counter()
     for call in fake.calls_to("chat.postMessage")[since:]:
         blocks = call.params["blocks"]
-        occurrence = next(e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"])
+        done = [
+            e
+            for b in blocks
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "reminder_done"
+        ]
+        if not done:
+            continue  # the notices of the story's requests
+        occurrence = done[0]["value"]
         header = next(b["text"]["text"] for b in blocks if b["type"] == "header")
         counted[(call.params["channel"], occurrence, header)] += 1
     return counted

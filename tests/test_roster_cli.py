@@ -145,6 +145,8 @@ def test_the_policy_file_decides_how_far_ahead_an_enrolment_may_be(cli, tmp_path
     ahead = ROSTER.replace("2021-03", "2027-04")
     assert cli("roster", "import", write(tmp_path, "ahead.csv", ahead))[0] == 1  # default: 3 months ahead
     policy = tmp_path / "policy.toml"
+    holidays = DEFAULT_POLICY_FILE.with_name("holidays.toml")
+    (tmp_path / "holidays.toml").write_bytes(holidays.read_bytes())  # the policy names it beside itself
     text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
     assert "change_max_months_ahead = 3" in text
     policy.write_text(

@@ -77,7 +77,7 @@ def uploaded(fake) -> dict[str, bytes]:
 def test_an_administrator_sends_the_roster_and_it_is_imported_once(slack, db):
     event = send_file(slack, "花名册.xlsx", ROSTER)
     (summary,) = settle(slack, 1)
-    assert summary["channel"] == dm_of(ADMIN)
+    assert summary["channel"] == ADMIN  # a DM to the administrator: the one the file came from
     assert "*花名册.xlsx* is imported (roster): 2 added, 0 changed, 0 unchanged." in message_text(summary)
     (download,) = slack.fake.calls_to("file_download")
     assert download.params["authorization"] == "Bearer xoxb-test"  # the bot token, as Slack requires
@@ -157,7 +157,7 @@ def test_a_file_from_someone_who_is_not_an_administrator_is_not_read(slack, db):
     event = send_file(slack, "roster.xlsx", ROSTER, user=EMPLOYEE)
     slack.event(event, event_id="EvRetry", retry=1)
     (reply,) = settle(slack, 1)
-    assert reply["channel"] == dm_of(EMPLOYEE)
+    assert reply["channel"] == EMPLOYEE  # in their DM with the bot
     assert "I only read roster and wage files, and only from the filed social-insurance administrators" in (
         message_text(reply)
     )

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from bot.domain.kinds.change import Hukou
+from bot.domain.kinds.retirement import RetirementRequest
 from bot.domain.months import YearMonth
-from bot.domain.procedures import RetirementRequest
-from bot.domain.requests import Hukou
 from bot.domain.retirement import Category
 from bot.domain.roster import (
     EXAMPLE_RESIDENT_ID,

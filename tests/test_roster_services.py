@@ -12,20 +12,23 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from bot.domain.errors import Refused
+from bot.domain.kinds.change import ChangeType, Hukou, InsuredChange
+from bot.domain.kinds.retirement import RetirementRequest
 from bot.domain.months import YearMonth
 from bot.domain.policy import load_policy
-from bot.domain.procedures import RetirementRequest
-from bot.domain.requests import ChangeType, Hukou, InsuredChange, Kind
+from bot.domain.requests import RequestKind
 from bot.domain.retirement import Category
 from bot.domain.roster import COLUMNS, EmployeeStatus, FileKind
+from bot.domain.workplace import Workplace
 from bot.services import roster, wages
 from bot.services.change_form import CLI_ACTOR
+from bot.services.filing import seed_admins
 from bot.services.imports import claim_delivery, import_file
-from bot.services.workplace import Workplace
+from bot.services.requests import file_request
 from bot.storage.models import Base, Employee, EmployeeChange, ImportBatch, WageCorrection, WageRecord
 from tests.conftest import ADMIN, EMPLOYEE, OTHER, SHANGHAI, STORY_NOW
 
-WORKPLACE = Workplace(load_policy(), SHANGHAI, (ADMIN,), "")
+WORKPLACE = Workplace.of(load_policy(), SHANGHAI)
 ZHANG = "11010519491231002X"
 LI = "440305198506152340"
 WANG = "110101198001010010"
@@ -40,6 +43,12 @@ WAGES = f"""身份证号,姓名,月份,应发工资
 {ZHANG},张三,2026-10,12500.50
 {LI},李四,2026-10,8000
 """.encode()
+
+
+@pytest.fixture(autouse=True)
+def filed_administrator(db):
+    with db.session() as session:
+        seed_admins(session, [ADMIN], STORY_NOW)
 
 
 def import_roster(
@@ -137,7 +146,7 @@ def test_a_newer_roster_changes_what_changed_and_keeps_what_it_leaves_empty(db):
         assert (zhang.status, zhang.leaving_month, zhang.slack_user) == ("left", "2026-11", EMPLOYEE)
         assert zhang.contribution_base == Decimal("9000.00")
         assert (wang.status, wang.enrolled_from, wang.leaving_month) == ("enrolled", "2026-12", None)
-        history = roster.employee_history(session, WORKPLACE, viewer=ADMIN, employee_id=zhang.id)
+        history = roster.employee_history(session, viewer=ADMIN, employee_id=zhang.id)
     assert [h.action for h in history] == ["created", "updated"]
     assert history[1].changes == {"leaving_month": [None, "2026-11"], "status": ["enrolled", "left"]}
     assert history[1].reference == "roster-dec.csv" and history[1].actor == ADMIN
@@ -184,7 +193,7 @@ def test_wages_are_imported_by_resident_id(db):
     assert (outcome.added, outcome.changed, outcome.unchanged) == (3, 0, 0)
     with db.session() as session:
         zhang = employee(session, ZHANG)
-        records = wages.wages_of(session, WORKPLACE, viewer=ADMIN, employee_id=zhang.id)
+        records = wages.wages_of(session, viewer=ADMIN, employee_id=zhang.id)
     assert [(str(r.month), r.gross_wage) for r in records] == [
         ("2026-09", Decimal("12000.00")),
         ("2026-10", Decimal("12500.50")),
@@ -234,7 +243,6 @@ def test_a_correction_keeps_the_old_figure_with_who_and_why(db):
     with db.session() as session:
         changed = wages.correct_wage(
             session,
-            WORKPLACE,
             actor=ADMIN,
             resident_id_number=ZHANG,
             month=YearMonth(2026, 10),
@@ -244,7 +252,6 @@ def test_a_correction_keeps_the_old_figure_with_who_and_why(db):
         )
         same = wages.correct_wage(
             session,
-            WORKPLACE,
             actor=ADMIN,
             resident_id_number=ZHANG,
             month=YearMonth(2026, 10),
@@ -254,7 +261,7 @@ def test_a_correction_keeps_the_old_figure_with_who_and_why(db):
         )
     assert changed is True and same is False
     with db.session() as session:
-        records = wages.wages_of(session, WORKPLACE, viewer=ADMIN, employee_id=employee(session, ZHANG).id)
+        records = wages.wages_of(session, viewer=ADMIN, employee_id=employee(session, ZHANG).id)
     october = records[1]
     assert october.gross_wage == Decimal("12800.00")
     (correction,) = october.corrections
@@ -291,7 +298,7 @@ def test_a_correction_is_refused_when(db, changes, code):
         **changes,
     }
     with db.session() as session, pytest.raises(Refused) as refused:
-        wages.correct_wage(session, WORKPLACE, now=STORY_NOW, **values)
+        wages.correct_wage(session, now=STORY_NOW, **values)
     assert refused.value.code == code
 
 
@@ -301,15 +308,15 @@ def test_an_employee_sees_their_own_wages_and_only_their_own(db):
         import_wages(session)
     with db.session() as session:
         zhang, li = employee(session, ZHANG), employee(session, LI)
-        own = wages.own_wages(session, WORKPLACE, EMPLOYEE)
+        own = wages.own_wages(session, EMPLOYEE)
         assert [str(r.month) for r in own] == ["2026-09", "2026-10"]
-        assert len(wages.wages_of(session, WORKPLACE, viewer=EMPLOYEE, employee_id=zhang.id)) == 2
+        assert len(wages.wages_of(session, viewer=EMPLOYEE, employee_id=zhang.id)) == 2
         with pytest.raises(Refused) as refused:
-            wages.wages_of(session, WORKPLACE, viewer=EMPLOYEE, employee_id=li.id)
+            wages.wages_of(session, viewer=EMPLOYEE, employee_id=li.id)
         assert refused.value.code == "roster_not_found"
         with pytest.raises(Refused):
-            roster.employee_history(session, WORKPLACE, viewer=EMPLOYEE, employee_id=li.id)
-        assert wages.own_wages(session, WORKPLACE, "UNOBODY01") == []
+            roster.employee_history(session, viewer=EMPLOYEE, employee_id=li.id)
+        assert wages.own_wages(session, "UNOBODY01") == []
         mine = roster.own_record(session, EMPLOYEE)
         assert mine is not None and mine.resident_id == ZHANG and mine.masked_id == "1101**********002X"
 
@@ -399,7 +406,7 @@ def test_a_done_add_enrols_and_a_done_remove_ends_the_enrolment(db):
         YearMonth(2026, 12),
     )
     with db.session() as session:
-        history = roster.employee_history(session, WORKPLACE, viewer=ADMIN, employee_id=removed.id)
+        history = roster.employee_history(session, viewer=ADMIN, employee_id=removed.id)
     assert (history[-1].action, history[-1].source, history[-1].reference) == (
         "left",
         "request",
@@ -432,9 +439,9 @@ def test_a_done_retirement_moves_the_person_to_retired_with_the_date(db):
         date(2027, 1, 1),
     )
     with db.session() as session:
-        assert [p.full_name for p in roster.retirees(session, WORKPLACE, viewer=ADMIN)] == ["李四"]
+        assert [p.full_name for p in roster.retirees(session, viewer=ADMIN)] == ["李四"]
         with pytest.raises(Refused):
-            roster.retirees(session, WORKPLACE, viewer=EMPLOYEE)
+            roster.retirees(session, viewer=EMPLOYEE)
         assert roster.roster_counts(session) == {
             EmployeeStatus.ENROLLED: 1,
             EmployeeStatus.LEFT: 1,
@@ -446,24 +453,30 @@ def test_a_done_retirement_moves_the_person_to_retired_with_the_date(db):
 
 
 def test_administrators_look_people_up_by_user_id_name_or_request(db):
-    from bot.services.requests import submit_request
-
+    raw = {
+        "change_type": "update",
+        "person": EMPLOYEE,
+        "full_name": "张三",
+        "resident_id": ZHANG,
+        "hukou": "local_urban",
+        "effective_month": "2026-12",
+        "contribution_base": "9500",
+    }
     with db.session() as session:
         import_roster(session)
-        request = submit_request(
+        request = file_request(
             session,
             WORKPLACE,
-            kind=Kind.CHANGE,
+            kind=RequestKind.CHANGE,
             actor=EMPLOYEE,
-            subject=EMPLOYEE,
-            form=change(ChangeType.UPDATE),
+            raw=raw,
             submission_key=None,
             now=STORY_NOW,
         ).request
     with db.session() as session:
 
         def names(text: str) -> list[str]:
-            return [p.full_name for p in roster.look_up(session, WORKPLACE, viewer=ADMIN, text=text)]
+            return [p.full_name for p in roster.look_up(session, viewer=ADMIN, text=text)]
 
         assert names(f"<@{OTHER}|li.si>") == ["李四"]
         assert names(ZHANG.lower()) == ["张三"]
@@ -472,7 +485,7 @@ def test_administrators_look_people_up_by_user_id_name_or_request(db):
         assert names(request.public_id) == ["张三"]
         assert names("nobody") == [] and names("%") == []
         with pytest.raises(Refused) as refused:
-            roster.look_up(session, WORKPLACE, viewer=EMPLOYEE, text="张三")
+            roster.look_up(session, viewer=EMPLOYEE, text="张三")
         assert refused.value.code == "admins_only"
 
 

@@ -76,7 +76,7 @@ def test_resident_ids_never_reach_the_log_whole(slack, caplog):
 def test_an_unexpected_error_gets_an_apology_with_a_reference_and_the_trace_is_logged(
     slack, caplog, monkeypatch
 ):
-    import bot.handlers.commands as commands
+    import bot.handlers.subcommands as commands
 
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")

@@ -8,12 +8,12 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.domain.policy import load_policy
-from bot.domain.requests import Kind
+from bot.domain.requests import RequestKind
 from bot.messages import Messages
 from tests.slack import message_text
 
 POLICY = load_policy()
-FORM_KINDS = [k.value for k in Kind]
+FORM_KINDS = [k.value for k in RequestKind]
 
 
 def check_message(message: dict) -> None:
@@ -69,7 +69,8 @@ def test_app_home_renders_for_both_roles(lang):
         "form": {"approved": 4, "waiting": 1, "done": 0},
         "export": {"id": 3, "rows": 4, "at": "2026-11-27 10:00", "by": "cli"},
         "deadlines": DEADLINES * 4,
-        "complaints": [row(i, "complaint") for i in range(30)],
+        "complaints": [row(i, "complaint") for i in range(10)],
+        "complaints_total": 30,
         "handover": {"id": 2, "from": "UOLD"},
     }
     employee = {

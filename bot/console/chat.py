@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.console import slack_payloads as payloads
 from bot.console.fake_slack import FakeSlack
 from bot.runtime import SiBot, build_runtime
+from bot.services import roles
 
 EMPLOYEE = "U0EMPLOYEE"
 CONSOLE_ADMIN = "U0ADMIN"
@@ -77,7 +78,9 @@ class Console:
         return _plain_text(str(self.bot.messages.text(f"console.{key}", **params)))
 
     def role(self, user: str) -> str:
-        return self.t("role_admin" if self.bot.workplace.is_admin(user) else "role_employee")
+        with self.bot.db.session(read_only=True) as session:
+            admin = roles.is_admin(session, user)
+        return self.t("role_admin" if admin else "role_employee")
 
     # --- the loop ---------------------------------------------------------------------------
 

@@ -79,11 +79,22 @@ class FakeSlack:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """Wait until ``count`` calls to ``method`` were made (lazy listeners run in threads)."""
+    def wait_for(self, method: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
+        """Wait until ``count`` calls to ``method`` were made (lazy listeners run in threads);
+        AssertionError when they were not made within ``timeout`` seconds."""
         with self._lock:
-            self._lock.wait_for(lambda: len([c for c in self.calls if c.method == method]) >= count, timeout)
-            return [c for c in self.calls if c.method == method]
+            done = self._lock.wait_for(
+                lambda: len([c for c in self.calls if c.method == method]) >= count, timeout
+            )
+            found = [c for c in self.calls if c.method == method]
+        if not done:
+            raise AssertionError(f"{len(found)} call(s) to {method} after {timeout:g} s, expected {count}")
+        return found
+
+    def wait_until(self, condition, timeout: float = 20.0) -> bool:
+        """Wait until ``condition(calls)`` holds; False when it did not within ``timeout``."""
+        with self._lock:
+            return self._lock.wait_for(lambda: condition(list(self.calls)), timeout)
 
     def fail_next(self, method: str, status: int, **headers: str) -> None:
         with self._lock:

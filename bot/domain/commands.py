@@ -1,141 +1,259 @@
-"""The ``/si`` command line: what the user asked for, as a typed value.
+"""The ``/si`` command line: what the user asked for, as one typed value per subcommand.
 
-Parsing is pure; problems are reported as codes (``Refused``) that messages/ words.
+Parsing is pure and happens once; a problem is a code (``Refused``) that messages/ words.
+What each subcommand *does* is in the table of ``bot/handlers/subcommands.py``.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
 
 from bot.domain.errors import Refused
+from bot.domain.kinds import BY_COMMAND, kind_named
+from bot.domain.mentions import parse_public_id, parse_user
 from bot.domain.months import YearMonth
-from bot.domain.requests import ChangeType, Kind, State
-
-_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_PUBLIC_ID = re.compile(r"^SI-\d{4}-\d{4,}$", re.IGNORECASE)
-FORM_COMMANDS = {
-    "change": Kind.CHANGE,
-    "payback": Kind.PAYBACK,
-    "complaint": Kind.COMPLAINT,
-    "card": Kind.CARD,
-    "transfer": Kind.TRANSFER,
-    "retire": Kind.RETIREMENT,
-    "unemployment": Kind.UNEMPLOYMENT,
-    "medical": Kind.MEDICAL,
-    "settle": Kind.SETTLEMENT,
-}
+from bot.domain.requests import RequestKind, State
 
 
 @dataclass(frozen=True)
-class Command:
-    name: str  # help, change, payback, complaint, status, cancel, admin-list, admin-staff
-    kind: Kind | None = None
-    public_id: str = ""
-    user: str = ""
-    state: str = ""  # admin list filter
-    filter_kind: str = ""  # admin list filter
-    verb: str = ""  # admin staff add|remove|list
-    prefill: dict[str, str] = field(default_factory=dict)
-    month: str = ""  # export change-form YYYY-MM
-    day: str = ""  # admin add: the filing date, YYYY-MM-DD
-    ref: str = ""  # export handover N
-
-    @property
-    def opens_form(self) -> bool:
-        return self.kind is not None
+class Help:
+    pass
 
 
-def parse_user(token: str) -> str | None:
-    m = _USER.match(token)
-    return m.group(1) if m else None
+@dataclass(frozen=True)
+class FileRequest:
+    """``/si change``, ``/si payback``…: the kind's form, pre-filled from the arguments."""
+
+    kind: RequestKind
+    prefill: Mapping[str, str] = field(default_factory=dict)
 
 
-def parse_command(text: str) -> Command:
-    """Parse the text after ``/si``. Refused(code) says what to fix."""
+@dataclass(frozen=True)
+class Status:
+    public_id: str | None = None  # None: the user's own requests
+
+
+@dataclass(frozen=True)
+class Cancel:
+    public_id: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    pass
+
+
+@dataclass(frozen=True)
+class AdminList:
+    kind: RequestKind | None = None
+    state: State | None = None
+
+
+@dataclass(frozen=True)
+class StaffList:
+    pass
+
+
+@dataclass(frozen=True)
+class StaffAdd:
+    user: str
+
+
+@dataclass(frozen=True)
+class StaffRemove:
+    user: str
+
+
+@dataclass(frozen=True)
+class AdminAdd:
+    user: str
+    filed_on: date | None = None  # the day filed with the social security center
+
+
+@dataclass(frozen=True)
+class AdminRemove:
+    user: str
+
+
+@dataclass(frozen=True)
+class AdminHandover:
+    successor: str
+
+
+@dataclass(frozen=True)
+class DocsList:
+    pass
+
+
+@dataclass(frozen=True)
+class DocsAdd:
+    pass
+
+
+@dataclass(frozen=True)
+class ExportChangeForm:
+    month: YearMonth | None = None  # None: the month of the next cut-off
+
+
+@dataclass(frozen=True)
+class ExportHandover:
+    number: int | None = None  # None: the latest
+
+
+Subcommand = (
+    Help
+    | FileRequest
+    | Status
+    | Cancel
+    | Contact
+    | AdminList
+    | StaffList
+    | StaffAdd
+    | StaffRemove
+    | AdminAdd
+    | AdminRemove
+    | AdminHandover
+    | DocsList
+    | DocsAdd
+    | ExportChangeForm
+    | ExportHandover
+)
+Args = Sequence[str]
+
+
+def parse_command(text: str) -> Subcommand:
+    """The text after ``/si``, as a subcommand. Refused(code) says what to fix."""
     words = text.split()
     if not words or words[0].lower() in ("help", "?", "帮助"):
-        return Command("help")
-    sub, args = words[0].lower(), words[1:]
-    if sub in FORM_COMMANDS:
-        if sub == "change":
-            return _parse_change(args)
-        if sub in ("payback", "complaint"):
-            return Command(sub, kind=FORM_COMMANDS[sub])
-        from bot.domain.workspace_commands import parse_prefilled
-
-        return parse_prefilled(sub, FORM_COMMANDS[sub], args)
-    if sub in ("export", "contact", "docs"):
-        from bot.domain.workspace_commands import parse_workspace
-
-        return parse_workspace(sub, args)
-    if sub == "status":
-        if not args:
-            return Command("status")
-        return Command("status", public_id=_public_id(args[0]))
-    if sub == "cancel":
-        if not args:
-            raise Refused("usage_cancel")
-        return Command("cancel", public_id=_public_id(args[0]))
-    if sub == "admin":
-        return _parse_admin(args)
-    raise Refused("unknown_subcommand", sub=sub)
+        return Help()
+    word, args = words[0].lower(), words[1:]
+    if word in BY_COMMAND:
+        spec = BY_COMMAND[word]
+        return FileRequest(spec.kind, MappingProxyType(spec.arguments(word, args)))
+    parse = _GRAMMAR.get(word)
+    if parse is None:
+        raise Refused("unknown_subcommand", sub=word)
+    return parse(args)
 
 
-def _public_id(token: str) -> str:
-    if not _PUBLIC_ID.match(token):
-        raise Refused("bad_public_id", value=token)
-    return token.upper()
+def _status(args: Args) -> Status:
+    return Status(parse_public_id(args[0])) if args else Status()
 
 
-def _parse_change(args: list[str]) -> Command:
-    prefill: dict[str, str] = {}
-    if args:
-        try:
-            prefill["change_type"] = ChangeType(args[0].lower()).value
-        except ValueError:
-            raise Refused("bad_change_type", value=args[0]) from None
-    for token in args[1:]:
-        user = parse_user(token)
-        if user:
-            prefill["person"] = user
-            continue
-        try:
-            prefill["effective_month"] = str(YearMonth.parse(token))
-        except ValueError:
-            raise Refused("bad_change_argument", value=token) from None
-    return Command("change", kind=Kind.CHANGE, prefill=prefill)
+def _cancel(args: Args) -> Cancel:
+    if not args:
+        raise Refused("usage_cancel")
+    return Cancel(parse_public_id(args[0]))
 
 
-def _parse_admin(args: list[str]) -> Command:
+def _contact(args: Args) -> Contact:
+    return Contact()
+
+
+def _docs(args: Args) -> DocsList | DocsAdd:
+    verb = args[0].lower() if args else "list"
+    if verb == "list" and len(args) <= 1:
+        return DocsList()
+    if verb == "add" and len(args) == 1:
+        return DocsAdd()
+    raise Refused("usage_docs")
+
+
+def _export(args: Args) -> ExportChangeForm | ExportHandover:
+    what = args[0].lower() if args else ""
+    if what == "change-form" and len(args) <= 2:
+        return ExportChangeForm(_month(args[1]) if len(args) == 2 else None)
+    if what == "handover" and len(args) <= 2:
+        if len(args) == 2 and not args[1].isdigit():
+            raise Refused("usage_export")
+        return ExportHandover(int(args[1]) if len(args) == 2 else None)
+    raise Refused("usage_export")
+
+
+def _month(token: str) -> YearMonth:
+    try:
+        return YearMonth.parse(token)
+    except ValueError:
+        raise Refused("bad_month", value=token) from None
+
+
+def _admin(args: Args) -> Subcommand:
     if not args:
         raise Refused("usage_admin")
-    verb = args[0].lower()
-    if verb == "list":
-        kind = state = ""
-        for token in args[1:]:
-            low = token.lower()
-            if low in {k.value for k in Kind}:
-                kind = low
-            elif low in FORM_COMMANDS:  # the command's word: retire, settle
-                kind = FORM_COMMANDS[low].value
-            elif low in {s.value for s in State}:
-                state = low
-            else:
-                raise Refused("bad_list_filter", value=token)
-        return Command("admin-list", state=state, filter_kind=kind)
-    if verb in ("add", "remove", "handover"):
-        from bot.domain.workspace_commands import parse_admin_workspace
+    parse = _ADMIN_GRAMMAR.get(args[0].lower())
+    if parse is None:
+        raise Refused("usage_admin")
+    return parse(args[1:])
 
-        return parse_admin_workspace(verb, args[1:])
-    if verb == "staff":
-        action = args[1].lower() if len(args) > 1 else "list"
-        if action == "list":
-            return Command("admin-staff", verb="list")
-        if action not in ("add", "remove"):
-            raise Refused("usage_staff")
-        user = parse_user(args[2]) if len(args) > 2 else None
-        if not user:
-            raise Refused("usage_staff")
-        return Command("admin-staff", verb=action, user=user)
-    raise Refused("usage_admin")
+
+def _admin_list(args: Args) -> AdminList:
+    kind: RequestKind | None = None
+    state: State | None = None
+    for token in args:
+        low = token.lower()
+        if named := kind_named(low):
+            kind = named
+        elif low in {s.value for s in State}:
+            state = State(low)
+        else:
+            raise Refused("bad_list_filter", value=token)
+    return AdminList(kind, state)
+
+
+def _staff(args: Args) -> StaffList | StaffAdd | StaffRemove:
+    verb = args[0].lower() if args else "list"
+    if verb == "list" and len(args) <= 1:
+        return StaffList()
+    user = parse_user(args[1]) if len(args) == 2 else None
+    if verb in ("add", "remove") and user:
+        return StaffAdd(user) if verb == "add" else StaffRemove(user)
+    raise Refused("usage_staff")
+
+
+def _admin_add(args: Args) -> AdminAdd:
+    user = parse_user(args[0]) if args else None
+    if not user:
+        raise Refused("usage_admin_add_remove")
+    filed_on = None
+    if len(args) > 1:
+        try:
+            filed_on = date.fromisoformat(args[1])
+        except ValueError:
+            raise Refused("bad_filed_date", value=args[1]) from None
+    if len(args) > 2:
+        raise Refused("usage_admin_add_remove")
+    return AdminAdd(user, filed_on)
+
+
+def _admin_remove(args: Args) -> AdminRemove:
+    user = parse_user(args[0]) if len(args) == 1 else None
+    if not user:
+        raise Refused("usage_admin_add_remove")
+    return AdminRemove(user)
+
+
+def _admin_handover(args: Args) -> AdminHandover:
+    user = parse_user(args[0]) if len(args) == 1 else None
+    if not user:
+        raise Refused("usage_handover")
+    return AdminHandover(user)
+
+
+_GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
+    "status": _status,
+    "cancel": _cancel,
+    "contact": _contact,
+    "docs": _docs,
+    "export": _export,
+    "admin": _admin,
+}
+_ADMIN_GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
+    "list": _admin_list,
+    "staff": _staff,
+    "add": _admin_add,
+    "remove": _admin_remove,
+    "handover": _admin_handover,
+}

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import NamedTuple
 
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.months import YearMonth
@@ -47,7 +46,7 @@ from bot.domain.policy import Policy, PolicyError
 _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 
 
-class Kind(StrEnum):
+class DeadlineKind(StrEnum):
     CHANGE_CUTOFF = "change_cutoff"
     PAYMENT = "payment"
     BASE_DECLARATION_OPEN = "base_declaration_open"
@@ -63,12 +62,12 @@ class Stage(StrEnum):
     MISSED = "missed"
 
 
-_KIND_ORDER = {kind: i for i, kind in enumerate(Kind)}
+_KIND_ORDER = {kind: i for i, kind in enumerate(DeadlineKind)}
 
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: Kind
+    kind: DeadlineKind
     period: str  # "2026-12" for a monthly kind, "2026" for a yearly one
     due: date  # after moving off a non-working day
     nominal: date  # as the policy states it
@@ -82,17 +81,10 @@ class Deadline:
 
     @property
     def can_be_missed(self) -> bool:
-        return self.kind is not Kind.BASE_DECLARATION_OPEN
+        return self.kind is not DeadlineKind.BASE_DECLARATION_OPEN
 
     def _sort_key(self) -> tuple[date, int, str]:
         return (self.due, _KIND_ORDER[self.kind], self.period)
-
-
-class Reminder(NamedTuple):
-    """One reminder due on a day: unpacks as ``(deadline, stage)``."""
-
-    deadline: Deadline
-    stage: Stage
 
 
 def reminder_key(deadline: Deadline, stage: Stage, day: date) -> str:
@@ -108,17 +100,6 @@ def deadlines_for_year(policy: Policy, calendar: WorkingCalendar, year: int) -> 
     date. A due date may fall outside the year (a December deadline moved forward, a
     declaration window that ends in January)."""
     return list(_year_deadlines(_Rules.of(policy), calendar, year))
-
-
-def deadlines_for_month(policy: Policy, calendar: WorkingCalendar, month: YearMonth) -> list[Deadline]:
-    """Every occurrence *due* in ``month``, whatever its period, by due date."""
-    found = [
-        d
-        for year in (month.year - 1, month.year)
-        for d in _year_deadlines(_Rules.of(policy), calendar, year)
-        if YearMonth.of(d.due) == month
-    ]
-    return sorted(found, key=Deadline._sort_key)
 
 
 def next_deadlines(policy: Policy, calendar: WorkingCalendar, today: date, n: int) -> list[Deadline]:
@@ -139,31 +120,11 @@ def next_deadlines(policy: Policy, calendar: WorkingCalendar, today: date, n: in
 # -- reminders ------------------------------------------------------------------------------
 
 
-def warning_days(deadline: Deadline, policy: Policy, calendar: WorkingCalendar) -> list[date]:
-    """The working days on which the administrator is reminded before and on the due
-    date: the ``warning`` days then the ``due_day`` (see the module's rules)."""
-    return [day for day, stage in reminder_schedule(deadline, policy, calendar) if stage is not Stage.MISSED]
-
-
 def reminder_schedule(
     deadline: Deadline, policy: Policy, calendar: WorkingCalendar
 ) -> list[tuple[date, Stage]]:
     """Every reminder of one occurrence, by day: warnings, the due day, then ``missed``."""
     return list(_schedule(_Rules.of(policy), calendar, deadline))
-
-
-def reminders_due_on(policy: Policy, calendar: WorkingCalendar, day: date) -> list[Reminder]:
-    """The reminders scheduled for ``day`` (none on a non-working day), by due date.
-
-    The engine asks this for every day since it last ran, so a reminder missed while the
-    bot was down is still found; it claims each one under :func:`reminder_key`, and sends a
-    ``missed`` one only when the occurrence is still unhandled.
-    """
-    rules = _Rules.of(policy)
-    found = [
-        r for year in range(day.year - 1, day.year + 2) for r in _by_day(rules, calendar, year).get(day, ())
-    ]
-    return sorted(found, key=lambda r: (r.deadline._sort_key(), list(Stage).index(r.stage)))
 
 
 def is_stale(last_activity: date, today: date, policy: Policy, calendar: WorkingCalendar) -> bool:
@@ -202,7 +163,7 @@ class _Rules:
 
 @lru_cache(maxsize=64)
 def _year_deadlines(rules: _Rules, calendar: WorkingCalendar, year: int) -> tuple[Deadline, ...]:
-    def make(kind: Kind, period: str, nominal: date, rule: str) -> Deadline:
+    def make(kind: DeadlineKind, period: str, nominal: date, rule: str) -> Deadline:
         due = calendar.shift(nominal, rule)
         covered = calendar.covered(nominal.year) and calendar.covered(due.year)
         return Deadline(kind, period, due, nominal, due != nominal, covered)
@@ -211,17 +172,24 @@ def _year_deadlines(rules: _Rules, calendar: WorkingCalendar, year: int) -> tupl
     for month in range(1, 13):
         period = str(YearMonth(year, month))
         found.append(
-            make(Kind.CHANGE_CUTOFF, period, date(year, month, rules.change_cutoff_day), rules.holiday_shift)
+            make(
+                DeadlineKind.CHANGE_CUTOFF,
+                period,
+                date(year, month, rules.change_cutoff_day),
+                rules.holiday_shift,
+            )
         )
-        found.append(make(Kind.PAYMENT, period, date(year, month, rules.payment_day), rules.holiday_shift))
+        found.append(
+            make(DeadlineKind.PAYMENT, period, date(year, month, rules.payment_day), rules.holiday_shift)
+        )
     start = _month_day(rules.window_start, year, "base_declaration.window_start")
     end = _month_day(rules.window_end, year, "base_declaration.window_end")
     if end < start:
         end = _month_day(rules.window_end, year + 1, "base_declaration.window_end")
-    found.append(make(Kind.BASE_DECLARATION_OPEN, str(year), start, "next_working_day"))
-    found.append(make(Kind.BASE_DECLARATION_CLOSE, str(year), end, rules.holiday_shift))
+    found.append(make(DeadlineKind.BASE_DECLARATION_OPEN, str(year), start, "next_working_day"))
+    found.append(make(DeadlineKind.BASE_DECLARATION_CLOSE, str(year), end, rules.holiday_shift))
     exam_end = date(year, rules.exam_month, _gregorian.monthrange(year, rules.exam_month)[1])
-    found.append(make(Kind.CERTIFICATE_EXAM, str(year), exam_end, rules.holiday_shift))
+    found.append(make(DeadlineKind.CERTIFICATE_EXAM, str(year), exam_end, rules.holiday_shift))
     return tuple(sorted(found, key=Deadline._sort_key))
 
 
@@ -230,7 +198,9 @@ def document_deadline(document_id: int, due_on: date, policy: Policy, calendar: 
     non-working day as the policy says; its period names the document and the date."""
     due = calendar.shift(due_on, policy.holiday_shift)
     covered = calendar.covered(due_on.year) and calendar.covered(due.year)
-    return Deadline(Kind.DOCUMENT, f"{document_id}@{due_on.isoformat()}", due, due_on, due != due_on, covered)
+    return Deadline(
+        DeadlineKind.DOCUMENT, f"{document_id}@{due_on.isoformat()}", due, due_on, due != due_on, covered
+    )
 
 
 def document_id(deadline: Deadline) -> int:
@@ -239,13 +209,13 @@ def document_id(deadline: Deadline) -> int:
 
 def _schedule(rules: _Rules, calendar: WorkingCalendar, deadline: Deadline) -> list[tuple[date, Stage]]:
     due_day = calendar.previous_working_day(deadline.due)
-    if deadline.kind is Kind.DOCUMENT:
+    if deadline.kind is DeadlineKind.DOCUMENT:
         # A month ahead (time to gather what the center asks for), then the usual warnings.
         month_ahead = calendar.next_working_day(deadline.due - timedelta(days=30))
         warnings = [month_ahead] + [
             calendar.add_working_days(due_day, -k) for k in range(rules.warn_working_days, 0, -1)
         ]
-    elif deadline.kind is Kind.CERTIFICATE_EXAM:
+    elif deadline.kind is DeadlineKind.CERTIFICATE_EXAM:
         exam = YearMonth(int(deadline.period), rules.exam_month)
         before = exam.plus(-1)
         warnings = [
@@ -259,16 +229,6 @@ def _schedule(rules: _Rules, calendar: WorkingCalendar, deadline: Deadline) -> l
     if deadline.can_be_missed:
         schedule.append((calendar.add_working_days(deadline.due, 1), Stage.MISSED))
     return schedule
-
-
-@lru_cache(maxsize=64)
-def _by_day(rules: _Rules, calendar: WorkingCalendar, year: int) -> dict[date, tuple[Reminder, ...]]:
-    """Every reminder of the occurrences whose period is in ``year``, by day."""
-    by_day: dict[date, list[Reminder]] = {}
-    for deadline in _year_deadlines(rules, calendar, year):
-        for day, stage in _schedule(rules, calendar, deadline):
-            by_day.setdefault(day, []).append(Reminder(deadline, stage))
-    return {day: tuple(reminders) for day, reminders in by_day.items()}
 
 
 def _month_day(text: str, year: int, where: str) -> date:

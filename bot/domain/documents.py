@@ -8,9 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.errors import Collector
-from bot.domain.procedures import _date, _name
-from bot.domain.requests import _enum, _notes, _text
+from bot.domain.fields import FormReader
 
 MAX_TEXT = 200
 
@@ -41,26 +39,22 @@ class DocumentForm:
 def parse_document(raw: dict[str, Any], *, today: date) -> DocumentForm:
     """Validate a registry entry: what, where kept, who holds it; a due date (annual
     examination or expiry) within ten years, with its kind."""
-    errors = Collector()
-    category = _enum(errors, raw, "category", DocumentCategory)
-    name = _name(errors, raw, "name", limit=MAX_TEXT)
-    location = _name(errors, raw, "location", limit=MAX_TEXT)
-    holder = _text(raw, "holder")
-    if not holder:
-        errors.add("holder", "required")
-    due_on = _date(
-        errors,
-        raw,
+    form = FormReader(raw)
+    category = form.choice("category", DocumentCategory)
+    name = form.name("name", limit=MAX_TEXT)
+    location = form.name("location", limit=MAX_TEXT)
+    holder = form.text("holder", required=True)
+    due_on = form.day(
         "due_on",
         required=False,
         earliest=today - timedelta(days=366),
         latest=today + timedelta(days=3660),
     )
     due_kind = None
-    if due_on or _text(raw, "due_kind"):
-        due_kind = _enum(errors, raw, "due_kind", DueKind)
-        if due_kind and not due_on and "due_on" not in errors.problems:
-            errors.add("due_on", "required")
-    notes = _notes(errors, raw, "notes")
-    errors.raise_if_any()
+    if due_on or form.text("due_kind"):
+        due_kind = form.choice("due_kind", DueKind)
+        if due_kind and not due_on and not form.has_problem("due_on"):
+            form.problem("due_on", "required")
+    notes = form.notes("notes")
+    form.done()
     return DocumentForm(category, name, location, holder, due_on, due_kind, notes)

@@ -21,9 +21,9 @@ from enum import StrEnum
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from bot.domain import resident_id
+from bot.domain.kinds.change import Hukou
+from bot.domain.kinds.retirement import RetirementRequest
 from bot.domain.months import YearMonth
-from bot.domain.procedures import RetirementRequest
-from bot.domain.requests import Hukou
 from bot.domain.tables import Column, Header, Row, TableError, find_header, fold, matches
 
 MAX_NAME = 100

@@ -1,17 +1,18 @@
-"""Slack glue: one module per kind of listener, each with ``register(app, bot)``."""
+"""Slack glue: one module per area, each with ``register``; every listener has the one
+shape of ``listen.py``, and ``/si`` is the table of ``subcommands.py``."""
 
 from slack_bolt import App
 
-from bot.handlers import actions, answers, commands, events, files, reminders, views, workspace
+from bot.handlers import files, help_channel, reminders, requests, subcommands, workspace
+from bot.handlers.listen import Listen
 from bot.runtime import SiBot
 
 
 def register(app: App, bot: SiBot) -> None:
-    commands.register(app, bot)  # first: /si is what most requests are
-    workspace.register(app, bot)
-    actions.register(app, bot)
-    views.register(app, bot)
-    events.register(app, bot)
-    answers.register(app, bot)
-    reminders.register(app, bot)
-    files.register(app, bot)
+    subcommands.register(app, bot)  # first: /si is what most requests are
+    listen = Listen(app, bot)
+    requests.register(listen)
+    workspace.register(listen)
+    help_channel.register(listen)
+    reminders.register(listen)
+    files.register(listen)

@@ -1,43 +1,25 @@
-"""Reading Slack's view state and private metadata into plain values."""
+"""The modals that file things: a request of any kind, and a registry document."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.domain.requests import Kind
-from bot.handlers.ids import CallbackId
+from sqlalchemy.orm import Session
+
+from bot.domain.kinds import spec_for
+from bot.domain.requests import RequestKind
+from bot.ids import CallbackId, form_callback
 from bot.runtime import SiBot
 from bot.services import roles
 
 
-def field_values(view: dict[str, Any]) -> dict[str, str]:
-    """``{block_id: value}`` for every input in a submitted view, whatever its element type."""
-    values: dict[str, str] = {}
-    for block_id, actions in view.get("state", {}).get("values", {}).items():
-        for element in actions.values():
-            values[block_id] = _element_value(element)
-    return values
-
-
-def _element_value(element: dict[str, Any]) -> str:
-    kind = element.get("type")
-    if kind in ("static_select", "radio_buttons", "external_select"):
-        option = element.get("selected_option") or {}
-        return option.get("value", "")
-    if kind == "users_select":
-        return element.get("selected_user") or ""
-    if kind == "conversations_select":
-        return element.get("selected_conversation") or ""
-    if kind == "datepicker":
-        return element.get("selected_date") or ""
-    return element.get("value") or ""
-
-
 @dataclass(frozen=True)
 class FormMetadata:
-    """Carried in a modal's private_metadata: where the form was opened from."""
+    """Carried in a modal's private_metadata: where the form was opened from, and the
+    request it is about."""
 
     channel: str = ""
     public_id: str = ""
@@ -51,34 +33,41 @@ class FormMetadata:
             data = json.loads(raw or "{}")
         except json.JSONDecodeError:
             return cls()
+        if not isinstance(data, dict):
+            return cls()
         return cls(**{k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-FORM_CALLBACKS = {
-    Kind.CHANGE: CallbackId.CHANGE_FORM,
-    Kind.PAYBACK: CallbackId.PAYBACK_FORM,
-    Kind.COMPLAINT: CallbackId.COMPLAINT_FORM,
-    Kind.CARD: CallbackId.CARD_FORM,
-    Kind.TRANSFER: CallbackId.TRANSFER_FORM,
-    Kind.RETIREMENT: CallbackId.RETIREMENT_FORM,
-    Kind.UNEMPLOYMENT: CallbackId.UNEMPLOYMENT_FORM,
-    Kind.MEDICAL: CallbackId.MEDICAL_FORM,
-    Kind.SETTLEMENT: CallbackId.SETTLEMENT_FORM,
-}
-
-
-def form_view(bot: SiBot, kind: Kind, *, user: str, channel: str = "", prefill: dict | None = None) -> dict:
-    """The modal for filing a request of ``kind``, pre-filled where the user said so."""
-    with bot.db.session(read_only=True) as session:
-        for_others = roles.may_file_for_others(session, bot.workplace, user)
+def form_view(
+    bot: SiBot,
+    session: Session,
+    kind: RequestKind,
+    *,
+    user: str,
+    channel: str = "",
+    prefill: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The modal for filing a request of ``kind``, pre-filled where the user said so (the
+    insured person is the user unless they chose someone)."""
+    spec = spec_for(kind)
     prefill = dict(prefill or {})
-    if kind in (Kind.CHANGE, Kind.SETTLEMENT) and not prefill.get("person"):
-        prefill["person"] = user
+    if spec.subject_field and not prefill.get(spec.subject_field):
+        prefill[spec.subject_field] = user
     return bot.messages.render(
-        f"form_{kind.value}",
-        callback_id=FORM_CALLBACKS[kind].value,
+        spec.template,
+        callback_id=form_callback(kind),
         metadata=FormMetadata(channel=channel).dump(),
         prefill=prefill,
-        for_others=for_others,
+        for_others=spec.for_others and roles.may_file_for_others(session, user),
         policy=bot.policy,
+    )
+
+
+def document_form(bot: SiBot, user: str) -> dict[str, Any]:
+    """The registry's form: a certificate, material or account of the unit."""
+    return bot.messages.render(
+        "form_document",
+        callback_id=CallbackId.DOCUMENT_FORM.value,
+        metadata=FormMetadata().dump(),
+        prefill={"holder": user},
     )

@@ -35,6 +35,11 @@ def apology(bot: SiBot, exc: BaseException, where: str) -> dict[str, Any]:
     return notice(bot, "error.unexpected", reference=reference)
 
 
+def modal(bot: SiBot, message: dict[str, Any]) -> dict[str, Any]:
+    """A message's blocks shown in a modal (an answer to a form, or information)."""
+    return bot.messages.render("form_message", blocks=message["blocks"])
+
+
 def field_errors(bot: SiBot, exc: FieldErrors) -> dict[str, Any]:
     """``response_action: errors``, a message under each field that needs fixing."""
     return {
@@ -47,17 +52,17 @@ def field_errors(bot: SiBot, exc: FieldErrors) -> dict[str, Any]:
 
 
 @contextmanager
-def replying(bot: SiBot, reply: Callable[[dict[str, Any]], Any], where: str) -> Iterator[None]:
+def replying(
+    bot: SiBot, reply: Callable[[dict[str, Any]], Any], where: str, *, quiet_refusals: bool = False
+) -> Iterator[None]:
     """Run a listener's work; a refusal or an unexpected error is answered with ``reply``
     (the refusal's words, or an apology with a reference and the trace in the log)."""
     try:
         yield
     except Refused as exc:
-        reply(refused(bot, exc))
+        if quiet_refusals:
+            log.debug("%s refused (%s): already answered", where, exc.code)
+        else:
+            reply(refused(bot, exc))
     except Exception as exc:
         reply(apology(bot, exc, where))
-
-
-def to_presser(respond: Callable[..., Any]) -> Callable[[dict[str, Any]], Any]:
-    """Reply to whoever pressed a button on a message: ephemeral, the message left as it is."""
-    return lambda message: respond(replace_original=False, **message)

@@ -1,26 +1,33 @@
 """The monthly insured change form (参保人员增减员表): built from the approved changes of a
 month, exported as .xlsx and .csv, and, once filed at the social security center, marked
-done in one go so that each requester is told. No Slack in here."""
+done in one go so that each requester is told. No Slack in here.
+
+"A month's changes" is defined once, here (:func:`month_changes`), and the form, App Home
+and the cut-off reminder all count with it: every open change effective in the month *or
+before it*. A change that missed last month's form belongs on this month's, flagged late.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.domain.deadlines import DeadlineKind, next_deadlines
 from bot.domain.errors import Refused
+from bot.domain.kinds import read_form
+from bot.domain.kinds.change import ChangeType, InsuredChange
 from bot.domain.months import YearMonth
-from bot.domain.requests import Action, ChangeType, InsuredChange, Kind, State, from_payload
+from bot.domain.requests import Action, RequestKind, State
+from bot.domain.workplace import Workplace
 from bot.services.requests import act_on_request
 from bot.services.roles import require_admin
-from bot.services.workplace import Workplace
 from bot.storage.models import ChangeFormExport, Request
 
 CLI_ACTOR = "cli"
@@ -32,6 +39,7 @@ COLUMNS = (
     "contribution_base",
     "hukou",
     "public_id",
+    "note",
 )
 _TYPE_ORDER = {ChangeType.ADD: 0, ChangeType.REMOVE: 1, ChangeType.UPDATE: 2}
 
@@ -49,6 +57,7 @@ class ChangeFormRow:
     hukou: str
     public_id: str
     request_id: int
+    late: bool  # effective before the form's month: it missed an earlier form
 
 
 @dataclass(frozen=True)
@@ -64,22 +73,22 @@ class Filed:
     skipped: list[str]  # no longer approved when the form was marked filed
 
 
-def _changes(session: Session, month: YearMonth, states: tuple[State, ...]) -> list[Request]:
-    rows = session.scalars(
-        select(Request)
-        .where(Request.kind == Kind.CHANGE.value, Request.state.in_([s.value for s in states]))
-        .order_by(Request.id)
+def month_changes(month: YearMonth, states: tuple[State, ...]) -> Select:
+    """The month's changes in ``states``: every change effective in ``month`` or before it
+    (one that missed an earlier form belongs on this one)."""
+    return select(Request).where(
+        Request.kind == RequestKind.CHANGE,
+        Request.state.in_(states),
+        Request.effective_month <= str(month),
     )
-    # The month lives in the JSON payload: filter here, the same on SQLite and PostgreSQL.
-    return [r for r in rows if r.payload.get("effective_month") == str(month)]
 
 
 def change_form_rows(session: Session, month: YearMonth) -> list[ChangeFormRow]:
-    """The approved insured changes effective in ``month``: additions, then removals,
-    then updates, each by name."""
+    """The changes on ``month``'s form: the approved ones effective in it or before it
+    (those flagged late); additions, then removals, then updates, each by name."""
     rows = []
-    for request in _changes(session, month, (State.APPROVED,)):
-        form = from_payload(Kind.CHANGE, request.payload)
+    for request in session.scalars(month_changes(month, (State.APPROVED,))):
+        form = read_form(RequestKind.CHANGE, request.payload)
         assert isinstance(form, InsuredChange)
         rows.append(
             ChangeFormRow(
@@ -91,32 +100,37 @@ def change_form_rows(session: Session, month: YearMonth) -> list[ChangeFormRow]:
                 hukou=form.hukou.value,
                 public_id=request.public_id,
                 request_id=request.id,
+                late=form.effective_month < month,
             )
         )
     return sorted(rows, key=lambda r: (_TYPE_ORDER[r.change_type], r.full_name, r.public_id))
 
 
 def month_summary(session: Session, month: YearMonth) -> dict[str, int]:
-    """How many of the month's changes are approved (on the form), waiting (submitted)
-    and done (filed)."""
-    states = (State.SUBMITTED, State.APPROVED, State.DONE)
-    counts = Counter(r.state for r in _changes(session, month, states))
+    """How many of the month's changes are on its form (approved), still waiting for
+    approval (submitted), and done (those effective in the month itself)."""
+    counted = month_changes(month, (State.SUBMITTED, State.APPROVED)).subquery()
+    counts = dict(session.execute(select(counted.c.state, func.count()).group_by(counted.c.state)).all())
+    done = session.scalar(
+        select(func.count())
+        .select_from(Request)
+        .where(
+            Request.kind == RequestKind.CHANGE,
+            Request.state == State.DONE,
+            Request.effective_month == str(month),
+        )
+    )
     return {
-        "approved": counts[State.APPROVED.value],
-        "waiting": counts[State.SUBMITTED.value],
-        "done": counts[State.DONE.value],
+        "approved": counts.get(State.APPROVED.value, 0),
+        "waiting": counts.get(State.SUBMITTED.value, 0),
+        "done": done or 0,
     }
 
 
 def form_month(workplace: Workplace, now: datetime) -> YearMonth:
     """The month whose form is being prepared: that of the next change cut-off, today
     included (after this month's cut-off, next month's)."""
-    from bot.domain.calendar import WorkingCalendar
-    from bot.domain.deadlines import Kind as DeadlineKind
-    from bot.domain.deadlines import next_deadlines
-
-    calendar = WorkingCalendar.from_policy(workplace.policy)
-    upcoming = next_deadlines(workplace.policy, calendar, workplace.today(now), 4)
+    upcoming = next_deadlines(workplace.policy, workplace.calendar, workplace.today(now), 4)
     cutoff = next(d for d in upcoming if d.kind is DeadlineKind.CHANGE_CUTOFF)
     return YearMonth.parse(cutoff.period)
 
@@ -128,7 +142,7 @@ def export_change_form(
     only (``cli`` is the operator at the command line). An export with no rows is not
     recorded (``export.id`` is then None)."""
     if actor != CLI_ACTOR:
-        require_admin(workplace, actor)
+        require_admin(session, actor)
     rows = change_form_rows(session, month)
     export = ChangeFormExport(
         month=str(month), created_at=now, created_by=actor, request_ids=[r.request_id for r in rows]
@@ -149,11 +163,11 @@ def latest_unfiled(session: Session, month: YearMonth) -> ChangeFormExport | Non
     )
 
 
-def mark_filed(session: Session, workplace: Workplace, *, export_id: int, actor: str, now: datetime) -> Filed:
+def mark_filed(session: Session, *, export_id: int, actor: str, now: datetime) -> Filed:
     """The form was filed at the social security center: every change on it that is still
     approved is marked done (each requester is told, as for the Done button). Refused for
     non-administrators and for a form already marked filed (two presses mark it once)."""
-    require_admin(workplace, actor)
+    require_admin(session, actor)
     export = session.get(ChangeFormExport, export_id)
     if export is None:
         raise Refused("change_form_not_found")
@@ -175,9 +189,7 @@ def mark_filed(session: Session, workplace: Workplace, *, export_id: int, actor:
             skipped.append(request.public_id)
             continue
         try:
-            act_on_request(
-                session, workplace, public_id=request.public_id, action=Action.DONE, actor=actor, now=now
-            )
+            act_on_request(session, public_id=request.public_id, action=Action.DONE, actor=actor, now=now)
             done.append(request.public_id)
         except Refused:
             skipped.append(request.public_id)  # moved by someone else a moment ago
@@ -198,6 +210,7 @@ def _cells(row: ChangeFormRow, words: Words) -> list[object]:
         row.contribution_base if row.contribution_base is not None else "",
         words(f"hukou.{row.hukou}"),
         row.public_id,
+        words("change_form.late", month=str(row.effective_month)) if row.late else "",
     ]
 
 
@@ -222,7 +235,7 @@ def to_xlsx(rows: list[ChangeFormRow], month: YearMonth, words: Words) -> bytes:
         sheet.append(cells)
         sheet.cell(row=sheet.max_row, column=2).number_format = "@"
         sheet.cell(row=sheet.max_row, column=5).number_format = "#,##0.00"
-    for letter, width in zip("ABCDEFG", (16, 22, 14, 12, 14, 16, 16), strict=True):
+    for letter, width in zip("ABCDEFGH", (16, 22, 14, 12, 14, 16, 16, 24), strict=True):
         sheet.column_dimensions[letter].width = width
     buffer = io.BytesIO()
     book.save(buffer)

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.documents import DocumentForm, parse_document
+from bot.domain.workplace import Workplace
 from bot.services.roles import require_admin
-from bot.services.workplace import Workplace
 from bot.storage.models import AuditEntry, UnitDocument
 
 _CATEGORY_ORDER = {"certificate": 0, "account": 1, "material": 2, "manual": 3}
@@ -29,7 +29,7 @@ def register_document(
     """Validate and record a certificate, material or account (administrators only;
     FieldErrors names each field to fix). A second submission of the same form records
     nothing and returns the first entry."""
-    require_admin(workplace, actor)
+    require_admin(session, actor)
     form: DocumentForm = parse_document(raw, today=workplace.today(now))
     if submission_key:
         existing = session.scalar(select(UnitDocument).where(UnitDocument.submission_key == submission_key))
@@ -60,6 +60,12 @@ def register_document(
         AuditEntry(at=now, actor_id=actor, action="document_add", subject=str(row.id), detail=form.name)
     )
     return row
+
+
+def registry(session: Session, *, viewer: str) -> list[UnitDocument]:
+    """``/si docs``: every document still kept (administrators only)."""
+    require_admin(session, viewer)
+    return list_documents(session)
 
 
 def list_documents(session: Session) -> list[UnitDocument]:

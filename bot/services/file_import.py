@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from bot.domain.roster import Checked, FileKind, ImportOutcome, PreviousImport, Rejection
 from bot.domain.tables import Row, TableError, read_table
+from bot.domain.workplace import Workplace
 from bot.services.change_form import CLI_ACTOR
 from bot.services.roles import require_admin
-from bot.services.workplace import Workplace
 from bot.storage.models import ImportBatch
 
 MAX_REFERENCE = 200  # a file's name as kept in the history
@@ -38,11 +38,11 @@ class ImportPlan(Protocol):
         ...
 
 
-def require_importer(workplace: Workplace, actor: str) -> None:
+def require_importer(session: Session, actor: str) -> None:
     """Imports and corrections are the administrators' (the operator at the command line
-    is one)."""
+    is one): Refused("admins_only") for anyone else."""
     if actor != CLI_ACTOR:
-        require_admin(workplace, actor)
+        require_admin(session, actor)
 
 
 def run_import(
@@ -60,7 +60,7 @@ def run_import(
 ) -> ImportOutcome:
     """Import ``content`` (or its ``rows``, already read) all or nothing; see
     :class:`ImportOutcome` for what it says. Refused ``admins_only``."""
-    require_importer(workplace, actor)
+    require_importer(session, actor)
     try:
         checked = check(read_table(file_name, content) if rows is None else rows)
     except TableError as exc:

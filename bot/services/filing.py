@@ -4,26 +4,24 @@ when, and every change to that, logged. No Slack in here.
 The administrators live in the ``administrators`` table. At start the ids in SI_ADMINS
 that the table has never seen are filed (``source = SI_ADMINS``); an id that was removed
 (by ``/si admin remove`` or a handover) stays removed even while SI_ADMINS still lists it,
-so a restart cannot undo a handover. ``Workplace.admins`` is an :class:`AdminRoster`, which
-reads the table at each use: a change made by any process counts at once everywhere.
+so a restart cannot undo a handover. Every check reads the table in the caller's session
+(``bot.services.roles``): a change made by any process counts at once everywhere.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import overload
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Refused
+from bot.domain.workplace import Workplace
 from bot.services.roles import require_admin
-from bot.services.workplace import Workplace
-from bot.storage.db import Database
 from bot.storage.models import Administrator, AuditEntry
 
 log = logging.getLogger(__name__)
@@ -39,41 +37,6 @@ def active_admins(session: Session) -> list[Administrator]:
             .order_by(Administrator.added_at, Administrator.user_id)
         )
     )
-
-
-class AdminRoster(Sequence[str]):
-    """The filed administrators' user ids, read from the database each time they are
-    asked for (a membership test is one primary-key lookup)."""
-
-    def __init__(self, db: Database):
-        self._db = db
-
-    def _ids(self) -> tuple[str, ...]:
-        with self._db.session(read_only=True) as session:
-            return tuple(a.user_id for a in active_admins(session))
-
-    def __contains__(self, user_id: object) -> bool:
-        if not isinstance(user_id, str) or not user_id:
-            return False
-        with self._db.session(read_only=True) as session:
-            row = session.get(Administrator, user_id)
-            return row is not None and row.removed_at is None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._ids())
-
-    def __len__(self) -> int:
-        return len(self._ids())
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-    def __getitem__(self, index):
-        return self._ids()[index]
-
-    def __repr__(self) -> str:
-        return f"AdminRoster({', '.join(self._ids())})"
 
 
 def seed_admins(session: Session, seed: Sequence[str], now: datetime) -> list[str]:
@@ -99,16 +62,15 @@ def seed_admins(session: Session, seed: Sequence[str], now: datetime) -> list[st
     return stale
 
 
-def roster(db: Database, seed: Sequence[str], now: datetime) -> AdminRoster:
-    """Seed the table from SI_ADMINS and return the live roster."""
-    with db.session() as session:
-        stale = seed_admins(session, seed, now)
+def seed_from_settings(session: Session, seed: Sequence[str], now: datetime) -> None:
+    """At start: file the ids of SI_ADMINS the table has never seen, and warn about those
+    it lists that were removed since."""
+    stale = seed_admins(session, seed, now)
     if stale:
         log.warning(
             "SI_ADMINS lists %s, no longer filed administrators (removed or handed over): update SI_ADMINS",
             ", ".join(stale),
         )
-    return AdminRoster(db)
 
 
 @dataclass(frozen=True)
@@ -172,7 +134,7 @@ def add_admin(
     """``/si admin add @person [YYYY-MM-DD]``: file a new administrator, or record the day
     an existing one was filed with the social security center. Administrators only;
     logged."""
-    require_admin(workplace, actor)
+    require_admin(session, actor)
     row = session.get(Administrator, user_id)
     if row is not None and row.removed_at is None:
         if filed_on is None or row.filed_on == filed_on:
@@ -189,12 +151,10 @@ def add_admin(
     return FilingChange("added", user_id, filed_on)
 
 
-def remove_admin(
-    session: Session, workplace: Workplace, *, actor: str, user_id: str, now: datetime
-) -> FilingChange:
+def remove_admin(session: Session, *, actor: str, user_id: str, now: datetime) -> FilingChange:
     """``/si admin remove @person``: end an administrator's rights. Administrators only;
     refused when it would leave nobody filed (hand the role over instead); logged."""
-    require_admin(workplace, actor)
+    require_admin(session, actor)
     row = session.get(Administrator, user_id)
     if row is None or row.removed_at is not None:
         return FilingChange("not_admin", user_id)

@@ -18,14 +18,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.calendar import WorkingCalendar
 from bot.domain.deadlines import next_deadlines
 from bot.domain.errors import Refused
-from bot.domain.requests import Kind, State
-from bot.services import documents, filing
-from bot.services.outbox import enqueue
-from bot.services.roles import require_admin
-from bot.services.workplace import Workplace
+from bot.domain.requests import OPEN_STATES, RequestKind
+from bot.domain.workplace import Workplace
+from bot.services import documents, filing, roles
+from bot.services.outbox import Recipient, enqueue
 from bot.storage.models import AuditEntry, Handover, Request
 
 PENDING, CONFIRMED, CANCELLED = "pending", "confirmed", "cancelled"
@@ -57,14 +55,12 @@ def checklist(session: Session, workplace: Workplace, *, outgoing: str, now: dat
         for d in documents.list_documents(session)
     ]
     open_rows = session.scalars(
-        select(Request)
-        .where(Request.state.in_([State.SUBMITTED.value, State.APPROVED.value]))
-        .order_by(Request.created_at, Request.id)
+        select(Request).where(Request.state.in_(OPEN_STATES)).order_by(Request.created_at, Request.id)
     )
     open_requests = []
     complaints: Counter[str] = Counter()
     for r in open_rows:
-        if r.kind == Kind.COMPLAINT.value:
+        if r.kind == RequestKind.COMPLAINT:
             complaints[r.state] += 1  # confidential: counted, not listed
             continue
         open_requests.append(
@@ -75,10 +71,9 @@ def checklist(session: Session, workplace: Workplace, *, outgoing: str, now: dat
                 "since": workplace.today(r.created_at).isoformat(),
             }
         )
-    calendar = WorkingCalendar.from_policy(workplace.policy)
     deadlines = [
         {"kind": d.kind.value, "period": d.period, "due": d.due.isoformat()}
-        for d in next_deadlines(workplace.policy, calendar, today, DEADLINES)
+        for d in next_deadlines(workplace.policy, workplace.calendar, today, DEADLINES)
     ]
     for d in documents.documents_due(session, today + DOCUMENTS_AHEAD):
         deadlines.append(
@@ -93,8 +88,8 @@ def checklist(session: Session, workplace: Workplace, *, outgoing: str, now: dat
         "documents": docs,
         "open_requests": open_requests,
         "open_complaints": {
-            "submitted": complaints[State.SUBMITTED.value],
-            "approved": complaints[State.APPROVED.value],
+            "submitted": complaints["submitted"],
+            "approved": complaints["approved"],
         },
         "deadlines": deadlines,
         "administrators": admins,
@@ -117,7 +112,7 @@ def start_handover(
     both (the successor's copy with a Confirm button). Administrators only; not to
     oneself. A pending handover to the same successor is kept as it is; one to someone
     else is cancelled and replaced. Logged."""
-    require_admin(workplace, actor)
+    roles.require_admin(session, actor)
     if successor == actor:
         raise Refused("handover_self")
     pending = _pending(session, actor)
@@ -153,8 +148,7 @@ def start_handover(
             session,
             key=f"handover:{handover.id}:checklist:{target}",
             notice="handover_checklist",
-            target_kind="user",
-            target=target,
+            to=Recipient.person(target),
             params=_params(handover, role),
             now=now,
         )
@@ -183,7 +177,7 @@ def confirm_handover(
         raise Refused("handover_not_found", number=handover_id)
     if actor != handover.to_id:
         raise Refused("handover_not_yours", successor=handover.to_id)
-    if handover.state == PENDING and handover.from_id not in workplace.admins:
+    if handover.state == PENDING and not roles.is_admin(session, handover.from_id):
         # Rights end with the role: one removed meanwhile can no longer pass them on.
         raise Refused("handover_outgoing_gone", number=handover_id, outgoing=handover.from_id)
     moved = session.execute(
@@ -216,33 +210,34 @@ def confirm_handover(
         )
     )
     params = {**_params(handover, "done"), "moved": held, "confirmed": now.isoformat()}
-    targets = [("user", handover.from_id), ("user", handover.to_id)]
+    told = [Recipient.person(handover.from_id), Recipient.person(handover.to_id)]
     if workplace.admin_channel:
-        targets.append(("channel", workplace.admin_channel))
-    for target_kind, target in targets:
+        told.append(Recipient.channel(workplace.admin_channel))
+    for recipient in told:
         enqueue(
             session,
-            key=f"handover:{handover.id}:done:{target}",
+            key=f"handover:{handover.id}:done:{recipient.id}",
             notice="handover_done",
-            target_kind=target_kind,
-            target=target,
+            to=recipient,
             params={k: v for k, v in params.items() if k != "checklist"},
             now=now,
         )
     return handover
 
 
-def find_handover(session: Session, workplace: Workplace, *, viewer: str, number: int | None) -> Handover:
+def find_handover(session: Session, *, viewer: str, number: int | None) -> Handover:
     """A handover record for an administrator or one of its two people; the latest when
     no number is given."""
     if number is None:
         query = select(Handover).order_by(Handover.id.desc()).limit(1)
-        if not workplace.is_admin(viewer):
+        if not roles.is_admin(session, viewer):
             query = query.where((Handover.from_id == viewer) | (Handover.to_id == viewer))
         handover = session.scalar(query)
     else:
         handover = session.get(Handover, number)
-    if handover is None or not (workplace.is_admin(viewer) or viewer in (handover.from_id, handover.to_id)):
+    if handover is None or not (
+        viewer in (handover.from_id, handover.to_id) or roles.is_admin(session, viewer)
+    ):
         raise Refused("handover_not_found", number=number or "")
     return handover
 

@@ -12,10 +12,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain.commands import FORM_COMMANDS
+from bot.domain.kinds import BY_COMMAND
 from bot.domain.resident_id import mask_in_text
-from bot.services.outbox import enqueue
-from bot.services.workplace import Workplace
+from bot.domain.workplace import Workplace
+from bot.services import roles
+from bot.services.outbox import Recipient, enqueue
 from bot.storage.models import HelpAnswer, HelpFeedback
 
 ANSWERED, ESCALATED, OUT_OF_SCOPE = "answered", "escalated", "out_of_scope"
@@ -63,15 +64,14 @@ def answer_question(
     often Slack delivers it. Returns the recorded answer (None when nothing is said)."""
     if session.scalar(select(HelpAnswer).where(HelpAnswer.key == question.key)) is not None:
         return None
-    found = answerer.answer(question.text, admins=workplace.admins)
+    found = answerer.answer(question.text, admins=roles.admin_ids(session))
     if found.quiet and not found.escalate:
         if question.addressed:
             enqueue(
                 session,
                 key=f"help:{question.key}:hint",
                 notice="mention_help",
-                target_kind="channel",
-                target=question.channel,
+                to=Recipient.channel(question.channel),
                 params={"thread_ts": question.thread_ts, "user": question.asker},
                 now=now,
             )
@@ -112,8 +112,7 @@ def answer_question(
         session,
         key=f"help:{row.id}:reply",
         notice=NOTICES[outcome],
-        target_kind="channel",
-        target=question.channel,
+        to=Recipient.channel(question.channel),
         params=params,
         now=now,
     )
@@ -123,8 +122,8 @@ def answer_question(
 
 
 def _form_kind(subcommand: str | None) -> str | None:
-    kind = FORM_COMMANDS.get(subcommand or "")
-    return kind.value if kind else None
+    spec = BY_COMMAND.get(subcommand or "")
+    return spec.kind.value if spec else None
 
 
 def _ask_admins(
@@ -139,13 +138,12 @@ def _ask_admins(
         "reason": reason,
         "permalink_for": {"channel": row.channel, "ts": row.thread_ts},
     }
-    for target_kind, target in workplace.admin_targets(confidential=False):
+    for recipient in roles.administrators(session, workplace):
         enqueue(
             session,
-            key=f"help:{row.id}:admins:{reason}:{target}",
+            key=f"help:{row.id}:admins:{reason}:{recipient.id}",
             notice="help_for_admins",
-            target_kind=target_kind,
-            target=target,
+            to=recipient,
             params=params,
             now=now,
         )

@@ -7,27 +7,25 @@ a reply. Employees: their own requests. Both: a handover waiting for them to con
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain.calendar import WorkingCalendar
 from bot.domain.deadlines import next_deadlines
-from bot.domain.requests import Kind, State
-from bot.services import change_form, documents, handover
+from bot.domain.requests import OPEN_STATES, RequestKind, State
+from bot.domain.workplace import Workplace
+from bot.services import change_form, documents, handover, roles
 from bot.services.requests import own_requests
-from bot.services.workplace import Workplace
 from bot.storage.models import HomeTab, Request
 
 WAITING_SHOWN = 8
 OWN_SHOWN = 10
 DEADLINES_SHOWN = 5
 DOCUMENTS_AHEAD = timedelta(days=92)
-_OPEN = (State.SUBMITTED.value, State.APPROVED.value)
+COMPLAINTS_SHOWN = 10
 
 
 def opened(session: Session, user: str, now: datetime) -> None:
@@ -63,29 +61,42 @@ def _row(workplace: Workplace, request: Request) -> dict[str, Any]:
 
 
 def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict[str, Any]:
-    """The administrator's App Home (call only for an administrator)."""
+    """The administrator's App Home (call only for an administrator). Counts come from the
+    database; only the rows shown are fetched."""
     today = workplace.today(now)
-    open_requests = list(
-        session.scalars(
-            select(Request).where(Request.state.in_(_OPEN)).order_by(Request.created_at, Request.id)
+    counts = dict(
+        ((kind, state), n)
+        for kind, state, n in session.execute(
+            select(Request.kind, Request.state, func.count())
+            .where(Request.state.in_(OPEN_STATES))
+            .group_by(Request.kind, Request.state)
         )
     )
-    counts: Counter[tuple[str, str]] = Counter((r.kind, r.state) for r in open_requests)
     by_kind = [
         {
             "kind": kind.value,
-            "submitted": counts[(kind.value, "submitted")],
-            "approved": counts[(kind.value, "approved")],
+            "submitted": counts.get((kind.value, "submitted"), 0),
+            "approved": counts.get((kind.value, "approved"), 0),
         }
-        for kind in Kind
-        if counts[(kind.value, "submitted")] or counts[(kind.value, "approved")]
+        for kind in RequestKind
+        if counts.get((kind.value, "submitted")) or counts.get((kind.value, "approved"))
     ]
+    oldest_first = (Request.created_at, Request.id)
+    waiting = session.scalars(
+        select(Request).where(Request.state == State.SUBMITTED).order_by(*oldest_first).limit(WAITING_SHOWN)
+    )
+    complaints = session.scalars(
+        select(Request)
+        .where(Request.kind == RequestKind.COMPLAINT, Request.state == State.SUBMITTED)
+        .order_by(*oldest_first)
+        .limit(COMPLAINTS_SHOWN)
+    )
+    complaints_total = counts.get((RequestKind.COMPLAINT.value, State.SUBMITTED.value), 0)
     month = change_form.form_month(workplace, now)
     export = change_form.latest_unfiled(session, month)
-    calendar = WorkingCalendar.from_policy(workplace.policy)
     deadlines: list[dict[str, Any]] = [
         {"kind": d.kind.value, "period": d.period, "due": d.due.isoformat(), "name": ""}
-        for d in next_deadlines(workplace.policy, calendar, today, DEADLINES_SHOWN)
+        for d in next_deadlines(workplace.policy, workplace.calendar, today, DEADLINES_SHOWN)
     ]
     for doc in documents.documents_due(session, today + DOCUMENTS_AHEAD):
         deadlines.append(
@@ -97,15 +108,12 @@ def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict
             }
         )
     deadlines.sort(key=lambda d: d["due"])
-    complaints = [
-        _row(workplace, r) for r in open_requests if r.kind == Kind.COMPLAINT.value and r.state == "submitted"
-    ]
     return {
         "is_admin": True,
         "today": today.isoformat(),
-        "open_total": len(open_requests),
+        "open_total": sum(counts.values()),
         "by_kind": by_kind,
-        "waiting": [_row(workplace, r) for r in open_requests if r.state == "submitted"][:WAITING_SHOWN],
+        "waiting": [_row(workplace, r) for r in waiting],
         "month": str(month),
         "form": change_form.month_summary(session, month),
         "export": None
@@ -117,7 +125,8 @@ def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict
             "by": export.created_by,
         },
         "deadlines": deadlines[: DEADLINES_SHOWN + 3],
-        "complaints": complaints,
+        "complaints": [_row(workplace, r) for r in complaints],
+        "complaints_total": complaints_total,
     }
 
 
@@ -134,7 +143,7 @@ def home_for(session: Session, workplace: Workplace, *, user: str, now: datetime
     """App Home's values for ``user``, with a handover waiting for their confirmation."""
     data = (
         admin_home(session, workplace, now=now)
-        if workplace.is_admin(user)
+        if roles.is_admin(session, user)
         else employee_home(session, workplace, user=user, now=now)
     )
     pending = handover.is_pending_successor(session, user)

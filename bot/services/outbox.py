@@ -1,15 +1,51 @@
-"""The outbox: messages recorded with the change they report, sent after the commit."""
+"""The outbox: messages recorded with the change they report, sent after the commit
+(bot/delivery.py). Each row says where it goes and who reads it there, decided once here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.audience import Audience
 from bot.storage.models import OutboxMessage
+
+
+class TargetKind(StrEnum):
+    USER = "user"  # a DM to a person
+    CHANNEL = "channel"  # a post in a channel
+    REQUEST_CARDS = "request_cards"  # redraw every posted card of a request
+    REMINDER_COPIES = "reminder_copies"  # redraw every posted copy of a reminder
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: TargetKind
+    id: str
+    audience: Audience
+
+    @classmethod
+    def person(cls, user_id: str) -> Recipient:
+        return cls(TargetKind.USER, user_id, Audience.PRIVATE)
+
+    @classmethod
+    def channel(cls, channel_id: str) -> Recipient:
+        return cls(TargetKind.CHANNEL, channel_id, Audience.SHARED)
+
+    @classmethod
+    def cards_of(cls, public_id: str) -> Recipient:
+        """Every posted card of a request (each redrawn for its own audience)."""
+        return cls(TargetKind.REQUEST_CARDS, public_id, Audience.PRIVATE)
+
+    @classmethod
+    def copies_of(cls, occurrence: str) -> Recipient:
+        """Every posted copy of a reminder occurrence (each redrawn for its own audience)."""
+        return cls(TargetKind.REMINDER_COPIES, occurrence, Audience.PRIVATE)
 
 
 def enqueue(
@@ -17,8 +53,7 @@ def enqueue(
     *,
     key: str,
     notice: str,
-    target_kind: str,
-    target: str,
+    to: Recipient,
     now: datetime,
     request_id: int | None = None,
     params: dict[str, Any] | None = None,
@@ -30,8 +65,9 @@ def enqueue(
     row = OutboxMessage(
         key=key,
         notice=notice,
-        target_kind=target_kind,
-        target=target,
+        target_kind=to.kind.value,
+        target=to.id,
+        audience=to.audience.value,
         request_id=request_id,
         params=params or {},
         track=track,
@@ -43,4 +79,5 @@ def enqueue(
             session.add(row)
     except IntegrityError:
         return False  # another process recorded the same key first
+    session.info["outbox"] = True  # the caller delivers after its commit
     return True

@@ -1,4 +1,4 @@
-"""Use cases for requests: submit, move through states, look up. No Slack in here.
+"""Use cases for requests: file, move through states, look up. No Slack in here.
 
 Every change is one transaction: the request row, its audit event and the messages that
 report it (outbox) are committed together or not at all.
@@ -8,28 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Refused
-from bot.domain.procedures import PROCEDURE_KINDS, parse_procedure
-from bot.domain.requests import (
-    ADMIN_ACTIONS,
-    Action,
-    Form,
-    Kind,
-    State,
-    next_state,
-    parse_change,
-    parse_complaint,
-    parse_payback,
-    to_payload,
-)
-from bot.services.outbox import enqueue
-from bot.services.roles import may_file_for_others
-from bot.services.workplace import Workplace
+from bot.domain.kinds import FormContext, parse_form, spec_for
+from bot.domain.requests import ADMIN_ACTIONS, Action, RequestKind, State, next_state
+from bot.domain.workplace import Workplace
+from bot.services import roles
+from bot.services.outbox import Recipient, enqueue
 from bot.storage.models import Request, RequestCounter, RequestEvent
 
 PUBLIC_ID_PREFIX = "SI"
@@ -56,24 +46,34 @@ def _next_public_id(session: Session, year: int) -> str:
     return f"{PUBLIC_ID_PREFIX}-{year}-{number:04d}"
 
 
-def submit_request(
+def file_request(
     session: Session,
     workplace: Workplace,
     *,
-    kind: Kind,
+    kind: RequestKind,
     actor: str,
-    subject: str,
-    form: Form,
+    raw: dict[str, Any],
     submission_key: str | None,
     now: datetime,
 ) -> Submitted:
-    """Record a validated request, its first audit event, and the notices to the
-    administrators and to the requester. A second call with the same ``submission_key``
-    records nothing and returns the first request."""
+    """Check a filled-in form of ``kind`` and record it, with its first audit event and
+    the notices to the administrators (confidential kinds: each privately) and to the
+    requester. ``FieldErrors`` names every field to fix; nothing is saved then. Employees
+    file for themselves; HR staff and administrators may file some kinds for others. A
+    second call with the same ``submission_key`` records nothing and returns the first
+    request."""
     if submission_key:
         existing = session.scalar(select(Request).where(Request.submission_key == submission_key))
         if existing is not None:
             return Submitted(existing, created=False)
+    spec = spec_for(kind)
+    context = FormContext(
+        actor=actor,
+        may_file_for_others=spec.for_others and roles.may_file_for_others(session, actor),
+        today=workplace.today(now),
+        policy=workplace.policy,
+    )
+    filed = parse_form(kind, raw, context)
     try:
         with session.begin_nested():
             request = Request(
@@ -81,8 +81,9 @@ def submit_request(
                 kind=kind.value,
                 state=State.SUBMITTED.value,
                 requester_id=actor,
-                subject_id=subject,
-                payload=to_payload(form),
+                subject_id=filed.subject,
+                payload=filed.payload,
+                effective_month=filed.effective_month,
                 created_at=now,
                 updated_at=now,
                 submission_key=submission_key,
@@ -105,14 +106,12 @@ def submit_request(
             reason="",
         )
     )
-    # Complaints are confidential: to each administrator privately, never to a channel.
-    for target_kind, target in workplace.admin_targets(confidential=kind is Kind.COMPLAINT):
+    for recipient in roles.administrators(session, workplace, confidential=spec.confidential):
         enqueue(
             session,
-            key=f"{request.public_id}:new:{target}",
+            key=f"{request.public_id}:new:{recipient.id}",
             notice="request_card",
-            target_kind=target_kind,
-            target=target,
+            to=recipient,
             request_id=request.id,
             track=True,
             now=now,
@@ -121,8 +120,7 @@ def submit_request(
         session,
         key=f"{request.public_id}:received",
         notice="request_received",
-        target_kind="user",
-        target=actor,
+        to=Recipient.person(actor),
         request_id=request.id,
         now=now,
     )
@@ -138,20 +136,26 @@ def find_request(session: Session, public_id: str) -> Request:
     return request
 
 
-def visible_request(session: Session, workplace: Workplace, *, public_id: str, viewer: str) -> Request:
-    """The request, if ``viewer`` may see it: its requester, the person it concerns (not
-    for complaints) or an administrator. Others are told it does not exist."""
+def may_see(session: Session, request: Request, viewer: str) -> bool:
+    """Its requester, the person it concerns (not for confidential kinds) and the
+    administrators may see a request."""
+    if request.requester_id == viewer:
+        return True
+    if request.subject_id == viewer and not spec_for(request.kind).confidential:
+        return True
+    return roles.is_admin(session, viewer)
+
+
+def visible_request(session: Session, *, public_id: str, viewer: str) -> Request:
+    """The request, if ``viewer`` may see it; to anyone else it does not exist."""
     request = find_request(session, public_id)
-    if workplace.is_admin(viewer) or request.requester_id == viewer:
-        return request
-    if request.subject_id == viewer and request.kind != Kind.COMPLAINT:
-        return request
-    raise Refused("request_not_found", public_id=public_id)
+    if not may_see(session, request, viewer):
+        raise Refused("request_not_found", public_id=public_id)
+    return request
 
 
 def act_on_request(
     session: Session,
-    workplace: Workplace,
     *,
     public_id: str,
     action: Action,
@@ -161,12 +165,15 @@ def act_on_request(
 ) -> Request:
     """Move a request to its next state. Administrators approve, reject (with a reason)
     and mark done; the requester cancels while it is still submitted. Refused when the
-    actor may not, or when the request is no longer in a state the action applies to
-    (so two administrators pressing Approve at once produce one approval)."""
+    actor may not (someone who may not see the request is told it does not exist), or
+    when the request is no longer in a state the action applies to (so two
+    administrators pressing Approve at once produce one approval)."""
     request = find_request(session, public_id)
-    if action in ADMIN_ACTIONS and not workplace.is_admin(actor):
-        raise Refused("admins_only")
+    if action in ADMIN_ACTIONS:
+        roles.require_admin(session, actor)
     if action is Action.CANCEL and request.requester_id != actor:
+        if not may_see(session, request, actor):
+            raise Refused("request_not_found", public_id=public_id)
         raise Refused("only_requester_cancels", public_id=request.public_id)
     if action is Action.REJECT and not reason.strip():
         raise Refused("reason_required")
@@ -196,8 +203,7 @@ def act_on_request(
         session,
         key=f"{request.public_id}:cards:{event.id}",
         notice="request_card",
-        target_kind="request_cards",
-        target=request.public_id,
+        to=Recipient.cards_of(request.public_id),
         request_id=request.id,
         now=now,
     )
@@ -206,8 +212,7 @@ def act_on_request(
             session,
             key=f"{request.public_id}:state:{event.id}",
             notice="request_state_changed",
-            target_kind="user",
-            target=request.requester_id,
+            to=Recipient.person(request.requester_id),
             request_id=request.id,
             params={"event_id": event.id},
             now=now,
@@ -229,16 +234,14 @@ def own_requests(session: Session, user_id: str, limit: int = 20) -> list[Reques
 
 def all_requests(
     session: Session,
-    workplace: Workplace,
     *,
     viewer: str,
-    kind: Kind | None = None,
+    kind: RequestKind | None = None,
     state: State | None = None,
     limit: int = 30,
 ) -> tuple[list[Request], int]:
     """Requests of everyone (administrators only), newest first, and how many match."""
-    if not workplace.is_admin(viewer):
-        raise Refused("admins_only")
+    roles.require_admin(session, viewer)
     query = select(Request)
     if kind:
         query = query.where(Request.kind == kind.value)
@@ -247,52 +250,3 @@ def all_requests(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(limit))
     return list(rows), total
-
-
-def file_request(
-    session: Session,
-    workplace: Workplace,
-    *,
-    kind: Kind,
-    actor: str,
-    raw: dict[str, str],
-    submission_key: str | None,
-    now: datetime,
-) -> Submitted:
-    """Validate a filled-in form of ``kind`` and record it. FieldErrors names every field
-    to fix; nothing is saved then. Employees may report changes only for themselves."""
-    today = workplace.today(now)
-    form: Form
-    if kind is Kind.CHANGE:
-        form = parse_change(
-            raw,
-            actor=actor,
-            actor_may_file_for_others=may_file_for_others(session, workplace, actor),
-            today=today,
-            policy=workplace.policy,
-        )
-        subject = form.person
-    elif kind is Kind.PAYBACK:
-        form = parse_payback(raw, today=today, policy=workplace.policy)
-        subject = actor
-    elif kind in PROCEDURE_KINDS:  # cards, transfers, retirement... (bot/domain/procedures.py)
-        form, subject = parse_procedure(
-            kind,
-            raw,
-            actor=actor,
-            may_file_for_others=kind is Kind.SETTLEMENT and may_file_for_others(session, workplace, actor),
-            today=today,
-        )
-    else:
-        form = parse_complaint(raw, today=today)
-        subject = actor
-    return submit_request(
-        session,
-        workplace,
-        kind=kind,
-        actor=actor,
-        subject=subject,
-        form=form,
-        submission_key=submission_key,
-        now=now,
-    )

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from bot.domain import resident_id
 from bot.domain.errors import Refused
+from bot.domain.kinds.change import ChangeType, Hukou, InsuredChange
+from bot.domain.kinds.retirement import RetirementRequest
 from bot.domain.months import YearMonth
-from bot.domain.procedures import RetirementRequest
-from bot.domain.requests import ChangeType, Hukou, InsuredChange
 from bot.domain.roster import (
     Checked,
     EmployeeStatus,
@@ -38,10 +38,10 @@ from bot.domain.roster import (
     retirement_day,
 )
 from bot.domain.tables import Row
+from bot.domain.workplace import Workplace
 from bot.services.file_import import run_import
 from bot.services.requests import find_request
-from bot.services.roles import require_admin
-from bot.services.workplace import Workplace
+from bot.services.roles import is_admin, require_admin
 from bot.storage.bulk import insert_rows
 from bot.storage.models import Employee, EmployeeChange
 
@@ -418,14 +418,12 @@ def _recorded(
 # --- looking it up --------------------------------------------------------------------------
 
 
-def look_up(
-    session: Session, workplace: Workplace, *, viewer: str, text: str, limit: int = 20
-) -> list[EmployeeView]:
+def look_up(session: Session, *, viewer: str, text: str, limit: int = 20) -> list[EmployeeView]:
     """Find people on the roster (administrators only) by Slack user (``@person``), by
     resident ID, by a request's id (``SI-2026-0042``: the person it concerns), or by
     name (the exact name first, else names that contain the text). Refused
     ``admins_only``; an empty list when nobody matches."""
-    require_admin(workplace, viewer)
+    require_admin(session, viewer)
     text = text.strip()
     if not text:
         return []
@@ -457,22 +455,20 @@ def look_up(
     return _views(session.scalars(query.order_by(Employee.full_name).limit(limit)))
 
 
-def employee_history(
-    session: Session, workplace: Workplace, *, viewer: str, employee_id: int
-) -> list[ChangeView]:
+def employee_history(session: Session, *, viewer: str, employee_id: int) -> list[ChangeView]:
     """Every change to a person's record, oldest first: for the administrators and the
     person. Others are told there is no such record (``roster_not_found``)."""
-    person = visible_employee(session, workplace, viewer=viewer, employee_id=employee_id)
+    person = visible_employee(session, viewer=viewer, employee_id=employee_id)
     rows = session.scalars(
         select(EmployeeChange).where(EmployeeChange.employee_id == person.id).order_by(EmployeeChange.id)
     )
     return [ChangeView(r.at, r.actor_id, r.action, r.changes, r.source, r.reference, r.reason) for r in rows]
 
 
-def visible_employee(session: Session, workplace: Workplace, *, viewer: str, employee_id: int) -> Employee:
+def visible_employee(session: Session, *, viewer: str, employee_id: int) -> Employee:
     """The record, if ``viewer`` may see it: an administrator or the person themself."""
     person = session.get(Employee, employee_id)
-    if person is None or not (workplace.is_admin(viewer) or person.slack_user == viewer):
+    if person is None or not (person.slack_user == viewer or is_admin(session, viewer)):
         raise Refused("roster_not_found")
     return person
 
@@ -483,10 +479,10 @@ def own_record(session: Session, user_id: str) -> EmployeeView | None:
     return view(person) if person else None
 
 
-def retirees(session: Session, workplace: Workplace, *, viewer: str) -> list[EmployeeView]:
+def retirees(session: Session, *, viewer: str) -> list[EmployeeView]:
     """The unit's retirees, by retirement date (administrators only): the unit still looks
     after them (duty 11). Refused ``admins_only``."""
-    require_admin(workplace, viewer)
+    require_admin(session, viewer)
     query = (
         select(Employee)
         .where(Employee.status == EmployeeStatus.RETIRED.value)

@@ -36,9 +36,9 @@ from bot.domain.roster import (
     same_name,
 )
 from bot.domain.tables import Row
+from bot.domain.workplace import Workplace
 from bot.services.file_import import require_importer, run_import
 from bot.services.roster import visible_employee
-from bot.services.workplace import Workplace
 from bot.storage.bulk import insert_rows
 from bot.storage.models import Employee, ImportBatch, WageCorrection, WageRecord
 
@@ -197,7 +197,6 @@ def _correction(
 
 def correct_wage(
     session: Session,
-    workplace: Workplace,
     *,
     actor: str,
     resident_id_number: str,
@@ -212,7 +211,7 @@ def correct_wage(
     ``amount_format``, ``wage_negative`` or ``wage_too_large`` for the new figure,
     ``roster_not_found`` for an ID not on the roster, ``wage_not_found`` for a month with
     no record (import it instead)."""
-    require_importer(workplace, actor)
+    require_importer(session, actor)
     if not reason.strip():
         raise Refused("reason_required")
     try:
@@ -255,7 +254,6 @@ def correct_wage(
 
 def wages_of(
     session: Session,
-    workplace: Workplace,
     *,
     viewer: str,
     employee_id: int,
@@ -265,7 +263,7 @@ def wages_of(
     """A person's wage records, month by month, each with its corrections: for the
     administrators and the person themself. Anyone else is told there is no such record
     (``roster_not_found``): an employee sees their own wages, and only their own."""
-    person = visible_employee(session, workplace, viewer=viewer, employee_id=employee_id)
+    person = visible_employee(session, viewer=viewer, employee_id=employee_id)
     query = (
         select(WageRecord, ImportBatch)
         .join(ImportBatch, ImportBatch.id == WageRecord.import_batch_id)
@@ -299,10 +297,10 @@ def wages_of(
     ]
 
 
-def own_wages(session: Session, workplace: Workplace, user_id: str) -> list[WageView]:
+def own_wages(session: Session, user_id: str) -> list[WageView]:
     """The viewer's own wage records (found by their Slack user on the roster); none when
     they are not on it."""
     employee_id = session.scalar(select(Employee.id).where(Employee.slack_user == user_id))
     if employee_id is None:
         return []
-    return wages_of(session, workplace, viewer=user_id, employee_id=employee_id)
+    return wages_of(session, viewer=user_id, employee_id=employee_id)

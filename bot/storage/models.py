@@ -44,14 +44,23 @@ class Base(DeclarativeBase):
 
 class Request(Base):
     __tablename__ = "requests"
+    __table_args__ = (
+        # The month's changes (bot/services/change_form.py) and the open requests by kind.
+        Index("ix_requests_kind_state_month", "kind", "state", "effective_month"),
+        Index("ix_requests_state_created", "state", "created_at", "id"),
+        Index("ix_requests_requester_created", "requester_id", "created_at", "id"),
+        Index("ix_requests_created", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(20), unique=True)  # SI-2026-0042
     kind: Mapped[str] = mapped_column(String(20), index=True)
     state: Mapped[str] = mapped_column(String(20), index=True)
     requester_id: Mapped[str] = mapped_column(String(32), index=True)
-    subject_id: Mapped[str] = mapped_column(String(32))  # the insured person concerned
+    subject_id: Mapped[str] = mapped_column(String(32), index=True)  # the insured person concerned
     payload: Mapped[dict[str, Any]]
+    # The form's month, where its kind has one (bot.domain.kinds: KindSpec.month_field).
+    effective_month: Mapped[str | None] = mapped_column(String(7))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # Slack's view id of the modal that created it: a resubmission finds this row.
@@ -98,6 +107,7 @@ class RequestMessage(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str] = mapped_column(String(32))
+    audience: Mapped[str] = mapped_column(String(16))  # private (a DM) | shared (a channel)
 
 
 class Staff(Base):
@@ -145,8 +155,9 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
     notice: Mapped[str] = mapped_column(String(40))  # template name
-    target_kind: Mapped[str] = mapped_column(String(16))  # user | channel | request_cards
+    target_kind: Mapped[str] = mapped_column(String(16))  # bot.services.outbox.TargetKind
     target: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str] = mapped_column(String(16))  # bot.services.outbox.Audience
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
     params: Mapped[dict[str, Any]]
     track: Mapped[bool] = mapped_column(default=False)  # record the posted message as a card
@@ -208,6 +219,7 @@ class ReminderMessage(Base):
     send_id: Mapped[int] = mapped_column(ForeignKey("reminder_sends.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str] = mapped_column(String(32))
+    audience: Mapped[str] = mapped_column(String(16))  # private (a DM) | shared (a channel)
 
 
 class ReminderEngine(Base):

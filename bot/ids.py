@@ -1,6 +1,11 @@
-"""Every action id and callback id the app uses, in one place."""
+"""Every action id and callback id the app uses, in one place: the listeners register
+these, and the templates (``messages/blocks``) write them as ``{{ ids.APPROVE }}``, so an
+id has one spelling. A test checks that each id in a template has a listener and each
+listener's id is in some template."""
 
 from enum import StrEnum
+
+from bot.domain.requests import RequestKind
 
 
 class ActionId(StrEnum):
@@ -14,7 +19,6 @@ class ActionId(StrEnum):
     HELPFUL = "help_helpful"
     NOT_HELPFUL = "help_not_helpful"
     OPEN_FORM = "help_open_form"
-    # The administrator's workspace (bot/handlers/workspace.py).
     HOME_OPEN_FORM = "home_open_form"
     HOME_COMMAND = "home_command"
     CHANGE_FORM_FILED = "change_form_filed"
@@ -22,18 +26,17 @@ class ActionId(StrEnum):
 
 
 class CallbackId(StrEnum):
-    CHANGE_FORM = "change_form"
-    PAYBACK_FORM = "payback_form"
-    COMPLAINT_FORM = "complaint_form"
     REJECT_REASON = "reject_reason"
-    CARD_FORM = "card_form"
-    TRANSFER_FORM = "transfer_form"
-    RETIREMENT_FORM = "retirement_form"
-    UNEMPLOYMENT_FORM = "unemployment_form"
-    MEDICAL_FORM = "medical_form"
-    SETTLEMENT_FORM = "settlement_form"
     DOCUMENT_FORM = "document_form"
 
 
 # The single action inside every input block of our forms; the block id is the field name.
 FIELD_ACTION = "value"
+
+
+def form_callback(kind: RequestKind) -> str:
+    """The callback id of the modal that files a request of ``kind``."""
+    return f"{kind.value}_form"
+
+
+FORM_CALLBACKS = {form_callback(kind): kind for kind in RequestKind}

@@ -1,4 +1,4 @@
-"""The other procedures' rules: each form's validation, and the /si words that open them."""
+"""Each request kind's form: its validation, its storage, and the /si words that open it."""
 
 from __future__ import annotations
 
@@ -7,26 +7,29 @@ from decimal import Decimal
 
 import pytest
 
+from bot.domain import commands as cmd
 from bot.domain.commands import parse_command
 from bot.domain.errors import FieldErrors, Refused
+from bot.domain.fields import to_payload
+from bot.domain.kinds import KINDS, FormContext, parse_form, read_form
+from bot.domain.kinds.card import CardAction
+from bot.domain.kinds.unemployment import RegisteredUnemployed
 from bot.domain.months import YearMonth
-from bot.domain.procedures import (
-    CardAction,
-    RegisteredUnemployed,
-    parse_card,
-    parse_medical,
-    parse_retirement,
-    parse_settlement,
-    parse_transfer,
-    parse_unemployment,
-    procedure_from_payload,
-)
-from bot.domain.requests import Kind, from_payload, to_payload
-from bot.presenters_workspace import mask_document
+from bot.domain.policy import load_policy
+from bot.domain.requests import RequestKind, State
+from bot.presenters.requests import mask_document
 
 TODAY = date(2026, 11, 27)
 MAN_1970 = "110105197006100016"
 WOMAN_1980 = "110105198001150027"
+
+
+POLICY = load_policy()
+
+
+def parse(kind: RequestKind, raw: dict, *, actor: str = "U1", for_others: bool = False):
+    """A filled-in form of ``kind``, checked as the service does."""
+    return parse_form(kind, raw, FormContext(actor, for_others, TODAY, POLICY)).form
 
 
 def problems(call) -> dict[str, str]:
@@ -37,15 +40,15 @@ def problems(call) -> dict[str, str]:
 
 def test_a_card_request_needs_the_loss_day_only_when_lost():
     raw = {"card_action": "lost", "full_name": "Zhang San", "resident_id": MAN_1970}
-    assert problems(lambda: parse_card(raw, today=TODAY)) == {"lost_on": "required"}
-    card = parse_card({**raw, "lost_on": "2026-11-20"}, today=TODAY)
+    assert problems(lambda: parse(RequestKind.CARD, raw)) == {"lost_on": "required"}
+    card = parse(RequestKind.CARD, {**raw, "lost_on": "2026-11-20"})
     assert card.card_action is CardAction.LOST and card.lost_on == date(2026, 11, 20)
-    applied = parse_card({**raw, "card_action": "apply", "lost_on": "2026-11-20"}, today=TODAY)
+    applied = parse(RequestKind.CARD, {**raw, "card_action": "apply", "lost_on": "2026-11-20"})
     assert applied.lost_on is None  # ignored unless lost
-    assert problems(lambda: parse_card({**raw, "lost_on": "20/11/2026"}, today=TODAY)) == {
+    assert problems(lambda: parse(RequestKind.CARD, {**raw, "lost_on": "20/11/2026"})) == {
         "lost_on": "date_format"
     }
-    assert problems(lambda: parse_card({"card_action": "x"}, today=TODAY)) == {
+    assert problems(lambda: parse(RequestKind.CARD, {"card_action": "x"})) == {
         "card_action": "choose_one",
         "full_name": "required",
         "resident_id": "required",
@@ -54,11 +57,11 @@ def test_a_card_request_needs_the_loss_day_only_when_lost():
 
 def test_a_transfer_moves_past_months_in_order():
     raw = {"direction": "out", "other_city": "Hangzhou", "month_from": "2026-12", "month_to": "2026-01"}
-    assert problems(lambda: parse_transfer(raw, today=TODAY)) == {
+    assert problems(lambda: parse(RequestKind.TRANSFER, raw)) == {
         "month_from": "transfer_month_in_future",
         "month_to": "month_order",
     }
-    ok = parse_transfer({**raw, "month_from": "2025-01"}, today=TODAY)
+    ok = parse(RequestKind.TRANSFER, {**raw, "month_from": "2025-01"})
     assert (ok.month_from, ok.month_to) == (YearMonth(2025, 1), YearMonth(2026, 1))
 
 
@@ -69,14 +72,14 @@ def test_retirement_reads_birth_and_sex_from_the_resident_id():
         "retirement_category": "male",
         "contribution_years": "16",
     }
-    form = parse_retirement(raw, today=TODAY)
+    form = parse(RequestKind.RETIREMENT, raw)
     assert form.birth == date(1970, 6, 10)
     assert form.statutory.retirement_month == YearMonth(2031, 11)
-    assert problems(lambda: parse_retirement({**raw, "retirement_category": "female_55"}, today=TODAY)) == {
+    assert problems(lambda: parse(RequestKind.RETIREMENT, {**raw, "retirement_category": "female_55"})) == {
         "retirement_category": "category_sex_mismatch"
     }
-    woman = parse_retirement(
-        {**raw, "resident_id": WOMAN_1980, "retirement_category": "female_50"}, today=TODAY
+    woman = parse(
+        RequestKind.RETIREMENT, {**raw, "resident_id": WOMAN_1980, "retirement_category": "female_50"}
     )
     assert woman.statutory.retirement_month == YearMonth(2032, 8)  # DOMAIN §6: 1980-01 worker
 
@@ -97,7 +100,7 @@ def test_a_flexible_retirement_month_must_be_allowed(wanted, code):
         "contribution_years": "16",
         "wanted_month": wanted,
     }
-    assert problems(lambda: parse_retirement(raw, today=TODAY)) == {"wanted_month": code}
+    assert problems(lambda: parse(RequestKind.RETIREMENT, raw)) == {"wanted_month": code}
 
 
 def test_early_retirement_counts_the_years_contributed_until_then():
@@ -108,10 +111,10 @@ def test_early_retirement_counts_the_years_contributed_until_then():
         "wanted_month": "2030-06",
     }
     # 2030 needs 15.5 years; 12 now + 43 months until June 2030 = 15.58 years.
-    assert parse_retirement({**raw, "contribution_years": "12"}, today=TODAY).wanted_month == YearMonth(
+    assert parse(RequestKind.RETIREMENT, {**raw, "contribution_years": "12"}).wanted_month == YearMonth(
         2030, 6
     )
-    assert problems(lambda: parse_retirement({**raw, "contribution_years": "11.9"}, today=TODAY)) == {
+    assert problems(lambda: parse(RequestKind.RETIREMENT, {**raw, "contribution_years": "11.9"})) == {
         "wanted_month": "flexible_minimum_years_not_met"
     }
 
@@ -124,21 +127,21 @@ def test_unemployment_form_and_its_assessment():
         "registered_unemployed": "yes",
         "carried_over_months": "30",
     }
-    assert problems(lambda: parse_unemployment(raw, today=TODAY)) == {"carried_over_months": "count_format"}
-    form = parse_unemployment({**raw, "carried_over_months": ""}, today=TODAY)
+    assert problems(lambda: parse(RequestKind.UNEMPLOYMENT, raw)) == {"carried_over_months": "count_format"}
+    form = parse(RequestKind.UNEMPLOYMENT, {**raw, "carried_over_months": ""})
     assert form.registered_unemployed is RegisteredUnemployed.YES
     check = form.assessment()
     assert check.eligible and check.max_months == 24
-    pending = parse_unemployment(
-        {**raw, "registered_unemployed": "not_yet", "carried_over_months": ""}, today=TODAY
+    pending = parse(
+        RequestKind.UNEMPLOYMENT, {**raw, "registered_unemployed": "not_yet", "carried_over_months": ""}
     )
     assert pending.assessment().pending == ("register_as_unemployed",)
 
 
 def test_medical_dates():
     raw = {"treatment_kind": "inpatient", "hospital": "Ruijin", "date_from": "2025-01-01"}
-    assert problems(lambda: parse_medical(raw, today=TODAY)) == {"date_from": "date_too_early"}
-    assert parse_medical({**raw, "date_from": "2026-11-01"}, today=TODAY).date_to is None
+    assert problems(lambda: parse(RequestKind.MEDICAL, raw)) == {"date_from": "date_too_early"}
+    assert parse(RequestKind.MEDICAL, {**raw, "date_from": "2026-11-01"}).date_to is None
 
 
 def test_settlement_rules():
@@ -149,43 +152,38 @@ def test_settlement_rules():
         "id_number": MAN_1970,
         "event_date": "2026-12-01",
     }
-    assert problems(lambda: parse_settlement(raw, actor="U1", may_file_for_others=True, today=TODAY)) == {
+    assert problems(lambda: parse(RequestKind.SETTLEMENT, raw, for_others=True)) == {
         "event_date": "date_too_late"  # a death is not in the future
     }
-    assert problems(
-        lambda: parse_settlement(
-            {**raw, "id_number": "110105197006100017"}, actor="U1", may_file_for_others=False, today=TODAY
-        )
-    ) == {
+    assert problems(lambda: parse(RequestKind.SETTLEMENT, {**raw, "id_number": "110105197006100017"})) == {
         "person": "only_for_yourself",
         "id_number": "resident_id_check_digit",
         "event_date": "date_too_late",
     }
-    leaving = parse_settlement(
+    leaving = parse(
+        RequestKind.SETTLEMENT,
         {**raw, "settle_reason": "leaving_china", "person": "U1", "id_number": "e12345678"},
-        actor="U1",
-        may_file_for_others=False,
-        today=TODAY,
     )
     assert leaving.id_number == "E12345678" and mask_document(leaving.id_number) == "*******78"
 
 
-def test_every_procedure_form_survives_storage():
+def test_every_form_survives_storage():
     forms = {
-        Kind.CARD: parse_card(
+        RequestKind.CARD: parse(
+            RequestKind.CARD,
             {"card_action": "lost", "full_name": "Z", "resident_id": MAN_1970, "lost_on": "2026-11-01"},
-            today=TODAY,
         ),
-        Kind.RETIREMENT: parse_retirement(
+        RequestKind.RETIREMENT: parse(
+            RequestKind.RETIREMENT,
             {
                 "full_name": "Z",
                 "resident_id": MAN_1970,
                 "retirement_category": "male",
                 "contribution_years": "16.5",
             },
-            today=TODAY,
         ),
-        Kind.UNEMPLOYMENT: parse_unemployment(
+        RequestKind.UNEMPLOYMENT: parse(
+            RequestKind.UNEMPLOYMENT,
             {
                 "separation_date": "2026-12-31",
                 "separation_reason": "other",
@@ -193,21 +191,28 @@ def test_every_procedure_form_survives_storage():
                 "registered_unemployed": "not_yet",
                 "carried_over_months": "5",
             },
-            today=TODAY,
         ),
     }
     for kind, form in forms.items():
-        assert from_payload(kind, to_payload(form)) == form
-        assert procedure_from_payload(kind, to_payload(form)) == form
-    assert forms[Kind.RETIREMENT].contribution_years == Decimal("16.5")
+        assert read_form(kind, to_payload(form)) == form
+    assert forms[RequestKind.RETIREMENT].contribution_years == Decimal("16.5")
+
+
+def test_every_kind_is_one_registry_entry():
+    assert set(KINDS) == set(RequestKind)
+    assert len({spec.command for spec in KINDS.values()}) == len(KINDS)
+    for spec in KINDS.values():
+        assert parse_command(spec.command) == cmd.FileRequest(spec.kind)
 
 
 def test_command_words_open_the_procedures():
     assert parse_command("card lost").prefill == {"card_action": "lost"}
     assert parse_command("transfer OUT").prefill == {"direction": "out"}
     assert parse_command("settle leaving-china").prefill == {"settle_reason": "leaving_china"}
-    assert parse_command("retire").kind is Kind.RETIREMENT
-    assert parse_command("admin list settle approved").filter_kind == "settlement"
+    assert parse_command("retire") == cmd.FileRequest(RequestKind.RETIREMENT)
+    assert parse_command("admin list settle approved") == cmd.AdminList(
+        RequestKind.SETTLEMENT, State.APPROVED
+    )
     for text, code in [
         ("card broken", "usage_card"),
         ("transfer sideways", "usage_transfer"),
@@ -222,5 +227,5 @@ def test_command_words_open_the_procedures():
         with pytest.raises(Refused) as caught:
             parse_command(text)
         assert caught.value.code == code, text
-    assert parse_command("export change-form").month == ""
-    assert parse_command("export handover 3").ref == "3"
+    assert parse_command("export change-form") == cmd.ExportChangeForm()
+    assert parse_command("export handover 3") == cmd.ExportHandover(3)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli import common
 from bot.config import LANGUAGES, Settings
 from bot.domain.roster import FileKind
 
@@ -25,18 +26,20 @@ COMMANDS = {"roster": FileKind.ROSTER, "wages": FileKind.WAGES}
 def add_parser(sub: Any) -> None:
     """The ``roster`` and ``wages`` subcommand groups, on the main parser's subparsers."""
     helps = {
-        "roster": "the insured roster: import template, import from the HR system's .csv or .xlsx",
-        "wages": "monthly gross wages (income accounts): template, import from payroll's .csv or .xlsx",
+        "roster": "the insured roster: import template, import from the HR system's .csv, .xlsx or .xls",
+        "wages": "monthly gross wages (income accounts): template, import from payroll's .csv, .xlsx or .xls",
     }
     for name in COMMANDS:
-        group = sub.add_parser(name, help=helps[name]).add_subparsers(dest="file_command", required=True)
+        command = sub.add_parser(name, help=helps[name])
+        command.set_defaults(run=run)
+        group = command.add_subparsers(dest="file_command", required=True)
         template = group.add_parser("template", help="write the import template (.xlsx or .csv by the name)")
         template.add_argument("--out", required=True, help="file to write: NAME.xlsx or NAME.csv")
         template.add_argument(
             "--lang", choices=LANGUAGES, help="language of the headers (default SI_LANGUAGE)"
         )
-        imported = group.add_parser("import", help="import a .csv or .xlsx file: every row, or none")
-        imported.add_argument("file", help="the .csv or .xlsx file")
+        imported = group.add_parser("import", help="import a .csv, .xlsx or .xls file: every row, or none")
+        imported.add_argument("file", help="the .csv, .xlsx or .xls file")
         imported.add_argument(
             "--report", help="if rows are rejected, write them with their reasons to this .xlsx (and .csv)"
         )
@@ -44,14 +47,12 @@ def add_parser(sub: Any) -> None:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.exports import plain_words
-    from bot.messages import Messages
 
     kind = COMMANDS[args.command]
+    say = common.Say(settings)
     if args.file_command == "template":
-        words = plain_words(Messages(settings.language), getattr(args, "lang", None))
-        return write_template(kind, Path(args.out), words)
-    words = plain_words(Messages(settings.language))
-    return import_file(settings, kind, Path(args.file), args.report, words)
+        return write_template(kind, Path(args.out), plain_words(say.messages, args.lang))
+    return import_file(settings, kind, Path(args.file), args.report, plain_words(say.messages))
 
 
 def write_template(kind: FileKind, out: Path, words) -> int:
@@ -70,7 +71,6 @@ def write_template(kind: FileKind, out: Path, words) -> int:
 def import_file(settings: Settings, kind: FileKind, path: Path, report: str | None, words) -> int:
     from bot.domain.resident_id import mask_in_text
     from bot.roster_files import reason, report_files
-    from bot.runtime import build_runtime
     from bot.services.change_form import CLI_ACTOR
     from bot.services.roster import import_roster
     from bot.services.wages import import_wages
@@ -79,7 +79,7 @@ def import_file(settings: Settings, kind: FileKind, path: Path, report: str | No
         print(words("roster.cli.not_found", file=str(path)), file=sys.stderr)
         return 2
     content = path.read_bytes()
-    bot = build_runtime(settings)
+    bot = common.runtime(settings)
     importer = import_roster if kind is FileKind.ROSTER else import_wages
     with bot.db.session() as session:
         outcome = importer(

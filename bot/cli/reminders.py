@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.cli import common
 from bot.config import Settings
 
 DEFAULT_WAIT = 30.0
@@ -33,6 +34,7 @@ def add_parser(sub: Any) -> None:
     )
     calendar = group.add_parser("calendar", help="a year's deadlines after holiday moves")
     calendar.add_argument("year", type=int)
+    reminders.set_defaults(run=run)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -59,44 +61,36 @@ def parse_at(text: str, settings: Settings) -> datetime:
 
 
 def due(settings: Settings, say: _Sayer, at: datetime | None) -> int:
-    from bot.domain.calendar import WorkingCalendar
-    from bot.runtime import build_runtime
     from bot.services.reminders import due_reminders
 
-    bot = build_runtime(settings)
+    bot = common.runtime(settings)
     now = at or bot.now()
-    calendar = WorkingCalendar.from_policy(bot.policy)
-    with bot.db.session() as session:
-        found = due_reminders(session, bot.workplace, calendar, now)
+    with bot.db.session(read_only=True) as session:
+        found = due_reminders(session, bot.workplace, now)
     stamp = dict(at=_local(now, settings), tz=settings.timezone)
     if not found:
         print(say("nothing_due", **stamp))
         return 0
     print(say("due_header", **stamp))
-    _print_rows(say, found, calendar)
+    _print_rows(say, found, bot.workplace.calendar)
     return 0
 
 
 def send(settings: Settings, say: _Sayer, at: datetime | None, wait: float) -> int:
-    missing = [name for name, value in (("SLACK_BOT_TOKEN", settings.bot_token),) if not value]
-    if missing:
-        print(str(say.messages.text("cli.no_tokens", missing=", ".join(missing))))
+    if not settings.bot_token:
+        print(say.plain("cli.no_tokens", missing="SLACK_BOT_TOKEN"))
         return 1
-    from bot.runtime import build_runtime
     from bot.scheduler import reminder_tick
 
-    clock = _clock_from(at) if at else None
-    bot = build_runtime(settings, clock=clock) if clock else build_runtime(settings)
+    bot = common.runtime(settings, clock=_clock_from(at) if at else None)
     now = bot.now()
     claimed = reminder_tick(bot, now)
     stamp = dict(at=_local(now, settings), tz=settings.timezone)
     if not claimed:
         print(say("nothing_sent", **stamp))
     else:
-        from bot.domain.calendar import WorkingCalendar
-
         print(say("sent_header", count=len(claimed), **stamp))
-        _print_rows(say, claimed, WorkingCalendar.from_policy(bot.policy))
+        _print_rows(say, claimed, bot.workplace.calendar)
     pending = _wait_for_delivery(bot, [r.key for r in claimed], wait)
     if pending:
         print(say("pending", n=pending))
@@ -132,15 +126,12 @@ def _wait_for_delivery(bot, keys: list[str], wait: float) -> int:
 
 
 def calendar(settings: Settings, say: _Sayer, year: int) -> int:
-    from bot.domain.calendar import WEEKENDS_ONLY, WorkingCalendar
+    from bot.domain.calendar import WEEKENDS_ONLY
     from bot.domain.deadlines import Stage, deadlines_for_year
-    from bot.domain.policy import load_policy
-    from bot.services.reminders import plan
-    from bot.services.workplace import Workplace
+    from bot.domain.reminders import plan
 
-    policy = load_policy(settings.policy_file or None)
-    workplace = Workplace(policy, settings.tz, settings.admins, settings.admin_channel)
-    cal = WorkingCalendar.from_policy(policy)
+    workplace = common.workplace(settings)
+    policy, cal = workplace.policy, workplace.calendar
     deadlines = deadlines_for_year(policy, cal, year)
     summary = policy.summary_zh if settings.language == "zh" else policy.summary
     print(say("calendar_header", year=year, tz=settings.timezone, summary=summary))
@@ -157,7 +148,7 @@ def calendar(settings: Settings, say: _Sayer, year: int) -> int:
         print(
             say("calendar_row", due=deadline.due, weekday=say.weekday(deadline.due), title=title, moved=moved)
         )
-        days = plan(deadline, workplace, cal)
+        days = plan(deadline, policy, cal)
         before = ", ".join(f"{d:%m-%d}" for d, stage in days if stage is not Stage.MISSED)
         missed = [d for d, stage in days if stage is Stage.MISSED]
         if missed:
@@ -175,7 +166,7 @@ def _print_rows(say: _Sayer, rows, calendar) -> None:
                 "row",
                 scheduled_on=r.scheduled_on,
                 title=say.title(r.kind, r.period),
-                stage=str(say.messages.text(f"reminder.stage.{r.stage}")),
+                stage=say.plain(f"reminder.stage.{r.stage}"),
                 due=r.due,
                 late=say("late") if r.late else "",
                 ref=r.key,
@@ -202,17 +193,17 @@ def _clock_from(at: datetime):
     return clock
 
 
-class _Sayer:
-    def __init__(self, settings: Settings) -> None:
-        from bot.messages import Messages
-
-        self.messages = Messages(settings.language)
+class _Sayer(common.Say):
+    """The words of ``reminder.cli.*``, reminders' titles and the days of the week."""
 
     def __call__(self, name: str, /, **params: Any) -> str:
-        return str(self.messages.text(f"reminder.cli.{name}", **params))
+        return super().__call__(f"reminder.cli.{name}", **params)
+
+    def plain(self, key: str, /, **params: Any) -> str:
+        return super().__call__(key, **params)
 
     def title(self, kind: str, period: str) -> str:
-        return str(self.messages.text(f"reminder.title.{kind}", period=period))
+        return self.plain(f"reminder.title.{kind}", period=period)
 
     def weekday(self, day) -> str:
-        return str(self.messages.text(f"reminder.weekday.{day.weekday()}"))
+        return self.plain(f"reminder.weekday.{day.weekday()}")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli import common
 from bot.config import Settings
 
 
@@ -26,28 +27,16 @@ def add_parser(sub: Any) -> None:
     record = group.add_parser("handover", help="the record of a handover of the administrator role")
     record.add_argument("--id", type=int, help="the handover's number (default: the latest)")
     record.add_argument("--out", required=True, help="file to write (.xlsx; the .csv goes alongside)")
+    export.set_defaults(run=run)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.domain.months import YearMonth
-    from bot.domain.policy import load_policy
     from bot.exports import change_form_files, handover_files, plain_words
-    from bot.messages import Messages
-    from bot.services import change_form, filing, handover
-    from bot.services.workplace import Workplace, utc_now
-    from bot.storage.db import Database
+    from bot.services import change_form, handover
 
-    messages = Messages(settings.language)
-    words = plain_words(messages)
-    db = Database(settings.database_url)
-    db.upgrade()
-    now = utc_now()
-    workplace = Workplace(
-        load_policy(settings.policy_file or None),
-        settings.tz,
-        filing.roster(db, settings.admins, now),
-        settings.admin_channel,
-    )
+    bot = common.runtime(settings)
+    words = plain_words(bot.messages)
     out = Path(args.out)
     if args.export_command == "change-form":
         try:
@@ -55,9 +44,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         except ValueError:
             print(words("error.bad_month", value=args.month), file=sys.stderr)
             return 2
-        with db.session() as session:
+        with bot.db.session() as session:
             exported = change_form.export_change_form(
-                session, workplace, month=month, actor=change_form.CLI_ACTOR, now=now
+                session, bot.workplace, month=month, actor=change_form.CLI_ACTOR, now=bot.now()
             )
             number = exported.export.id
         files = change_form_files(exported.rows, month, words)
@@ -67,7 +56,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             words(key, month=str(month), rows=len(exported.rows), number=number or "", files=", ".join(paths))
         )
         return 0
-    with db.session(read_only=True) as session:
+    with bot.db.session(read_only=True) as session:
         record = _latest(session, args.id)
         if record is None:
             print(words("error.handover_not_found", number=args.id or ""), file=sys.stderr)

@@ -1,20 +1,21 @@
-"""Events: questions in the help channels, mentions of the bot, and DMs to it."""
+"""The help channel: questions in the help channels, mentions of the bot and DMs to it,
+and the buttons under the answers (Helpful, Not helpful, the matching form)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from sqlalchemy.orm import Session
 
-from bot.runtime import SiBot
-from bot.services.help import Question, answer_question
+from bot.domain.requests import RequestKind
+from bot.handlers.forms import form_view
+from bot.handlers.listen import Interaction, Listen
+from bot.handlers.replies import notice
+from bot.ids import ActionId
+from bot.services.help import Question, answer_question, record_feedback
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-
-
-def _ack(ack: Ack) -> None:
-    ack()
 
 
 def question_from(event: dict[str, Any], *, help_channels: tuple[str, ...], mention: bool) -> Question | None:
@@ -42,20 +43,39 @@ def question_from(event: dict[str, Any], *, help_channels: tuple[str, ...], ment
     )
 
 
-def register(app: App, bot: SiBot) -> None:
-    def answer(event: dict[str, Any], mention: bool) -> None:
+def register(listen: Listen) -> None:
+    bot = listen.bot
+
+    def answer(event: dict[str, Any], *, mention: bool) -> None:
         question = question_from(event, help_channels=bot.settings.help_channels, mention=mention)
         if question is None:
             return
-        with bot.db.session() as session:
+        with bot.work() as session:
             answer_question(session, bot.workplace, bot.knowledge, question, now=bot.now())
-        bot.deliverer.deliver_pending()
 
+    @listen.event("app_mention")
     def on_mention(event: dict[str, Any]) -> None:
         answer(event, mention=True)
 
+    @listen.event("message")
     def on_message(event: dict[str, Any]) -> None:
         answer(event, mention=False)
 
-    app.event("app_mention")(ack=_ack, lazy=[on_mention])
-    app.event("message")(ack=_ack, lazy=[on_message])
+    @listen.button(ActionId.HELPFUL, ActionId.NOT_HELPFUL)
+    def feedback(press: Interaction, session: Session) -> None:
+        result = record_feedback(
+            session,
+            bot.workplace,
+            answer_id=int(press.value),
+            user=press.user,
+            helpful=press.action_id == ActionId.HELPFUL,
+            now=bot.now(),
+        )
+        if not result.recorded:
+            press.reply(notice(bot, "help.thanks_already"))
+        else:
+            press.reply(notice(bot, "help.thanks_escalated" if result.escalated else "help.thanks"))
+
+    @listen.button(ActionId.OPEN_FORM, read_only=True)
+    def open_form(press: Interaction, session: Session) -> None:
+        press.open(form_view(bot, session, RequestKind(press.value), user=press.user, channel=press.channel))

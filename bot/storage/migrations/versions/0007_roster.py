@@ -1,16 +1,16 @@
 """roster: the insured employees and their history, wage records and their corrections,
 import batches
 
-Revision ID: 0005_roster
-Revises: 0004
+Revision ID: 0007_roster
+Revises: 0006
 Create Date: 2026-12-01 09:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_roster"
-down_revision = "0004"
+revision = "0007_roster"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

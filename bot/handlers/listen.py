@@ -1,0 +1,236 @@
+"""One shape for every listener.
+
+Each acks at once; its work runs in a unit of work (a session, committed, then the
+messages it recorded are sent); what it asks of Slack — a reply, a modal, a redrawn
+message — happens after the commit; and a refusal, a field error or an unexpected error
+becomes the right reply through ``replies.py``. A listener function is then only what is
+particular to it::
+
+    @listen.button(ActionId.APPROVE)
+    def approve(press: Interaction, session: Session) -> None:
+        act_on_request(session, public_id=press.value, action=Action.APPROVE, ...)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.domain.errors import FieldErrors, Refused
+from bot.handlers import replies
+from bot.runtime import SiBot
+
+log = logging.getLogger("bot.handlers")
+Effect = Callable[[], Any]
+
+
+def ack_only(ack: Ack) -> None:
+    ack()
+
+
+@dataclass
+class Interaction:
+    """A person's button press, or a slash command's follow-up: who, what, and the ways to
+    answer them. Answers are queued and made after the unit of work commits."""
+
+    bot: SiBot
+    client: WebClient
+    user: str
+    value: str = ""  # a button's value
+    action_id: str = ""
+    trigger_id: str = ""
+    channel: str = ""  # where it happened ("" on App Home)
+    message_ts: str = ""  # the message whose button was pressed ("" on App Home)
+    respond: Callable[..., Any] | None = None  # the response URL ("" on App Home)
+    effects: list[Effect] = field(default_factory=list)
+
+    @classmethod
+    def of_action(cls, bot: SiBot, body: dict[str, Any], client: WebClient, respond) -> Interaction:
+        action = body["actions"][0]
+        container = body.get("container") or {}
+        on_message = container.get("type") == "message"
+        selected = (action.get("selected_option") or {}).get("value")
+        return cls(
+            bot=bot,
+            client=client,
+            user=body["user"]["id"],
+            value=selected if selected is not None else action.get("value", ""),
+            action_id=action["action_id"],
+            trigger_id=body.get("trigger_id", ""),
+            channel=container.get("channel_id", "") if on_message else "",
+            message_ts=container.get("message_ts", "") if on_message else "",
+            respond=respond if body.get("response_url") else None,
+        )
+
+    @classmethod
+    def of_command(cls, bot: SiBot, body: dict[str, Any], client: WebClient, respond) -> Interaction:
+        return cls(
+            bot=bot,
+            client=client,
+            user=body["user_id"],
+            trigger_id=body.get("trigger_id", ""),
+            channel=body.get("channel_id", ""),
+            respond=respond,
+        )
+
+    # -- answers, made after the commit --------------------------------------------------------
+
+    def reply(self, message: dict[str, Any]) -> None:
+        """An answer only this person sees: ephemeral where they acted, or by DM from App
+        Home (which has no response URL)."""
+        self.effects.append(lambda: self.reply_now(message))
+
+    def open(self, view: dict[str, Any]) -> None:
+        """Open a modal (within the trigger's 3 seconds)."""
+        self.effects.append(lambda: self.client.views_open(trigger_id=self.trigger_id, view=view))
+
+    def redraw(self, message: dict[str, Any]) -> None:
+        """Redraw the message whose button was pressed; from App Home, send it by DM."""
+        if self.message_ts:
+            self.effects.append(
+                lambda: self.client.chat_update(channel=self.channel, ts=self.message_ts, **message)
+            )
+        else:
+            self.effects.append(lambda: self.client.chat_postMessage(channel=self.user, **message))
+
+    def then(self, effect: Effect) -> None:
+        """Any other Slack work for after the commit (files, several messages)."""
+        self.effects.append(effect)
+
+    def reply_now(self, message: dict[str, Any]) -> None:
+        if self.respond is not None:
+            self.respond(replace_original=False, **message)
+        else:
+            plain = {k: v for k, v in message.items() if k != "response_type"}
+            self.client.chat_postMessage(channel=self.user, **plain)
+
+    def run(
+        self,
+        work: Callable[[Interaction, Session], Any],
+        *,
+        read_only: bool,
+        where: str,
+        refusals_answered: bool = False,
+    ) -> None:
+        """Do ``work`` in a unit of work, then its answers; a refusal or an error is
+        answered to this person instead (``refusals_answered``: a refusal was already
+        answered, by a slash command's ack, and is not repeated)."""
+        with replies.replying(self.bot, self.reply_now, where, quiet_refusals=refusals_answered):
+            with self.bot.work(read_only=read_only) as session:
+                work(self, session)
+            for effect in self.effects:
+                effect()
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submitted modal: who, its values (``{field: text}``) and its view."""
+
+    user: str
+    values: dict[str, str]
+    view: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        """The modal's view id: a double submission finds what the first one recorded."""
+        return f"view:{self.view['id']}"
+
+
+class Listen:
+    """Registers listeners of the one shape on a Bolt app."""
+
+    def __init__(self, app: App, bot: SiBot):
+        self.app = app
+        self.bot = bot
+
+    def button(self, *action_ids: str, read_only: bool = False):
+        """``work(interaction, session)`` after the ack, for presses of ``action_ids``."""
+
+        def register(work: Callable[[Interaction, Session], Any]):
+            def lazy(body: dict[str, Any], client: WebClient, respond) -> None:
+                press = Interaction.of_action(self.bot, body, client, respond)
+                press.run(work, read_only=read_only, where=press.action_id)
+
+            for action_id in action_ids:
+                self.app.action(action_id)(ack=ack_only, lazy=[lazy])
+            return work
+
+        return register
+
+    def submission(self, *callback_ids: str, after: Callable[[SiBot, str], Any] | None = None):
+        """``work(submission, session)`` within the ack: it returns the ack's answer (None:
+        the modal closes). Field errors are shown on their fields; a refusal or an error
+        replaces the modal with what happened. Then, after the ack, the outbox is sent
+        and ``after(bot, user)`` runs."""
+
+        def register(work: Callable[[Submission, Session], dict[str, Any] | None]):
+            def ack_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+                submitted = Submission(body["user"]["id"], field_values(view), view)
+                try:
+                    with self.bot.db.session() as session:
+                        answer = work(submitted, session)
+                    ack(**(answer or {}))
+                except FieldErrors as exc:
+                    ack(**replies.field_errors(self.bot, exc))
+                except Refused as exc:
+                    ack(
+                        response_action="update", view=replies.modal(self.bot, replies.refused(self.bot, exc))
+                    )
+                except Exception as exc:
+                    apology = replies.apology(self.bot, exc, view.get("callback_id", "form"))
+                    ack(response_action="update", view=replies.modal(self.bot, apology))
+
+            def lazy(body: dict[str, Any]) -> None:
+                self.bot.deliverer.deliver_pending()
+                if after is not None:
+                    after(self.bot, body["user"]["id"])
+
+            for callback_id in callback_ids:
+                self.app.view(callback_id)(ack=ack_submission, lazy=[lazy])
+            return work
+
+        return register
+
+    def event(self, name: str):
+        """``work(event)`` after the ack; an error is logged (there is nobody to answer)."""
+
+        def register(work: Callable[[dict[str, Any]], Any]):
+            def lazy(event: dict[str, Any]) -> None:
+                try:
+                    work(event)
+                except Exception:
+                    log.exception("%s event not handled", name)
+
+            self.app.event(name)(ack=ack_only, lazy=[lazy])
+            return work
+
+        return register
+
+
+def field_values(view: dict[str, Any]) -> dict[str, str]:
+    """``{block_id: value}`` for every input in a submitted view, whatever its element type."""
+    values: dict[str, str] = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        for element in actions.values():
+            values[block_id] = _element_value(element)
+    return values
+
+
+def _element_value(element: dict[str, Any]) -> str:
+    kind = element.get("type")
+    if kind in ("static_select", "radio_buttons", "external_select"):
+        option = element.get("selected_option") or {}
+        return option.get("value", "")
+    if kind == "users_select":
+        return element.get("selected_user") or ""
+    if kind == "conversations_select":
+        return element.get("selected_conversation") or ""
+    if kind == "datepicker":
+        return element.get("selected_date") or ""
+    return element.get("value") or ""

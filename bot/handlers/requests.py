@@ -1,0 +1,81 @@
+"""Requests in Slack: the forms that file them, and the buttons on their cards —
+Approve, Reject (asks for a reason), Done, Details."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.domain.errors import FieldErrors, Problem
+from bot.domain.requests import Action
+from bot.handlers.forms import FormMetadata
+from bot.handlers.listen import Interaction, Listen, Submission
+from bot.handlers.replies import ephemeral
+from bot.ids import FORM_CALLBACKS, ActionId, CallbackId
+from bot.presenters.requests import present
+from bot.services import roles
+from bot.services.requests import act_on_request, file_request, find_request
+
+MOVES = {ActionId.APPROVE: Action.APPROVE, ActionId.DONE: Action.DONE}
+
+
+def register(listen: Listen) -> None:
+    bot = listen.bot
+
+    @listen.submission(*FORM_CALLBACKS)
+    def submit_form(form: Submission, session: Session) -> dict:
+        result = file_request(
+            session,
+            bot.workplace,
+            kind=FORM_CALLBACKS[form.view["callback_id"]],
+            actor=form.user,
+            raw=form.values,
+            submission_key=form.key,
+            now=bot.now(),
+        )
+        shown = present(result.request, bot.workplace, whole=True)
+        return {
+            "response_action": "update",
+            "view": bot.messages.render("form_submitted", view=shown, policy=bot.policy),
+        }
+
+    @listen.button(*MOVES)
+    def move(press: Interaction, session: Session) -> None:
+        act_on_request(
+            session,
+            public_id=press.value,
+            action=MOVES[ActionId(press.action_id)],
+            actor=press.user,
+            now=bot.now(),
+        )
+
+    @listen.button(ActionId.REJECT, read_only=True)
+    def ask_reason(press: Interaction, session: Session) -> None:
+        roles.require_admin(session, press.user)
+        press.open(
+            bot.messages.render(
+                "form_reject",
+                callback_id=CallbackId.REJECT_REASON.value,
+                metadata=FormMetadata(public_id=press.value).dump(),
+                public_id=press.value,
+            )
+        )
+
+    @listen.submission(CallbackId.REJECT_REASON)
+    def reject(form: Submission, session: Session) -> None:
+        reason = form.values.get("reason", "").strip()
+        if not reason:
+            raise FieldErrors({"reason": Problem("reason_required")})
+        act_on_request(
+            session,
+            public_id=FormMetadata.load(form.view.get("private_metadata")).public_id,
+            action=Action.REJECT,
+            actor=form.user,
+            now=bot.now(),
+            reason=reason,
+        )
+
+    @listen.button(ActionId.DETAILS, read_only=True)
+    def details(press: Interaction, session: Session) -> None:
+        roles.require_admin(session, press.user)
+        view = present(find_request(session, press.value), bot.workplace, whole=True)
+        press.reply(ephemeral(bot, "request_detail", view=view))

@@ -1,0 +1,274 @@
+"""``/si``: one listener, and one table entry per subcommand.
+
+Slack gives a slash command 3 seconds. Each subcommand's entry says what the ack answers
+(computed in the request thread, in a session that only reads when the entry says so, or
+with no database at all), and what runs after the ack, if anything (a modal, files, the
+messages recorded): only those pay for a lazy listener. ``/si help`` lists the entries'
+usage lines, and a test holds the README's command table against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.domain import commands as cmd
+from bot.domain.errors import Refused
+from bot.domain.kinds import KINDS
+from bot.domain.requests import Action
+from bot.handlers import workspace
+from bot.handlers.forms import document_form, form_view
+from bot.handlers.listen import Interaction
+from bot.handlers.replies import apology, ephemeral, notice, refused
+from bot.presenters.requests import present
+from bot.runtime import SiBot
+from bot.services import documents, filing, handover, roles
+from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
+
+
+class Db(Enum):
+    NONE = "none"  # answers without the database (it may be down)
+    READ = "read"
+    WRITE = "write"
+
+
+Answer = Callable[[SiBot, Any, str, Session | None], dict[str, Any]]
+FollowUp = Callable[[Interaction, Any, Session], None]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one subcommand does: ``answer`` within the ack (with a session as ``db``
+    says), then ``follow_up`` after it in a unit of work of its own, if any."""
+
+    answer: Answer
+    db: Db = Db.READ
+    follow_up: FollowUp | None = None
+    follow_up_writes: bool = False
+
+
+# --- answers within the ack -------------------------------------------------------------------
+
+
+def _help(bot: SiBot, command: cmd.Help, user: str, session: Session | None) -> dict:
+    return ephemeral(bot, "help", everyone=USAGE_EVERYONE, admins=USAGE_ADMINS)
+
+
+def _nothing_yet(bot: SiBot, command: Any, user: str, session: Session | None) -> dict:
+    return {}  # the ack is empty: a modal opens after it
+
+
+def _status(bot: SiBot, command: cmd.Status, user: str, session: Session) -> dict:
+    if command.public_id is None:
+        views = [present(r, bot.workplace, whole=True) for r in own_requests(session, user)]
+        return ephemeral(bot, "request_list", views=views, total=len(views), mine=True)
+    request = visible_request(session, public_id=command.public_id, viewer=user)
+    return ephemeral(bot, "request_detail", view=present(request, bot.workplace, whole=True))
+
+
+def _cancel(bot: SiBot, command: cmd.Cancel, user: str, session: Session) -> dict:
+    request = act_on_request(
+        session, public_id=command.public_id, action=Action.CANCEL, actor=user, now=bot.now()
+    )
+    return notice(bot, "request.cancelled", public_id=request.public_id)
+
+
+def _admin_list(bot: SiBot, command: cmd.AdminList, user: str, session: Session) -> dict:
+    rows, total = all_requests(session, viewer=user, kind=command.kind, state=command.state)
+    views = [present(r, bot.workplace, whole=True) for r in rows]
+    return ephemeral(bot, "request_list", views=views, total=total, mine=False)
+
+
+def _staff_list(bot: SiBot, command: cmd.StaffList, user: str, session: Session) -> dict:
+    return ephemeral(bot, "staff_list", staff=roles.list_staff(session, actor=user))
+
+
+def _staff_add(bot: SiBot, command: cmd.StaffAdd, user: str, session: Session) -> dict:
+    changed = roles.add_staff(session, actor=user, user_id=command.user, now=bot.now())
+    return notice(bot, "staff.added" if changed else "staff.already", user=command.user)
+
+
+def _staff_remove(bot: SiBot, command: cmd.StaffRemove, user: str, session: Session) -> dict:
+    changed = roles.remove_staff(session, actor=user, user_id=command.user, now=bot.now())
+    return notice(bot, "staff.removed" if changed else "staff.not_there", user=command.user)
+
+
+def _contact(bot: SiBot, command: cmd.Contact, user: str, session: Session) -> dict:
+    return workspace.contact_message(bot, session)
+
+
+def _docs_list(bot: SiBot, command: cmd.DocsList, user: str, session: Session) -> dict:
+    return workspace.docs_message(bot, documents.registry(session, viewer=user))
+
+
+def _docs_add(bot: SiBot, command: cmd.DocsAdd, user: str, session: Session) -> dict:
+    roles.require_admin(session, user)
+    return {}  # the form opens after the ack
+
+
+def _export_change_form(bot: SiBot, command: cmd.ExportChangeForm, user: str, session: Session) -> dict:
+    roles.require_admin(session, user)
+    month = command.month or workspace.form_month(bot)
+    return notice(bot, "change_form.building", month=str(month))
+
+
+def _export_handover(bot: SiBot, command: cmd.ExportHandover, user: str, session: Session) -> dict:
+    record = handover.find_handover(session, viewer=user, number=command.number)
+    return notice(bot, "handover.exporting", number=record.id)
+
+
+def _admin_add(bot: SiBot, command: cmd.AdminAdd, user: str, session: Session) -> dict:
+    change = filing.add_admin(
+        session, bot.workplace, actor=user, user_id=command.user, filed_on=command.filed_on, now=bot.now()
+    )
+    return notice(bot, f"filing.{change.outcome}", user=command.user, day=str(change.filed_on or ""))
+
+
+def _admin_remove(bot: SiBot, command: cmd.AdminRemove, user: str, session: Session) -> dict:
+    change = filing.remove_admin(session, actor=user, user_id=command.user, now=bot.now())
+    return notice(bot, f"filing.{change.outcome}", user=command.user)
+
+
+def _admin_handover(bot: SiBot, command: cmd.AdminHandover, user: str, session: Session) -> dict:
+    started = handover.start_handover(
+        session, bot.workplace, actor=user, successor=command.successor, now=bot.now()
+    )
+    key = "handover.started" if started.created else "handover.still_pending"
+    return notice(bot, key, successor=command.successor, number=started.handover.id)
+
+
+# --- after the ack ----------------------------------------------------------------------------
+
+
+def _open_form(turn: Interaction, command: cmd.FileRequest, session: Session) -> None:
+    turn.open(
+        form_view(
+            turn.bot, session, command.kind, user=turn.user, channel=turn.channel, prefill=command.prefill
+        )
+    )
+
+
+def _open_document_form(turn: Interaction, command: cmd.DocsAdd, session: Session) -> None:
+    roles.require_admin(session, turn.user)
+    turn.open(document_form(turn.bot, turn.user))
+
+
+def _send_change_form(turn: Interaction, command: cmd.ExportChangeForm, session: Session) -> None:
+    workspace.send_change_form(turn, session, command.month or workspace.form_month(turn.bot))
+
+
+def _send_handover(turn: Interaction, command: cmd.ExportHandover, session: Session) -> None:
+    workspace.send_handover(turn, session, command.number)
+
+
+def _deliver(turn: Interaction, command: Any, session: Session) -> None:
+    """The messages the ack recorded (sent after the ack, not within it)."""
+    turn.then(turn.bot.deliverer.deliver_pending)
+
+
+def _deliver_and_redraw_homes(turn: Interaction, command: Any, session: Session) -> None:
+    """The messages the ack recorded, and the Home of those concerned (a change of who
+    administers)."""
+    _deliver(turn, command, session)
+    people = [turn.user, getattr(command, "user", "") or getattr(command, "successor", "")]
+    turn.then(lambda: turn.bot.home.refresh(people, admins=True))
+
+
+TABLE: dict[type, Entry] = {
+    cmd.Help: Entry(_help, db=Db.NONE),
+    cmd.FileRequest: Entry(_nothing_yet, db=Db.NONE, follow_up=_open_form),
+    cmd.Status: Entry(_status),
+    cmd.Cancel: Entry(_cancel, db=Db.WRITE, follow_up=_deliver),
+    cmd.Contact: Entry(_contact),
+    cmd.AdminList: Entry(_admin_list),
+    cmd.StaffList: Entry(_staff_list),
+    cmd.StaffAdd: Entry(_staff_add, db=Db.WRITE),
+    cmd.StaffRemove: Entry(_staff_remove, db=Db.WRITE),
+    cmd.AdminAdd: Entry(_admin_add, db=Db.WRITE, follow_up=_deliver_and_redraw_homes),
+    cmd.AdminRemove: Entry(_admin_remove, db=Db.WRITE, follow_up=_deliver_and_redraw_homes),
+    cmd.AdminHandover: Entry(_admin_handover, db=Db.WRITE, follow_up=_deliver_and_redraw_homes),
+    cmd.DocsList: Entry(_docs_list),
+    cmd.DocsAdd: Entry(_docs_add, follow_up=_open_document_form),
+    cmd.ExportChangeForm: Entry(_export_change_form, follow_up=_send_change_form, follow_up_writes=True),
+    cmd.ExportHandover: Entry(_export_handover, follow_up=_send_handover),
+}
+
+# /si help, in this order: (text key of the usage line, for administrators only).
+USAGE_EVERYONE = [
+    *(f"usage.{spec.command}" for spec in KINDS.values()),
+    "usage.status",
+    "usage.cancel",
+    "usage.contact",
+    "usage.help",
+]
+USAGE_ADMINS = [
+    "usage.admin_list",
+    "usage.staff",
+    "usage.admin_add_remove",
+    "usage.handover",
+    "usage.docs",
+    "usage.export_change_form",
+    "usage.export_handover",
+]
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str) -> cmd.Subcommand | Refused:
+    """The subcommand ``text`` asks for, or the refusal saying what to fix (parsed once
+    for the matcher and the ack)."""
+    try:
+        return cmd.parse_command(text)
+    except Refused as exc:
+        return exc
+
+
+def needs_follow_up(body: dict[str, Any]) -> bool:
+    parsed = _parse(body.get("text", ""))
+    return not isinstance(parsed, Refused) and TABLE[type(parsed)].follow_up is not None
+
+
+def register(app: App, bot: SiBot) -> None:
+    def ack_si(ack: Ack, command: dict[str, Any]) -> None:
+        parsed = _parse(command.get("text", ""))
+        try:
+            if isinstance(parsed, Refused):
+                raise parsed
+            entry = TABLE[type(parsed)]
+            if entry.db is Db.NONE:
+                ack(**entry.answer(bot, parsed, command["user_id"], None))
+                return
+            with bot.db.session(read_only=entry.db is Db.READ) as session:
+                answer = entry.answer(bot, parsed, command["user_id"], session)
+            ack(**answer)
+        except Refused as exc:
+            ack(**refused(bot, exc))
+        except Exception as exc:
+            ack(**apology(bot, exc, "/si"))
+
+    def follow_up(body: dict[str, Any], client: WebClient, respond) -> None:
+        parsed = _parse(body.get("text", ""))
+        if isinstance(parsed, Refused):
+            return
+        entry = TABLE[type(parsed)]
+        assert entry.follow_up is not None
+        turn = Interaction.of_command(bot, body, client, respond)
+        work = entry.follow_up
+        # A refusal here was already the ack's answer (the same checks run there).
+        turn.run(
+            lambda t, session: work(t, parsed, session),
+            read_only=not entry.follow_up_writes,
+            where="/si",
+            refusals_answered=True,
+        )
+
+    # Most subcommands are answered entirely within the ack; only those with work after
+    # it pay for a lazy listener.
+    app.command("/si", matchers=[needs_follow_up])(ack=ack_si, lazy=[follow_up])
+    app.command("/si")(ack_si)
