@@ -128,10 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     from zoneinfo import ZoneInfo
 
     from bot.domain.policy import load_policy
+    from bot.domain.workplace import Workplace
     from bot.services.change_form import CLI_ACTOR
     from bot.services.roster import import_roster
     from bot.services.wages import import_wages
-    from bot.services.workplace import Workplace
     from bot.storage.db import Database
 
     now = datetime.now(UTC)
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         f"files        {time.perf_counter() - t0:6.2f} s to write: roster {len(roster_file) / 1e6:.1f} MB, "
         f"wages {len(wage_file) / 1e6:.1f} MB ({args.format}, {wage_count:,} rows, {months[0]}..{months[-1]})"
     )
-    workplace = Workplace(load_policy(), ZoneInfo("Asia/Shanghai"), (), "")
+    workplace = Workplace.of(load_policy(), ZoneInfo("Asia/Shanghai"))
     with database(args.database_url) as url:
         db = Database(url)
         db.upgrade()
