@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 BOT_USER = "UBOTSIBOT"
 
@@ -40,6 +40,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._files = itertools.count(1)
+        self.shared_files: dict[str, dict[str, Any]] = {}  # files people sent, by id (files.info)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -104,6 +105,26 @@ class FakeSlack:
             self.calls.clear()
             self.failures.clear()
 
+    def share_file(self, name: str, content: bytes, *, user: str, channel: str) -> str:
+        """A file someone sent (in a DM with the bot): ``files.info`` describes it and its
+        ``url_private_download`` serves its bytes. Returns its id, for the ``file_shared``
+        event."""
+        file_id = f"F{next(self._files):08d}"
+        with self._lock:
+            self.shared_files[file_id] = {
+                "id": file_id,
+                "name": name,
+                "title": name,
+                "filetype": name.rsplit(".", 1)[-1].lower(),
+                "size": len(content),
+                "user": user,
+                "channels": [],
+                "ims": [channel],
+                "url_private_download": f"{self.base}/files-pri/{file_id}/download/{quote(name)}",
+                "content": content,
+            }
+        return file_id
+
     # --- answering --------------------------------------------------------------------------
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
@@ -145,6 +166,11 @@ class FakeSlack:
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._files):08d}"  # one per file; its bytes arrive at upload_url
             return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+        if method == "files.info":
+            shared = self.shared_files.get(str(params.get("file", "")))
+            if shared is None:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": {k: v for k, v in shared.items() if k != "content"}}
         if method == "files.completeUploadExternal":
             files = params.get("files")
             files = json.loads(files) if isinstance(files, str) else files or [{"id": "F00000001"}]
@@ -177,6 +203,28 @@ class FakeSlack:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                # A shared file's bytes (url_private_download): recorded with the
+                # Authorization header the app sent, served only with a bot token.
+                file_id = self.path.split("/")[2] if self.path.startswith("/files-pri/") else ""
+                authorization = self.headers.get("Authorization", "")
+                with fake._lock:
+                    shared = fake.shared_files.get(file_id)
+                    fetched = {"file_id": file_id, "authorization": authorization}
+                    fake.calls.append(Call("file_download", fetched))
+                    fake._lock.notify_all()
+                if shared is None or not authorization.startswith("Bearer xoxb-"):
+                    self.send_response(404 if shared is None else 403)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                content = shared["content"]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
 
             def log_message(self, *args: Any) -> None:
                 return  # quiet: the calls are recorded instead

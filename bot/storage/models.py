@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -11,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -343,3 +345,115 @@ class HomeTab(Base):
 
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     opened_at: Mapped[datetime]
+
+
+# --- the insured roster and the wage records (bot/services/roster.py, wages.py) ----------------
+
+
+class Money(TypeDecorator):
+    """Yuan with two decimals, exact on every database: NUMERIC(12, 2) on PostgreSQL, the
+    decimal's text on SQLite (whose NUMERIC is a float)."""
+
+    impl = Numeric(12, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(16))
+        return dialect.type_descriptor(Numeric(12, 2))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value).quantize(Decimal("0.01"))
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+class Employee(Base):
+    """One person on the insured roster. Never deleted: a leaver is ``left``, a retiree
+    ``retired``; every change is a row of ``employee_changes``."""
+
+    __tablename__ = "employees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[str] = mapped_column(String(18), unique=True)
+    full_name: Mapped[str] = mapped_column(String(100), index=True)
+    slack_user: Mapped[str | None] = mapped_column(String(32), unique=True)
+    hukou: Mapped[str] = mapped_column(String(20))
+    enrolled_from: Mapped[str] = mapped_column(String(7))  # YYYY-MM, the first month insured
+    leaving_month: Mapped[str | None] = mapped_column(String(7))  # the last month insured
+    contribution_base: Mapped[Decimal | None] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # enrolled | left | retired
+    retired_on: Mapped[date | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EmployeeChange(Base):
+    """The roster's history: who changed a person's record, when, what (``changes``:
+    field -> [before, after]) and why (``source``: import | request | correction, with
+    ``reference``: the file's name or the request's id, and a person's ``reason``)."""
+
+    __tablename__ = "employee_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))  # created | updated | enrolled | left | retired
+    changes: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class WageRecord(Base):
+    """One person's gross wage for one month (the income account), from the import that
+    recorded it (who, when, which file). A correction changes ``gross_wage`` and keeps the
+    figure it replaced in ``wage_corrections``."""
+
+    __tablename__ = "wage_records"
+    __table_args__ = (UniqueConstraint("employee_id", "month"), Index("ix_wage_records_month", "month"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    gross_wage: Mapped[Decimal] = mapped_column(Money)
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class WageCorrection(Base):
+    """A wage figure replaced: the old and the new, who, when and why."""
+
+    __tablename__ = "wage_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wage_record_id: Mapped[int] = mapped_column(ForeignKey("wage_records.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(String(32))
+    old_wage: Mapped[Decimal] = mapped_column(Money)
+    new_wage: Mapped[Decimal] = mapped_column(Money)
+    source: Mapped[str] = mapped_column(String(16))  # correction | import
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImportBatch(Base):
+    """A roster or wage file that changed something: which file (its SHA-256), who, when,
+    and what it did. A file imported again is recognised by its digest."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # roster | wages
+    file_name: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    actor_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    rows: Mapped[int]
+    added: Mapped[int]
+    changed: Mapped[int]
+    unchanged: Mapped[int]

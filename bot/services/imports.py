@@ -1,0 +1,50 @@
+"""A file an administrator hands over (by DM in Slack): recognised as a roster or a wage
+file from its columns, and imported. No Slack in here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.domain.roster import FileKind, ImportOutcome, detect_kind
+from bot.domain.tables import TableError, read_table
+from bot.domain.workplace import Workplace
+from bot.services.file_import import require_importer
+from bot.services.roster import import_roster
+from bot.services.wages import import_wages
+from bot.storage.models import ProcessedDelivery
+
+
+def import_file(
+    session: Session, workplace: Workplace, *, actor: str, file_name: str, content: bytes, now: datetime
+) -> ImportOutcome:
+    """Import a roster or a wage file, whichever its columns say it is (a wage file names
+    a gross wage, a roster file an enrolment month). An outcome with the problem
+    ``file_kind_unknown`` when neither; otherwise as :func:`import_roster` and
+    :func:`import_wages` promise. Refused ``admins_only`` for anyone but an administrator."""
+    require_importer(session, actor)
+    try:
+        rows = read_table(file_name, content)
+    except TableError as exc:
+        return ImportOutcome(None, file_name, problem=(exc.code, exc.params))
+    kind = detect_kind(rows)
+    if kind is None:
+        return ImportOutcome(None, file_name, problem=("file_kind_unknown", {}))
+    importer = import_roster if kind is FileKind.ROSTER else import_wages
+    return importer(session, workplace, actor=actor, file_name=file_name, content=content, now=now, rows=rows)
+
+
+def claim_delivery(session: Session, key: str, now: datetime) -> bool:
+    """Record that the delivery ``key`` (a Slack event, a shared file) is being acted on.
+    False when it already was: a retried or repeated delivery then does nothing. Part of
+    the caller's transaction, so work that fails leaves it unclaimed."""
+    if session.get(ProcessedDelivery, key) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ProcessedDelivery(key=key, at=now))
+    except IntegrityError:
+        return False  # another process claimed it a moment ago
+    return True
