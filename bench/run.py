@@ -135,19 +135,20 @@ def transactions(database_url: str, fake: FakeSlack) -> dict[str, int]:
 
     bot = build_runtime(load_settings(), migrate=False)
     app = build_app(bot, executor=Inline())
+    fresh = file_a_request(database_url, "bench-transactions")  # an Approve that approves
     counted: dict[str, int] = {}
     begun: list[object] = []
     event.listen(bot.db.engine, "begin", lambda conn: begun.append(conn))
-    for label, signed in requests_to_time(fake).items():
+    for label, signed in requests_to_time(fake, fresh).items():
         begun.clear()
         app.dispatch(BoltRequest(body=signed.body, headers=signed.headers))
         counted[label] = len(begun)
     return counted
 
 
-def requests_to_time(fake: FakeSlack) -> dict[str, payloads.SignedRequest]:
+def requests_to_time(fake: FakeSlack, public_id: str) -> dict[str, payloads.SignedRequest]:
     """The signed requests the benchmark times (the Approve press is on a request the
-    benchmark filed, already approved by the first press: the later ones are refused)."""
+    benchmark filed: under load, the first press approves it and the others are refused)."""
     response_url = fake.response_url("UADMIN")
     return {
         "/si status": payloads.slash_command(SECRET, text="status", user="UBENCH", trigger_id="t"),
@@ -156,14 +157,14 @@ def requests_to_time(fake: FakeSlack) -> dict[str, payloads.SignedRequest]:
             SECRET,
             user="UADMIN",
             action_id="request_approve",
-            value="SI-2026-0001",
+            value=public_id,
             response_url=response_url,
         ),
     }
 
 
-def file_a_request(database_url: str) -> None:
-    """One request for the Approve presses to act on."""
+def file_a_request(database_url: str, key: str = "bench") -> str:
+    """One request for the Approve presses to act on; its id."""
     from datetime import UTC, datetime
 
     from bot.config import load_settings
@@ -174,15 +175,16 @@ def file_a_request(database_url: str) -> None:
     bot = build_runtime(load_settings(), migrate=False)
     raw = {"category": "other", "description": "benchmark"}
     with bot.work() as session:
-        file_request(
+        filed = file_request(
             session,
             bot.workplace,
             kind=RequestKind.COMPLAINT,
             actor="UBENCH",
             raw=raw,
-            submission_key="bench",
+            submission_key=key,
             now=datetime.now(UTC),
         )
+        return filed.request.public_id
 
 
 def _ms(out: str, label: str) -> float:
@@ -221,8 +223,7 @@ def main() -> int:
         "PYTHONPATH": str(ROOT),
     }
     os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})  # for the in-process part
-    file_a_request(database_url)
-    signed_requests = requests_to_time(fake)
+    signed_requests = requests_to_time(fake, file_a_request(database_url))
     results: dict[tuple[str, str], dict[str, float]] = {}
     rss: list[tuple[str, float, float]] = []
     try:
