@@ -263,7 +263,7 @@ def test_every_refusal_of_a_lesson_and_every_help_error_has_words(lang):
 
     from tests.test_messages import texts
 
-    codes = {helpdesk._refusal_code(reason) for reason in REFUSAL_REASONS}
+    codes = {helpdesk.refusal_code(reason) for reason in REFUSAL_REASONS}
     source = Path(helpdesk.__file__).read_text(encoding="utf-8")
     codes |= set(re.findall(r'(?:Refused\(|problems\.add\([^,]+, )"([a-z_]+)"', source))
     assert {"teach_made_topic", "teach_no_title", "help_not_offered"} <= codes

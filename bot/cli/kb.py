@@ -67,7 +67,7 @@ def taught(bot, say: Say, *, include_retired: bool) -> int:
             when=_local(row.taught_at, bot),
             retired=_local(row.retired_at, bot) if row.retired_at else "",
             retired_by=row.retired_by or "",
-            refused=refused.get(_lesson(row), "") if row.retired_at is None else "",
+            refused=_why(say, refused.get(_lesson(row))) if row.retired_at is None else "",
         )
     return 0
 
@@ -120,6 +120,13 @@ def _refused(bot, rows) -> dict[Any, str]:
 
     view = bot.knowledge.with_lessons(lessons_of(rows))
     return dict(view.refused)
+
+
+def _why(say: Say, reason: str | None) -> str:
+    """kb.refusal's reason in words (the administrators' refusal message)."""
+    from bot.services.help import refusal_code
+
+    return say(f"error.{refusal_code(reason)}") if reason else ""
 
 
 def _lesson(row) -> Any:

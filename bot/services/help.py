@@ -542,7 +542,7 @@ def teach_phrasing(
             return _taught(current, answerer, already=True)
     reason = answerer.refusal(TaughtPhrasing(row.question, topic))
     if reason:
-        raise Refused(_refusal_code(reason), topic=topic)
+        raise Refused(refusal_code(reason), topic=topic)
     lesson = HelpLesson(
         kind=PHRASING, topic=topic, question=row.question, answer_id=row.id, taught_by=admin, taught_at=now
     )
@@ -616,7 +616,7 @@ def teach_topic(
     taught = TaughtTopic(topic_id, title["zh"], title["en"], answer["zh"], answer["en"], (row.question,))
     reason = answerer.refusal(taught)
     if reason:
-        raise Refused(_refusal_code(reason), topic=topic_id)
+        raise Refused(refusal_code(reason), topic=topic_id)
     lesson = HelpLesson(
         kind=TOPIC,
         topic=topic_id,
@@ -664,7 +664,7 @@ def _new_topic_id(session: Session, answerer: Answerer, title_en: str, answer_id
     return candidate
 
 
-def _refusal_code(reason: str) -> str:
+def refusal_code(reason: str) -> str:
     """kb.refusal's reason (``out-of-scope``) as an error code (``teach_out_of_scope``)."""
     return "teach_" + reason.replace("-", "_")
 
