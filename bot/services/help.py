@@ -464,7 +464,7 @@ def _ask_to_teach(
         "question": row.question,
         "answer_id": row.id,
         "reason": reason,
-        "likely": likely if likely in answerer.topics else None,
+        "likely": likely if any(t["id"] == likely for t in topics) else None,
         "topics": topics,
         "permalink_for": {"channel": row.channel, "ts": row.thread_ts},
     }
