@@ -369,25 +369,25 @@ def offer_summary(
     if until is not None:
         asked = asked.where(HelpAnswer.created_at < until)
     offered = select(HelpOffer.answer_id).where(HelpOffer.answer_id.in_(asked))
-    active = HelpLesson.retired_at.is_(None)
+    taught = select(func.count(distinct(HelpLesson.answer_id))).where(
+        HelpLesson.retired_at.is_(None), HelpLesson.answer_id.in_(offered)
+    )
     on_offer = exists().where(
         HelpOffer.answer_id == HelpLesson.answer_id, HelpOffer.topic == HelpLesson.topic
     )
-    count = func.count(distinct(HelpLesson.answer_id))
+
+    def number(query) -> int:
+        return int(session.scalar(query) or 0)
+
     return OfferSummary(
-        offered=session.scalar(
+        offered=number(
             select(func.count(distinct(HelpOffer.answer_id))).where(HelpOffer.answer_id.in_(asked))
-        )
-        or 0,
-        picked=session.scalar(
+        ),
+        picked=number(
             select(func.count(distinct(HelpChoice.answer_id))).where(HelpChoice.answer_id.in_(offered))
-        )
-        or 0,
-        taught=session.scalar(select(count).where(active, HelpLesson.answer_id.in_(offered))) or 0,
-        taught_offered=session.scalar(
-            select(count).where(active, HelpLesson.answer_id.in_(offered), on_offer)
-        )
-        or 0,
+        ),
+        taught=number(taught),
+        taught_offered=number(taught.where(on_offer)),
     )
 
 
