@@ -13,7 +13,7 @@ from bot.logs import setup_logging
 
 GROUPS = (server, ask, reminders, exports, policy, kb)
 # Commands whose output is for a person at a terminal: the log stays out of it.
-QUIET = {"console", "ask"}
+QUIET = {"console", "ask", "kb"}
 
 
 def main(argv: list[str] | None = None) -> int:
