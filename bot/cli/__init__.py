@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import ask, exports, policy, reminders, server
+from bot.cli import ask, exports, policy, reminders, report, server
 from bot.cli.common import Say
 from bot.config import ConfigError, load_settings
 from bot.logs import setup_logging
 
-GROUPS = (server, ask, reminders, exports, policy)
+GROUPS = (server, ask, reminders, exports, policy, report)
 # Commands whose output is for a person at a terminal: the log stays out of it.
 QUIET = {"console", "ask"}
 

@@ -103,6 +103,11 @@ class ExportHandover:
     number: int | None = None  # None: the latest
 
 
+@dataclass(frozen=True)
+class Report:
+    month: YearMonth | None = None  # None: last month
+
+
 Subcommand = (
     Help
     | FileRequest
@@ -120,6 +125,7 @@ Subcommand = (
     | DocsAdd
     | ExportChangeForm
     | ExportHandover
+    | Report
 )
 Args = Sequence[str]
 
@@ -171,6 +177,12 @@ def _export(args: Args) -> ExportChangeForm | ExportHandover:
             raise Refused("usage_export")
         return ExportHandover(int(args[1]) if len(args) == 2 else None)
     raise Refused("usage_export")
+
+
+def _report(args: Args) -> Report:
+    if len(args) > 1:
+        raise Refused("usage_report")
+    return Report(_month(args[0]) if args else None)
 
 
 def _month(token: str) -> YearMonth:
@@ -248,6 +260,7 @@ _GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
     "contact": _contact,
     "docs": _docs,
     "export": _export,
+    "report": _report,
     "admin": _admin,
 }
 _ADMIN_GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
