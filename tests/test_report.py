@@ -10,6 +10,7 @@ from bot.services import report
 from bot.services.outbox import Recipient
 from tests.conftest import ADMIN, ADMIN_CHANNEL, EMPLOYEE
 from tests.report_month import EXPECTED, at, november
+from tests.slack import message_text
 
 NOVEMBER = YearMonth(2026, 11)
 
@@ -108,3 +109,13 @@ def test_percentiles_are_linear_between_ranks():
     assert report.percentile([1.0, 2.0, 3.0, 4.0], 0.9) == pytest.approx(3.7)
     assert report.percentile([5.0], 0.9) == 5.0
     assert report.percentile([], 0.5) is None
+
+
+def test_app_home_shows_the_headline_to_administrators(bot, month, clock):
+    clock.move_to(at(11, 10, 12))
+    with bot.db.session(read_only=True) as session:
+        admin = message_text(bot.home.view(session, ADMIN))
+        employee = message_text(bot.home.view(session, EMPLOYEE))
+    assert "This month so far (2026-11)" in admin
+    assert "4 received · 2 done · median 1.0 days to approval · 1 waiting too long" in admin
+    assert "This month so far" not in employee
