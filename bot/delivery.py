@@ -20,7 +20,9 @@ from bot.domain.audience import Audience
 from bot.domain.workplace import Workplace, utc_now
 from bot.home_tab import HomePublisher
 from bot.messages import Messages
+from bot.presenters.report import report_message
 from bot.presenters.requests import present
+from bot.report.slack import ReportUploader
 from bot.services import reminders
 from bot.services.outbox import TargetKind
 from bot.storage.db import Database
@@ -50,6 +52,7 @@ class Deliverer:
         self.workplace = workplace
         self.clock = clock
         self.home = home  # App Home shows requests: redrawn after they change
+        self.reports = ReportUploader(client, messages)  # the monthly report's files
 
     def deliver_pending(self) -> int:
         """Send every message that is due; returns how many were sent."""
@@ -136,6 +139,10 @@ class Deliverer:
                 message = self.messages.render(row.notice, policy=self.workplace.policy, **params)
                 self.client.chat_update(channel=channel, ts=ts, **message)
             return
+        if target is TargetKind.REPORT_FILES:
+            # Files, not a message: uploaded once, even when an earlier attempt's outcome was lost.
+            self.reports.upload(row.target, row.params, since=row.created_at)
+            return
         audience = Audience(row.audience)
         if "reminder" in row.params:
             message = self._reminder(session, row)
@@ -176,6 +183,8 @@ class Deliverer:
         if row.notice == "request_card":
             assert request is not None
             return self._card(request, audience)
+        if row.notice == "monthly_report":
+            return report_message(self.messages, row.params["report"])
         if request is not None:
             view = present(request, self.workplace, whole=audience is Audience.PRIVATE)
             event = None

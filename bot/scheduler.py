@@ -1,4 +1,5 @@
-"""Background work of a running bot: the outbox sweep and the reminder tick.
+"""Background work of a running bot: the outbox sweep, the reminder tick and the monthly
+report.
 
 APScheduler 3.x with an in-memory job store: each process runs its own jobs, and the
 work they do is claimed in the database, so several processes never do it twice.
@@ -11,8 +12,11 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.domain.months import YearMonth
+from bot.presenters.report import topic_titles
 from bot.runtime import SiBot
 from bot.services.reminders import DueReminder, send_due
+from bot.services.report import send_monthly_report
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 20
@@ -34,20 +38,22 @@ def start_scheduler(bot: SiBot) -> BackgroundScheduler:
         # A sweep missed while the process was busy still runs (the default grace is 1 s).
         misfire_grace_time=None,
     )
-    scheduler.add_job(
-        _remind,
-        "cron",
-        args=[bot],
-        minute=f"*/{TICK_MINUTES}",
-        id="reminder-tick",
-        max_instances=1,
-        # Ticks missed while the process slept run once when it wakes, however late: the tick
-        # works out from the database what is due and unsent, so a late run only catches up
-        # (APScheduler's default grace of 1 s would silently drop it).
-        coalesce=True,
-        misfire_grace_time=None,
-        next_run_time=datetime.now(bot.settings.tz),  # catch up at start, not in 5 minutes
-    )
+    # The reminder tick and the monthly report's: ticks missed while the process slept run
+    # once when it wakes, however late: each works out from the database what is due and
+    # unsent, so a late run only catches up (APScheduler's default grace of 1 s would silently
+    # drop it). Both run at start too, not 5 minutes later.
+    for work, job_id in ((_remind, "reminder-tick"), (_report, "monthly-report")):
+        scheduler.add_job(
+            work,
+            "cron",
+            args=[bot],
+            minute=f"*/{TICK_MINUTES}",
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(bot.settings.tz),
+        )
     scheduler.start()
     return scheduler
 
@@ -60,6 +66,27 @@ def reminder_tick(bot: SiBot, now: datetime | None = None) -> list[DueReminder]:
         claimed = send_due(session, bot.workplace, now)
     bot.deliverer.deliver_pending()  # this tick's, and whatever an earlier run left behind
     return claimed
+
+
+def report_tick(bot: SiBot, now: datetime | None = None) -> YearMonth | None:
+    """Claim the monthly report if it is due at ``now`` (default: the bot's clock), then
+    deliver the outbox. Returns the month claimed, if any."""
+    now = now or bot.now()
+    with bot.db.session() as session:
+        month = send_monthly_report(session, bot.workplace, now, titles=lambda: topic_titles(bot.knowledge))
+    if month is not None:
+        bot.deliverer.deliver_pending()
+    return month
+
+
+def _report(bot: SiBot) -> None:
+    try:
+        month = report_tick(bot)
+    except Exception:
+        log.exception("monthly report tick failed; the next tick retries")
+        return
+    if month is not None:
+        log.info("the monthly report of %s was sent", month)
 
 
 def _remind(bot: SiBot) -> None:

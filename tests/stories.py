@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.domain import resident_id
 from bot.domain.policy import load_policy
 from bot.domain.requests import Action, RequestKind
 from bot.domain.workplace import Workplace
@@ -30,6 +31,19 @@ FORMS = {
         "description": "My March contributions were never paid",
     },
 }
+
+
+def new_hire(number: int) -> dict[str, str]:
+    """A change form for the ``number``-th new hire of a story: a person of their own (the
+    roster refuses to enrol one person twice), with a valid resident ID."""
+    first17 = f"3101011990{1 + number // 28 % 12:02d}{1 + number % 28:02d}{number % 1000:03d}"
+    return {
+        **FORMS[RequestKind.CHANGE],
+        "full_name": f"New hire {number}",
+        "resident_id": first17 + resident_id.check_char(first17),
+    }
+
+
 # The actions that lead from submitted to each state.
 PATHS = {
     "submitted": [],
@@ -45,7 +59,8 @@ def add_request(
     """File a request of ``kind`` at ``at`` as an employee, and move it to ``state`` as an
     administrator would; ``public_id`` is the id the story expects it to get."""
     kind = RequestKind(kind)
-    raw = {**FORMS[kind], "effective_month": effective_month}
+    form = new_hire(int(public_id.rsplit("-", 1)[1])) if kind is RequestKind.CHANGE else FORMS[kind]
+    raw = {**form, "effective_month": effective_month}
     request = file_request(
         session, WORKPLACE, kind=kind, actor=EMPLOYEE, raw=raw, submission_key=None, now=at
     ).request

@@ -36,7 +36,7 @@ from bot.storage.models import (
 )
 from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, SHANGHAI, policy_moving_back
 from tests.slack import message_text
-from tests.stories import NAME, VALID_ID, add_request
+from tests.stories import add_request, new_hire
 
 D = date
 AUDIENCE = (ADMIN, ADMIN2, ADMIN_CHANNEL)
@@ -391,7 +391,8 @@ def test_the_cut_off_reminder_counts_the_month_changes_and_lists_those_awaiting_
         assert "Awaiting review: SI-2026-0003" in text and "SI-2026-0004" not in text
         assert "Due *2026-02-14* (Sat), in 3 working days." in text
         assert "Moved from 2026-02-20 (Fri)" in text
-        assert NAME not in text and VALID_ID not in text and "1101" not in text
+        hire = new_hire(3)  # the one awaiting review: named nowhere, ID nowhere
+        assert hire["full_name"] not in text and hire["resident_id"][:6] not in text
         buttons = [e["action_id"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
         assert buttons == ["reminder_done", "reminder_snooze", "reminder_see_changes"]
 
@@ -411,7 +412,7 @@ def test_one_stale_digest_a_working_day_and_complaints_stay_out_of_the_channel(b
         text = message_text(post)
         assert "SI-2026-0001" in text and "SI-2026-0003" not in text
         assert ("SI-2026-0002" in text) is (post["channel"] != ADMIN_CHANNEL)
-        assert "never paid" not in text and NAME not in text
+        assert "never paid" not in text and new_hire(1)["full_name"] not in text
     at(local(2026, 2, 14))
     assert len(posts(fake_slack, "stale_digest:2026-02-14")) == 3
     at(local(2026, 2, 16))  # a holiday: no digest

@@ -47,6 +47,9 @@ class FakeSlack:
         self._views = itertools.count(1)
         self._files = itertools.count(1)
         self.shared_files: dict[str, dict[str, Any]] = {}  # files people sent, by id (files.info)
+        self._file_names: dict[str, str] = {}  # file id -> its name (files_upload_v2, step 1)
+        # Shared files as the messages they make in each conversation (conversations.history).
+        self.history: dict[str, list[dict[str, Any]]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -179,6 +182,7 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._files):08d}"  # one per file; its bytes arrive at upload_url
+            self._file_names[file_id] = str(params.get("filename", ""))
             return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
         if method == "files.info":
             shared = self.shared_files.get(str(params.get("file", "")))
@@ -188,7 +192,26 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = params.get("files")
             files = json.loads(files) if isinstance(files, str) else files or [{"id": "F00000001"}]
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
+            shared = [
+                {
+                    "id": f["id"],
+                    "name": self._file_names.get(f["id"], ""),
+                    "title": f.get("title", ""),
+                    "user": BOT_USER,
+                }
+                for f in files
+            ]
+            if params.get("channel_id"):  # shared: a message with the files, on the (moved) clock
+                message = {"type": "message", "user": BOT_USER, "ts": f"{time.time():.6f}", "files": shared}
+                message["text"] = str(params.get("initial_comment", ""))
+                self.history.setdefault(str(params["channel_id"]), []).append(message)
+            return {"ok": True, "files": shared}
+        if method == "conversations.history":
+            oldest = float(params.get("oldest") or 0)
+            found = [
+                m for m in self.history.get(str(params.get("channel", "")), []) if float(m["ts"]) > oldest
+            ]
+            return {"ok": True, "messages": found[::-1], "has_more": False}
         return {"ok": True}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -121,6 +121,11 @@ class ExportHandover:
     number: int | None = None  # None: the latest
 
 
+@dataclass(frozen=True)
+class Report:
+    month: YearMonth | None = None  # None: last month
+
+
 Subcommand = (
     Help
     | FileRequest
@@ -141,6 +146,7 @@ Subcommand = (
     | DocsAdd
     | ExportChangeForm
     | ExportHandover
+    | Report
 )
 Args = Sequence[str]
 
@@ -201,6 +207,12 @@ def _export(args: Args) -> ExportChangeForm | ExportHandover:
             raise Refused("usage_export")
         return ExportHandover(int(args[1]) if len(args) == 2 else None)
     raise Refused("usage_export")
+
+
+def _report(args: Args) -> Report:
+    if len(args) > 1:
+        raise Refused("usage_report")
+    return Report(_month(args[0]) if args else None)
 
 
 def _month(token: str) -> YearMonth:
@@ -279,6 +291,7 @@ _GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
     "docs": _docs,
     "roster": _roster,
     "export": _export,
+    "report": _report,
     "admin": _admin,
 }
 _ADMIN_GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {

@@ -185,6 +185,8 @@ class Policy:
     rounding_source: str = ""
     # Why deadlines move as they do (税收征收管理法实施细则 Art. 109 for next_working_day).
     holiday_shift_source: str = ""
+    # The administrators' monthly report on the first working day: `[report] monthly`.
+    monthly_report: bool = True
 
     # -- the timeline ---------------------------------------------------------------------
 
@@ -342,6 +344,9 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
             f"contribution_rounding.mode: expected one of {tuple(ROUNDING_MODES)}, got {mode!r}"
         )
     unit = _dec(rounding.get("unit", "0.01"), "contribution_rounding.unit")
+    monthly_report = data.get("report", {}).get("monthly", True)
+    if not isinstance(monthly_report, bool):
+        raise PolicyError(f"report.monthly: expected true or false, got {monthly_report!r}")
     if unit <= 0:
         raise PolicyError(f"contribution_rounding.unit: expected a positive amount like 0.01, got {unit}")
     return Policy(
@@ -377,6 +382,7 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         rounding_mode=mode,
         rounding_source=str(rounding.get("source", "")),
         holiday_shift_source=str(deadlines.get("holiday_shift_source", "")),
+        monthly_report=monthly_report,
     )
 
 

@@ -23,14 +23,15 @@ from bot.domain import commands as cmd
 from bot.domain.errors import Refused
 from bot.domain.kinds import KINDS
 from bot.domain.requests import Action
+from bot.handlers import report, workspace
 from bot.handlers import roster as roster_handlers
-from bot.handlers import workspace
 from bot.handlers.forms import document_form, form_view
 from bot.handlers.listen import Interaction
 from bot.handlers.replies import apology, ephemeral, notice, refused
 from bot.presenters.requests import present
 from bot.runtime import SiBot
 from bot.services import documents, filing, handover, roles
+from bot.services.report import window
 from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
 
 
@@ -125,6 +126,13 @@ def _export_handover(bot: SiBot, command: cmd.ExportHandover, user: str, session
     return notice(bot, "handover.exporting", number=record.id)
 
 
+def _report(bot: SiBot, command: cmd.Report, user: str, session: Session) -> dict:
+    roles.require_admin(session, user)
+    month = command.month or report.last_month(bot)
+    window(bot.workplace, month, bot.now())  # Refused for a month that has not begun
+    return notice(bot, "report.building", month=str(month))
+
+
 def _admin_add(bot: SiBot, command: cmd.AdminAdd, user: str, session: Session) -> dict:
     change = filing.add_admin(
         session, bot.workplace, actor=user, user_id=command.user, filed_on=command.filed_on, now=bot.now()
@@ -169,6 +177,10 @@ def _send_handover(turn: Interaction, command: cmd.ExportHandover, session: Sess
     workspace.send_handover(turn, session, command.number)
 
 
+def _send_report(turn: Interaction, command: cmd.Report, session: Session) -> None:
+    report.send_report(turn, session, command.month or report.last_month(turn.bot))
+
+
 def _deliver(turn: Interaction, command: Any, session: Session) -> None:
     """The messages the ack recorded (sent after the ack, not within it)."""
     turn.then(turn.bot.deliverer.deliver_pending)
@@ -202,6 +214,7 @@ TABLE: dict[type, Entry] = {
     cmd.DocsAdd: Entry(_docs_add, follow_up=_open_document_form),
     cmd.ExportChangeForm: Entry(_export_change_form, follow_up=_send_change_form, follow_up_writes=True),
     cmd.ExportHandover: Entry(_export_handover, follow_up=_send_handover),
+    cmd.Report: Entry(_report, follow_up=_send_report),
 }
 
 # /si help, in this order: (text key of the usage line, for administrators only).
@@ -222,6 +235,7 @@ USAGE_ADMINS = [
     "usage.docs",
     "usage.export_change_form",
     "usage.export_handover",
+    "usage.report",
 ]
 
 

@@ -19,7 +19,7 @@ from bot.domain.months import YearMonth
 from bot.domain.policy import policy_note
 from bot.domain.requests import OPEN_STATES, RequestKind, State
 from bot.domain.workplace import Workplace
-from bot.services import change_form, documents, handover, roles
+from bot.services import change_form, documents, handover, report, roles
 from bot.services.requests import own_requests
 from bot.storage.models import HomeTab, Request
 
@@ -64,7 +64,8 @@ def _row(workplace: Workplace, request: Request) -> dict[str, Any]:
 
 def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict[str, Any]:
     """The administrator's App Home (call only for an administrator). Counts come from the
-    database; only the rows shown are fetched."""
+    database; only the rows shown are fetched. ``headline``: this month's figures so far
+    (bot.services.report.headline), when there are any."""
     today = workplace.today(now)
     counts = dict(
         ((kind, state), n)
@@ -110,7 +111,7 @@ def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict
             }
         )
     deadlines.sort(key=lambda d: d["due"])
-    return {
+    data = {
         "is_admin": True,
         "today": today.isoformat(),
         "open_total": sum(counts.values()),
@@ -130,6 +131,11 @@ def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict
         "complaints": [_row(workplace, r) for r in complaints],
         "complaints_total": complaints_total,
     }
+    # The month so far, as the monthly report counts it (absent before anything happened).
+    headline = report.headline(session, workplace, now)
+    if headline is not None:
+        data["headline"] = headline
+    return data
 
 
 def employee_home(session: Session, workplace: Workplace, *, user: str, now: datetime) -> dict[str, Any]:

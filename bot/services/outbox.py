@@ -21,6 +21,7 @@ class TargetKind(StrEnum):
     CHANNEL = "channel"  # a post in a channel
     REQUEST_CARDS = "request_cards"  # redraw every posted card of a request
     REMINDER_COPIES = "reminder_copies"  # redraw every posted copy of a reminder
+    REPORT_FILES = "report_files"  # upload a monthly report's charts and workbook (a person or a channel)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class Recipient:
     def copies_of(cls, occurrence: str) -> Recipient:
         """Every posted copy of a reminder occurrence (each redrawn for its own audience)."""
         return cls(TargetKind.REMINDER_COPIES, occurrence, Audience.PRIVATE)
+
+    @classmethod
+    def files_for(cls, recipient: Recipient) -> Recipient:
+        """The files of a monthly report, for where ``recipient``'s message goes."""
+        return cls(TargetKind.REPORT_FILES, recipient.id, recipient.audience)
 
 
 def enqueue(

@@ -75,6 +75,8 @@ class RequestEvent(Base):
     """The audit trail: every change of state, who made it, when, and why."""
 
     __tablename__ = "request_events"
+    # The monthly report reads a month's approvals and completions (bot/services/report.py).
+    __table_args__ = (Index("ix_request_events_state_at", "to_state", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
@@ -177,6 +179,11 @@ class ReminderOccurrence(Base):
     (``stale_digest:2026-02-24``): whether it is handled (Done) or snoozed."""
 
     __tablename__ = "reminder_occurrences"
+    __table_args__ = (
+        # The monthly report counts the occurrences done and snoozed in a month.
+        Index("ix_reminder_occurrences_handled_at", "handled_at"),
+        Index("ix_reminder_occurrences_snoozed_until", "snoozed_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(80), unique=True)
@@ -197,6 +204,7 @@ class ReminderSend(Base):
     outbox messages that carry it, so two processes never send it twice."""
 
     __tablename__ = "reminder_sends"
+    __table_args__ = (Index("ix_reminder_sends_sent_at", "sent_at"),)  # the monthly report
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -241,6 +249,7 @@ class HelpAnswer(Base):
     event, gets one answer."""
 
     __tablename__ = "help_answers"
+    __table_args__ = (Index("ix_help_answers_created", "created_at"),)  # the monthly report
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -259,7 +268,7 @@ class HelpFeedback(Base):
     """One person's Helpful / Not helpful on one answer (a second press changes nothing)."""
 
     __tablename__ = "help_feedback"
-    __table_args__ = (UniqueConstraint("answer_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("answer_id", "user_id"), Index("ix_help_feedback_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("help_answers.id"), index=True)
@@ -534,3 +543,20 @@ class ImportBatch(Base):
     added: Mapped[int]
     changed: Mapped[int]
     unchanged: Mapped[int]
+
+
+# --- the monthly report (bot/services/report.py) -------------------------------------------------
+
+
+class MonthlyReport(Base):
+    """A month's report, claimed once for the scheduled delivery: ``month`` is unique and is
+    inserted in the same transaction as the outbox messages that carry the report, so two
+    processes never send it twice. ``figures`` is what was sent (bot/services/report.py)."""
+
+    __tablename__ = "monthly_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM, the month reported on
+    claimed_at: Mapped[datetime]
+    recipients: Mapped[int]
+    figures: Mapped[dict[str, Any]]
