@@ -22,7 +22,7 @@ from bot.knowledge import (
     detect_lang,
     to_simplified,
 )
-from bot.knowledge.evaluate import DEFAULT_TSV, FROZEN_TSV, evaluate, read_cases
+from bot.knowledge.evaluate import DEFAULT_TSV, FROZEN_TSV, HOLDOUT_TSV, evaluate, read_cases
 
 REQUIRED_TOPICS = {
     "contribution-rates",
@@ -58,6 +58,11 @@ FROZEN_MIN_ACCURACY = {"zh": 0.92, "en": 0.84}  # reached: zh 72/77 = 93.5 %, en
 FROZEN_MIN_ABSTENTION = 0.95  # reached: 43/44 = 97.7 %
 FROZEN_MAX_WRONG_TOPIC = 0.09  # reached: 18/209 = 8.6 % of all questions answered with a wrong topic
 FROZEN_MIN_OFFERED = 0.92  # reached: 154/165 = 93.3 % with the right topic answered or offered
+# Holdout set (tests/eval/holdout.tsv, never tuned on, its misses not looked at), per language:
+HOLDOUT_MIN_ACCURACY = {"zh": 0.78, "en": 0.66}  # reached: zh 48/60 = 80.0 %, en 54/80 = 67.5 %
+HOLDOUT_MIN_ABSTENTION = 0.86  # reached: 29/33 = 87.9 %
+HOLDOUT_MAX_WRONG_TOPIC = 0.16  # reached: 27/173 = 15.6 % of all questions answered with a wrong topic
+HOLDOUT_MIN_OFFERED = 0.83  # reached: 119/140 = 85.0 % with the right topic answered or offered
 
 
 @pytest.fixture(scope="module")
@@ -441,7 +446,7 @@ def test_the_evaluation_sets_are_large_labelled_and_name_only_real_topics(kb):
     assert len(cases) >= 200
     assert sum(not c.in_scope for c in cases) >= 40
     assert {c.lang for c in cases} == {"zh", "en"}
-    for case in (*cases, *read_cases(FROZEN_TSV)):
+    for case in (*cases, *read_cases(FROZEN_TSV), *read_cases(HOLDOUT_TSV)):
         assert set(case.expected) <= set(kb.topics), case
     # Held out: no evaluation question is one of the knowledge base's own sample questions.
     topics = (*kb.topics.values(), *kb.out_of_scope_domains.values())
@@ -458,21 +463,47 @@ def test_the_retriever_meets_its_figures_on_the_evaluation_set(kb):
     assert report.wrong_lang == 0
 
 
-def test_the_retriever_meets_its_figures_on_the_frozen_set(kb):
-    report = evaluate(kb, read_cases(FROZEN_TSV))
-    for lang, floor in FROZEN_MIN_ACCURACY.items():
+@pytest.mark.parametrize(
+    "path, accuracy, abstention, wrong_topic, offered",
+    [
+        (FROZEN_TSV, FROZEN_MIN_ACCURACY, FROZEN_MIN_ABSTENTION, FROZEN_MAX_WRONG_TOPIC, FROZEN_MIN_OFFERED),
+        (
+            HOLDOUT_TSV,
+            HOLDOUT_MIN_ACCURACY,
+            HOLDOUT_MIN_ABSTENTION,
+            HOLDOUT_MAX_WRONG_TOPIC,
+            HOLDOUT_MIN_OFFERED,
+        ),
+    ],
+    ids=["frozen", "holdout"],
+)
+def test_the_retriever_meets_its_figures_on_the_held_out_sets(
+    kb, path, accuracy, abstention, wrong_topic, offered
+):
+    # Figures only, no misses: the holdout's are not looked at while working (tests/eval/README.md).
+    report = evaluate(kb, read_cases(path))
+    for lang, floor in accuracy.items():
         assert report.langs[lang].accuracy >= floor, lang
-    assert report.abstention >= FROZEN_MIN_ABSTENTION
-    assert report.wrong_rate <= FROZEN_MAX_WRONG_TOPIC
-    assert report.offered_rate >= FROZEN_MIN_OFFERED
+    assert report.abstention >= abstention
+    assert report.wrong_rate <= wrong_topic
+    assert report.offered_rate >= offered
     assert report.wrong_lang == 0
 
 
-def test_the_frozen_set_is_real_questions_from_public_pages_in_both_languages():
-    cases = read_cases(FROZEN_TSV)
+@pytest.mark.parametrize(
+    "path, english_share, earlier",
+    [(FROZEN_TSV, 0.4, (DEFAULT_TSV,)), (HOLDOUT_TSV, 0.5, (DEFAULT_TSV, FROZEN_TSV))],
+    ids=["frozen", "holdout"],
+)
+def test_the_held_out_sets_are_real_questions_from_public_pages_in_both_languages(
+    path, english_share, earlier
+):
+    cases = read_cases(path)
     assert len(cases) >= 150
-    assert sum(c.lang == "en" for c in cases) >= 0.4 * len(cases)
+    assert sum(c.lang == "en" for c in cases) >= english_share * len(cases)
     assert sum(not c.in_scope for c in cases) >= 30
     assert all(c.source.startswith(("http://", "https://")) for c in cases)
-    tuning = {c.question for c in read_cases(DEFAULT_TSV)}
-    assert not [c.question for c in cases if c.question in tuning]
+    # No question of an earlier set, and (the holdout) no page the frozen set used.
+    others = [c for p in earlier for c in read_cases(p)]
+    assert not [c.question for c in cases if c.question in {o.question for o in others}]
+    assert not {c.source for c in cases} & {o.source for o in others if o.source}
