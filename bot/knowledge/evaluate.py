@@ -25,7 +25,8 @@ Figures, per set and per language:
 - *right topic offered*: in-scope questions whose right topic is the answer or one of the
   alternatives offered with it (``Answer.alternatives``);
 - *confusion pairs*: expected -> got, with counts, for every miss.
-``--sweep`` shows the figures of the first set for a range of thresholds.
+``--sweep`` shows the figures of the first set for a range of thresholds, ``--sweep-margin``
+for a range of the too-close-to-call margin.
 """
 
 from __future__ import annotations
@@ -291,18 +292,44 @@ def sweep(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
         )
 
 
+def _sweep_setting(kb, cases, setting: str, values, header: str, line, out) -> None:
+    """The figures of ``cases`` for each value of one of kb.py's settings, restored after."""
+    saved = getattr(kb_module, setting)
+    print(header, file=out)
+    try:
+        for value in values:
+            setattr(kb_module, setting, value)
+            print(line(value, evaluate(kb, cases)), file=out)
+    finally:
+        setattr(kb_module, setting, saved)
+
+
 def sweep_close(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
     """How CLOSE_RATIO trades offered right topics against answers with a runner-up."""
-    saved = kb_module.CLOSE_RATIO
-    print("\nclose ratio  right offered  answers with runner-up", file=out)
-    try:
-        for step in range(50, 101, 5):
-            kb_module.CLOSE_RATIO = step / 100
-            report = evaluate(kb, cases)
-            runner_up = report.runner_up / report.total
-            print(f"     {step / 100:.2f}       {report.offered_rate:6.1%}        {runner_up:6.1%}", file=out)
-    finally:
-        kb_module.CLOSE_RATIO = saved
+    _sweep_setting(
+        kb,
+        cases,
+        "CLOSE_RATIO",
+        [step / 100 for step in range(50, 101, 5)],
+        "\nclose ratio  right offered  answers with runner-up",
+        lambda v, r: f"     {v:.2f}       {r.offered_rate:6.1%}        {r.runner_up / r.total:6.1%}",
+        out,
+    )
+
+
+def sweep_margin(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
+    """How CLOSE_MARGIN trades right answers for fewer wrong ones (too close to call: escalated)."""
+    _sweep_setting(
+        kb,
+        cases,
+        "CLOSE_MARGIN",
+        [step / 100 for step in range(13)],
+        "\nclose margin  right first  wrong topic  right offered",
+        lambda v, r: (
+            f"     {v:.2f}        {r.accuracy:6.1%}      {r.wrong_rate:6.1%}       {r.offered_rate:6.1%}"
+        ),
+        out,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -326,6 +353,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sweep-close",
         action="store_true",
         help="also show the first set's offers for a range of CLOSE_RATIO",
+    )
+    parser.add_argument(
+        "--sweep-margin",
+        action="store_true",
+        help="also show the first set's figures for a range of CLOSE_MARGIN",
     )
     parser.add_argument(
         "--holdout-misses",
@@ -356,6 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sweep(kb, sets[0][1])
         if args.sweep_close:
             sweep_close(kb, sets[0][1])
+        if args.sweep_margin:
+            sweep_margin(kb, sets[0][1])
     return 0
 
 

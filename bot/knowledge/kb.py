@@ -26,8 +26,9 @@ How :meth:`KnowledgeBase.answer` decides:
    overrides.
 5. Otherwise: a question with a social-insurance or related term is escalated to the
    administrators; anything else gets silence.
-An answer offers the runner-up topic when it scored close (CLOSE_RATIO); an escalation
-offers the best few topics (``Answer.alternatives``).
+An answer offers the runner-up topic when it scored close (CLOSE_RATIO); when the two best
+scored too close to call (CLOSE_MARGIN, below SURE_SCORE), the question is escalated instead
+of answered; an escalation offers the best few topics (``Answer.alternatives``).
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ MARKED_OVER_TOPIC = 1.3
 CLOSE_RATIO = 0.8
 OFFER_WHEN_UNSURE = 3
 OFFER_MIN = 0.1
+# Too close to call: when the runner-up scores within CLOSE_MARGIN of the best and the best
+# is under SURE_SCORE, the question is not answered but escalated with both (and a third)
+# offered. Off (0) until chosen with `python -m bot.knowledge.evaluate --sweep-margin`.
+CLOSE_MARGIN = 0.0
+SURE_SCORE = 0.6
 
 LANGS = ("zh", "en")
 # A topic names the form it leads to by its /si word (bot/domain/kinds).
@@ -535,7 +541,7 @@ class KnowledgeBase:
         taught_id, taught_score = self._best_taught(analysis)
         if taught_id is not None and (not confident or taught_score >= score):
             return _Decision(_TOPIC, taught_score, taught_id, _runner_up(ranked, taught_id), taught=True)
-        if confident:
+        if confident and not _too_close(ranked, score):
             return _Decision(_TOPIC, score, entry.topic.id, _runner_up(ranked, entry.topic.id))
         if in_domain:
             offered = tuple(t for s, t in ranked[:OFFER_WHEN_UNSURE] if s >= OFFER_MIN)
@@ -670,6 +676,11 @@ class KnowledgeBase:
                 self._analysed.clear()
             found = self._analysed[text] = self._analyzer.analyse(text)
         return found
+
+
+def _too_close(ranked: Sequence[tuple[float, str]], best: float) -> bool:
+    """Whether the two best topics scored too close to answer either (CLOSE_MARGIN)."""
+    return len(ranked) > 1 and best < SURE_SCORE and best - ranked[1][0] < CLOSE_MARGIN
 
 
 def _runner_up(ranked: Sequence[tuple[float, str]], answered: str) -> tuple[str, ...]:
