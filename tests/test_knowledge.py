@@ -62,7 +62,7 @@ FROZEN_MIN_OFFERED = 0.92  # reached: 154/165 = 93.3 % with the right topic answ
 HOLDOUT_MIN_ACCURACY = {"zh": 0.73, "en": 0.60}  # reached: zh 45/60 = 75.0 %, en 49/80 = 61.3 %
 HOLDOUT_MIN_ABSTENTION = 0.86  # reached: 29/33 = 87.9 %
 HOLDOUT_MAX_WRONG_TOPIC = 0.095  # reached: 15/173 = 8.7 % of all questions answered with a wrong topic
-HOLDOUT_MIN_OFFERED = 0.85  # reached: 121/140 = 86.4 % with the right topic answered or offered
+HOLDOUT_MIN_OFFERED = 0.86  # reached: 123/140 = 87.9 % with the right topic answered or offered
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,9 @@ How :meth:`KnowledgeBase.answer` decides:
    a question close enough to a taught phrasing (TAUGHT_MIN_SIMILARITY) unless step 3 found
    a topic that scores higher, or found another domain or chatter: those, teaching never
    overrides.
-5. Otherwise: a question with a social-insurance or related term is escalated to the
-   administrators; anything else gets silence.
+5. Otherwise: a question with a social-insurance or related term, or one whose best two
+   topics scored too close to call (CLOSE_MARGIN), is escalated to the administrators;
+   anything else gets silence.
 An answer offers the runner-up topic when it scored close (CLOSE_RATIO); when the two best
 scored too close to call (CLOSE_MARGIN, below SURE_SCORE), the question is escalated instead
 of answered; an escalation offers the best few topics (``Answer.alternatives``).
@@ -544,9 +545,12 @@ class KnowledgeBase:
         taught_id, taught_score = self._best_taught(analysis)
         if taught_id is not None and (not confident or taught_score >= score):
             return _Decision(_TOPIC, taught_score, taught_id, _runner_up(ranked, taught_id), taught=True)
-        if confident and not _too_close(ranked, score):
+        too_close = confident and _too_close(ranked, score)
+        if confident and not too_close:
             return _Decision(_TOPIC, score, entry.topic.id, _runner_up(ranked, entry.topic.id))
-        if in_domain:
+        # Too close to call is still a question for a topic (it met one well enough to be
+        # answered): the administrators get it, whether or not it names social insurance.
+        if in_domain or too_close:
             offered = tuple(t for s, t in ranked[:OFFER_WHEN_UNSURE] if s >= OFFER_MIN)
             closest = ranked[0][1] if ranked and ranked[0][0] > 0 else None
             return _Decision(_ESCALATE, score, None, offered, closest=closest)
