@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         "--tsv",
         type=Path,
         action="append",
-        help="questions, repeatable (default: tests/eval/questions.tsv and frozen.tsv)",
+        help="questions, repeatable (default: tests/eval/questions.tsv, frozen.tsv and holdout.tsv)",
     )
     parser.add_argument(
         "--taught",
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     again = KnowledgeBase.load()
     print(f"second load  {again.load_seconds:6.3f} s  (jieba's dictionary is loaded once per process)")
 
-    paths = args.tsv or [EVAL_DIR / "questions.tsv", EVAL_DIR / "frozen.tsv"]
+    paths = args.tsv or [EVAL_DIR / name for name in ("questions.tsv", "frozen.tsv", "holdout.tsv")]
     cases = [case for path in paths for case in read_cases(path)]
     questions = [case.question for case in cases]
     kb.answer(questions[0])  # warm-up

@@ -2,11 +2,14 @@
 
     python -m bot.knowledge.evaluate [--tsv PATH ...] [--misses] [--json] [--sweep]
 
-By default it measures two sets side by side (see ``tests/eval/README.md``):
+By default it measures three sets side by side (see ``tests/eval/README.md``):
 - ``tests/eval/questions.tsv``, the *tuning* set: the questions the knowledge base is tuned on;
 - ``tests/eval/frozen.tsv``, the *frozen* set: real questions written by other people on
-  public pages (each with its address), collected once and never tuned on. It says how the
-  bot does on questions nobody wrote for it.
+  public pages (each with its address), collected once and never tuned on; its misses were
+  looked at to learn what kinds of question fail, so its figures are partly tuned;
+- ``tests/eval/holdout.tsv``, the *holdout* set: more such questions from other pages, whose
+  misses nobody looks at while working: the honest yardstick. Its confusion pairs and misses
+  are shown only with ``--holdout-misses`` (when a round of work is done).
 
 A TSV has a header and three columns, ``lang  expected  question``, plus an optional fourth,
 ``source``. ``expected`` is a topic id, several ids joined by ``|`` when the question mixes
@@ -22,7 +25,8 @@ Figures, per set and per language:
 - *right topic offered*: in-scope questions whose right topic is the answer or one of the
   alternatives offered with it (``Answer.alternatives``);
 - *confusion pairs*: expected -> got, with counts, for every miss.
-``--sweep`` shows the figures of the first set for a range of thresholds.
+``--sweep`` shows the figures of the first set for a range of thresholds, ``--sweep-margin``
+for a range of the too-close-to-call margin.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ from bot.knowledge.kb import KnowledgeBase
 EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
 DEFAULT_TSV = EVAL_DIR / "questions.tsv"
 FROZEN_TSV = EVAL_DIR / "frozen.tsv"
+HOLDOUT_TSV = EVAL_DIR / "holdout.tsv"
+SETS = {"tuning": DEFAULT_TSV, "frozen": FROZEN_TSV, "holdout": HOLDOUT_TSV}
+# Sets whose misses stay hidden unless asked for (tests/eval/README.md).
+BLIND = frozenset({"holdout"})
 NONE = "none"
 LANGS = ("zh", "en")
 
@@ -221,8 +229,15 @@ def _share(part: int, whole: int) -> str:
     return f"{part / whole:6.1%} ({part}/{whole})" if whole else "     -"
 
 
-def print_reports(named: Sequence[tuple[str, Report]], out=sys.stdout, *, misses: bool = False) -> None:
-    """The figures of several sets side by side, then each set's confusion pairs."""
+def print_reports(
+    named: Sequence[tuple[str, Report]],
+    out=sys.stdout,
+    *,
+    misses: bool = False,
+    blind: frozenset[str] = frozenset(),
+) -> None:
+    """The figures of several sets side by side, then each set's confusion pairs (those of the
+    ``blind`` sets stay hidden: their misses are not to be looked at while working)."""
     width = 22
     lines: list[tuple[str, list[str]]] = [
         ("questions", [str(r.total) for _, r in named]),
@@ -249,6 +264,9 @@ def print_reports(named: Sequence[tuple[str, Report]], out=sys.stdout, *, misses
     for label, cells in lines:
         print(f"{label:<24}" + "".join(f"{c:<{width}}" for c in cells), file=out)
     for name, report in named:
+        if name in blind:
+            print(f"\n{name}: confusion pairs and misses hidden (--holdout-misses shows them)", file=out)
+            continue
         print(f"\n{name}: confusion pairs (expected -> got)", file=out)
         if not report.confusion:
             print("  none", file=out)
@@ -274,18 +292,44 @@ def sweep(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
         )
 
 
+def _sweep_setting(kb, cases, setting: str, values, header: str, line, out) -> None:
+    """The figures of ``cases`` for each value of one of kb.py's settings, restored after."""
+    saved = getattr(kb_module, setting)
+    print(header, file=out)
+    try:
+        for value in values:
+            setattr(kb_module, setting, value)
+            print(line(value, evaluate(kb, cases)), file=out)
+    finally:
+        setattr(kb_module, setting, saved)
+
+
 def sweep_close(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
     """How CLOSE_RATIO trades offered right topics against answers with a runner-up."""
-    saved = kb_module.CLOSE_RATIO
-    print("\nclose ratio  right offered  answers with runner-up", file=out)
-    try:
-        for step in range(50, 101, 5):
-            kb_module.CLOSE_RATIO = step / 100
-            report = evaluate(kb, cases)
-            runner_up = report.runner_up / report.total
-            print(f"     {step / 100:.2f}       {report.offered_rate:6.1%}        {runner_up:6.1%}", file=out)
-    finally:
-        kb_module.CLOSE_RATIO = saved
+    _sweep_setting(
+        kb,
+        cases,
+        "CLOSE_RATIO",
+        [step / 100 for step in range(50, 101, 5)],
+        "\nclose ratio  right offered  answers with runner-up",
+        lambda v, r: f"     {v:.2f}       {r.offered_rate:6.1%}        {r.runner_up / r.total:6.1%}",
+        out,
+    )
+
+
+def sweep_margin(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
+    """How CLOSE_MARGIN trades right answers for fewer wrong ones (too close to call: escalated)."""
+    _sweep_setting(
+        kb,
+        cases,
+        "CLOSE_MARGIN",
+        [step / 100 for step in range(13)],
+        "\nclose margin  right first  wrong topic  right offered",
+        lambda v, r: (
+            f"     {v:.2f}        {r.accuracy:6.1%}      {r.wrong_rate:6.1%}       {r.offered_rate:6.1%}"
+        ),
+        out,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -296,7 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--tsv",
         type=Path,
         action="append",
-        help=f"a labelled set, repeatable (default: {DEFAULT_TSV.name} and {FROZEN_TSV.name})",
+        help="a labelled set, repeatable (default: "
+        f"{DEFAULT_TSV.name}, {FROZEN_TSV.name}, {HOLDOUT_TSV.name})",
     )
     parser.add_argument("--kb", type=Path, default=None, help="knowledge base folder (default: messages/kb)")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
@@ -310,24 +355,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also show the first set's offers for a range of CLOSE_RATIO",
     )
     parser.add_argument(
+        "--sweep-margin",
+        action="store_true",
+        help="also show the first set's figures for a range of CLOSE_MARGIN",
+    )
+    parser.add_argument(
+        "--holdout-misses",
+        action="store_true",
+        help="also show the holdout set's confusion pairs and misses (only once a round of work is done)",
+    )
+    parser.add_argument(
         "--taught",
         action="store_true",
         help="with the lessons of _taught.toml (default: shipped topics alone)",
     )
     args = parser.parse_args(argv)
     kb = KnowledgeBase.load(args.kb, taught=args.taught)
-    paths = args.tsv or [DEFAULT_TSV, FROZEN_TSV]
-    names = {DEFAULT_TSV.resolve(): "tuning", FROZEN_TSV.resolve(): "frozen"}
+    paths = args.tsv or [DEFAULT_TSV, FROZEN_TSV, HOLDOUT_TSV]
+    names = {path.resolve(): name for name, path in SETS.items()}
     sets = [(names.get(path.resolve(), path.stem), read_cases(path)) for path in paths]
     named = [(name, evaluate(kb, cases)) for name, cases in sets]
+    blind = frozenset() if args.holdout_misses else BLIND
     if args.json:
-        print(json.dumps({name: r.as_dict() for name, r in named}, ensure_ascii=False, indent=2))
+        reports = {name: r.as_dict() for name, r in named}
+        for name in blind & reports.keys():
+            hidden = ("confusion", "misses", "topics")
+            reports[name] = {k: v for k, v in reports[name].items() if k not in hidden}
+        print(json.dumps(reports, ensure_ascii=False, indent=2))
     else:
-        print_reports(named, misses=args.misses)
+        print_reports(named, misses=args.misses, blind=blind)
         if args.sweep:
             sweep(kb, sets[0][1])
         if args.sweep_close:
             sweep_close(kb, sets[0][1])
+        if args.sweep_margin:
+            sweep_margin(kb, sets[0][1])
     return 0
 
 

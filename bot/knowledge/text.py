@@ -6,6 +6,10 @@ compares: one analysis for both sides, so that they meet.
    simplified (zhconv, MediaWiki's conversion tables), then the lexicon's rewrites
    (``社会保险`` → ``社保``, ``social security`` → ``social insurance``…).
 3. Two token streams:
+   Place names (provinces and prefecture-level cities, in characters and in pinyin: the
+   lexicon's ``places``) are dropped: "2024年泸州社保缴费标准" and "Luzhou social security
+   payment standard" ask what any city's people ask, and a city the knowledge base never
+   names would only weigh as an unknown word, or meet a topic by one of its characters.
    - **words**: jieba's dictionary segmentation (no HMM guessing of new words: the same
      characters always cut the same way), each word with the dictionary words inside it;
      the lexicon's words and the topics' keywords are added to jieba's dictionary so that
@@ -70,6 +74,8 @@ class Lexicon:
     stopwords: frozenset[str] = frozenset()
     domain_terms: tuple[str, ...] = ()
     related_terms: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()  # in characters; their pinyin is a place too
+    places_en: tuple[str, ...] = ()  # Latin spellings pinyin does not give (harbin, xiamen…)
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -94,6 +100,8 @@ class Lexicon:
             ),
             domain_terms=tuple(data.get("domain_terms", [])),
             related_terms=tuple(data.get("related_terms", [])),
+            places=tuple(to_simplified(p.strip()) for p in data.get("places", [])),
+            places_en=tuple(p.strip().lower() for p in data.get("places_en", [])),
         )
 
 
@@ -183,8 +191,15 @@ class Analyzer:
     def __init__(self, lexicon: Lexicon, extra_words: Iterable[str] = ()) -> None:
         self.lexicon = lexicon
         self._jieba = _segmenter()
+        # A place is dropped whether or not its 市/省 is written ("泸州市", "四川省").
+        self._places = frozenset(
+            f"{place}{suffix}" for place in lexicon.places for suffix in ("", "市", "省")
+        )
+        self._places_latin = frozenset(
+            (*("".join(lazy_pinyin(p, style=Style.NORMAL)) for p in lexicon.places), *lexicon.places_en)
+        )
         with _jieba_lock:
-            for word in (*lexicon.user_words, *extra_words):
+            for word in (*lexicon.user_words, *extra_words, *self._places):
                 word = to_simplified(word.strip().lower())
                 if _CJK_RUN_RE.fullmatch(word) and len(word) > 1 and not self._jieba.FREQ.get(word):
                     self._jieba.add_word(word)
@@ -198,7 +213,7 @@ class Analyzer:
         """The English words of ``texts`` (the knowledge base) become the dictionary that
         misspelt question words are corrected against."""
         words = {w for text in texts for w in _LATIN_RE.findall(self.normalise(text))}
-        words -= self.lexicon.stopwords
+        words = {w for w in words - self.lexicon.stopwords if not self._is_place(w)}
         self._spelling = tuple(sorted(w for w in words if len(w) >= 4))
         self._spelling_set = frozenset(words)
 
@@ -240,7 +255,12 @@ class Analyzer:
         stop = self.lexicon.stopwords
         words: list[tuple[str, ...]] = []
         latin: list[str] = []
+        kept: list[str] = []  # the text without its places, for the sounds
         for token in self._jieba.cut(norm, HMM=False):
+            if token.strip() in self._places:
+                kept.append(" ")
+                continue
+            kept.append(token)
             token = token.strip()
             if not token or token in stop:
                 continue
@@ -251,14 +271,17 @@ class Analyzer:
             elif _NUMBER_RE.fullmatch(token):
                 words.append((token,))
             else:
-                latin.extend(w for w in _LATIN_RE.findall(token) if w not in stop)
+                latin.extend(w for w in _LATIN_RE.findall(token) if w not in stop and not self._is_place(w))
         words.extend((stem,) for stem in self._stem.stemWords(latin))
         sounds: list[tuple[str, ...]] = []
-        for run in _CJK_RUN_RE.findall(norm):
+        for run in _CJK_RUN_RE.findall("".join(kept)):
             syllables = lazy_pinyin(run, style=Style.NORMAL)
             sounds.extend((f"{a}_{b}",) for a, b in itertools.pairwise(syllables))
         sounds.extend((stem,) for stem in self._stem.stemWords([self._correct(w) for w in latin]))
         return Analysis(norm, tuple(words), tuple(sounds))
+
+    def _is_place(self, word: str) -> bool:
+        return word.removesuffix("'s") in self._places_latin
 
     def terms(self, terms: Iterable[str]) -> Terms:
         """A matcher for ``terms`` in normalised text (normalised the same way)."""
