@@ -23,11 +23,13 @@ class ActionId(StrEnum):
     HOME_COMMAND = "home_command"
     CHANGE_FORM_FILED = "change_form_filed"
     HANDOVER_CONFIRM = "handover_confirm"
+    RECORD_PAYMENT = "payment_record"
 
 
 class CallbackId(StrEnum):
     REJECT_REASON = "reject_reason"
     DOCUMENT_FORM = "document_form"
+    PAYMENT_FORM = "payment_form"
 
 
 # The single action inside every input block of our forms; the block id is the field name.

@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import ask, exports, policy, reminders, roster, server
+from bot.cli import ask, exports, ledger, policy, reminders, roster, server
 from bot.cli.common import Say
 from bot.config import ConfigError, load_settings
 from bot.logs import setup_logging
 
-GROUPS = (server, ask, reminders, exports, policy, roster)
+GROUPS = (server, ask, reminders, exports, policy, roster, ledger)
 # Commands whose output is for a person at a terminal: the log stays out of it.
-QUIET = {"console", "ask", "roster", "wages"}
+QUIET = {"console", "ask", "roster", "wages", "bill"}
 
 
 def main(argv: list[str] | None = None) -> int:

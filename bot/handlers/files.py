@@ -10,9 +10,13 @@ claims the file, and the summary goes through the outbox under the same key.
 from __future__ import annotations
 
 import urllib.request
+from pathlib import PurePath
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.domain.errors import Refused
+from bot.domain.tables import CSV_SUFFIXES, WORKBOOK_SUFFIXES
 from bot.exports import plain_words, upload_to_dm
 from bot.handlers.listen import Listen
 from bot.handlers.replies import apology
@@ -21,6 +25,7 @@ from bot.runtime import SiBot
 from bot.services.file_import import require_importer
 from bot.services.imports import claim_delivery, import_file
 from bot.services.outbox import Recipient, enqueue
+from bot.services.payments import attach_receipt
 from bot.storage.models import ProcessedDelivery
 
 # Larger than any roster or year of wages of a company of tens of thousands (the import
@@ -70,6 +75,8 @@ def receive(bot: SiBot, *, key: str, file_id: str, user: str) -> None:
     with bot.work() as session:
         if not claim_delivery(session, key, bot.now()):
             return
+        if not is_table(name) and keep_receipt(session, bot, key=key, user=user, name=name, content=content):
+            return
         outcome = import_file(
             session, bot.workplace, actor=user, file_name=name, content=content, now=bot.now()
         )
@@ -87,6 +94,30 @@ def receive(bot: SiBot, *, key: str, file_id: str, user: str) -> None:
         upload_to_dm(bot.client, user, report_files(outcome, words), words("roster.report.sheet"))
 
 
+def keep_receipt(session: Session, bot: SiBot, *, key: str, user: str, name: str, content: bytes) -> bool:
+    """A file that is not a table (a PDF, a picture), sent after the administrator recorded
+    a payment, is that payment's receipt: kept, and they are told. False when no payment
+    is waiting for one."""
+    payment = attach_receipt(session, actor=user, file_name=name, content=content, now=bot.now())
+    if payment is None:
+        return False
+    params = {
+        "file": name,
+        "month": payment.month,
+        "amount": str(payment.amount),
+        "paid_on": str(payment.paid_on),
+    }
+    enqueue(
+        session,
+        key=f"{key}:receipt",
+        notice="file_reply",
+        to=Recipient.person(user),
+        params={"why": "receipt_attached", "params": params},
+        now=bot.now(),
+    )
+    return True
+
+
 def reply(bot: SiBot, key: str, user: str, why: str, params: dict[str, Any]) -> None:
     """Answer a file that is not imported, in the DM it came from, once however often it
     is delivered."""
@@ -100,6 +131,11 @@ def reply(bot: SiBot, key: str, user: str, why: str, params: dict[str, Any]) -> 
                 params={"why": why, "params": params},
                 now=bot.now(),
             )
+
+
+def is_table(name: str) -> bool:
+    """Whether a file's name says it is a table (a roster, wages, a bill)."""
+    return PurePath(name).suffix.lower() in CSV_SUFFIXES | WORKBOOK_SUFFIXES
 
 
 def download(info: dict[str, Any], token: str) -> bytes | None:

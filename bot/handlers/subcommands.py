@@ -23,13 +23,14 @@ from bot.domain import commands as cmd
 from bot.domain.errors import Refused
 from bot.domain.kinds import KINDS
 from bot.domain.requests import Action
+from bot.handlers import ledger as ledger_handlers
 from bot.handlers import workspace
 from bot.handlers.forms import document_form, form_view
 from bot.handlers.listen import Interaction
 from bot.handlers.replies import apology, ephemeral, notice, refused
 from bot.presenters.requests import present
 from bot.runtime import SiBot
-from bot.services import documents, filing, handover, roles
+from bot.services import documents, filing, handover, payments, roles
 from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
 
 
@@ -144,6 +145,16 @@ def _admin_handover(bot: SiBot, command: cmd.AdminHandover, user: str, session: 
     return notice(bot, key, successor=command.successor, number=started.handover.id)
 
 
+def _export_contributions(bot: SiBot, command: cmd.ExportContributions, user: str, session: Session) -> dict:
+    roles.require_admin(session, user)
+    return notice(bot, "ledger.building", month=str(command.month))
+
+
+def _record_payment(bot: SiBot, command: cmd.RecordPayment, user: str, session: Session) -> dict:
+    payments.check_month(session, bot.workplace, actor=user, month=command.month, now=bot.now())
+    return {}  # the form opens after the ack
+
+
 # --- after the ack ----------------------------------------------------------------------------
 
 
@@ -166,6 +177,14 @@ def _send_change_form(turn: Interaction, command: cmd.ExportChangeForm, session:
 
 def _send_handover(turn: Interaction, command: cmd.ExportHandover, session: Session) -> None:
     workspace.send_handover(turn, session, command.number)
+
+
+def _send_contributions(turn: Interaction, command: cmd.ExportContributions, session: Session) -> None:
+    ledger_handlers.send_contributions(turn, session, command.month)
+
+
+def _open_payment_form(turn: Interaction, command: cmd.RecordPayment, session: Session) -> None:
+    turn.open(ledger_handlers.payment_form(turn.bot, session, user=turn.user, month=command.month))
 
 
 def _deliver(turn: Interaction, command: Any, session: Session) -> None:
@@ -198,6 +217,8 @@ TABLE: dict[type, Entry] = {
     cmd.DocsAdd: Entry(_docs_add, follow_up=_open_document_form),
     cmd.ExportChangeForm: Entry(_export_change_form, follow_up=_send_change_form, follow_up_writes=True),
     cmd.ExportHandover: Entry(_export_handover, follow_up=_send_handover),
+    cmd.ExportContributions: Entry(_export_contributions, follow_up=_send_contributions),
+    cmd.RecordPayment: Entry(_record_payment, follow_up=_open_payment_form),
 }
 
 # /si help, in this order: (text key of the usage line, for administrators only).
@@ -216,6 +237,8 @@ USAGE_ADMINS = [
     "usage.docs",
     "usage.export_change_form",
     "usage.export_handover",
+    "usage.export_contributions",
+    "usage.paid",
 ]
 
 
