@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -184,10 +185,12 @@ def test_a_late_day_costs_the_policy_s_daily_fee_on_the_month_s_total():
 
 
 def test_a_month_s_payment_state():
-    due = date(2026, 11, 25)
-    assert month_state(NOVEMBER, paid=True, today=date(2026, 12, 1), due=due) is MonthState.PAID
-    assert month_state(NOVEMBER, paid=False, today=date(2026, 11, 25), due=due) is MonthState.DUE
-    assert month_state(NOVEMBER, paid=False, today=date(2026, 11, 26), due=due) is MonthState.LATE
-    assert month_state(YearMonth(2026, 12), paid=False, today=date(2026, 11, 26), due=due) is (
-        MonthState.UPCOMING
-    )
+    due, since = date(2026, 11, 25), date(2026, 3, 1)
+    state = partial(month_state, NOVEMBER, due=due, since=since)
+    assert state(paid=True, today=date(2026, 12, 1)) is MonthState.PAID
+    assert state(paid=False, today=date(2026, 11, 25)) is MonthState.DUE
+    assert state(paid=False, today=date(2026, 11, 26)) is MonthState.LATE
+    december = month_state(YearMonth(2026, 12), paid=False, today=date(2026, 11, 26), due=due, since=since)
+    assert december is MonthState.UPCOMING
+    # si-bot started keeping track after the deadline: not known to be late.
+    assert state(paid=False, today=date(2026, 12, 1), since=date(2026, 11, 30)) is MonthState.UNRECORDED

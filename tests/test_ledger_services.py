@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from bot.domain.ledger import BaseNote, MonthState
 from bot.domain.months import YearMonth
 from bot.services import ledger, payments, roster
-from bot.storage.models import Base, Employee, LedgerLineRecord
+from bot.storage.models import Base, Employee, LedgerLineRecord, ReminderEngine
 from tests.conftest import ADMIN, STORY_NOW
 from tests.stories import WORKPLACE
 from tests.test_payments_e2e import ROSTER
@@ -132,10 +132,13 @@ def test_the_year_s_payments_paid_due_late_or_to_come(db, bot):
     enrol(db)
     pay(db, YearMonth(2026, 10), "6147.38")
     with db.session() as session:
+        session.add(ReminderEngine(id=1, started_on=date(2026, 9, 1), started_at=STORY_NOW))
+    with db.session() as session:
         year = ledger.year_payments(session, WORKPLACE, year=2026, today=date(2026, 11, 27))
     states = {str(m.month): m.state for m in year}
     assert states["2026-10"] is MonthState.PAID and year[9].paid == Decimal("6147.38")
-    assert states["2026-09"] is MonthState.LATE
+    assert states["2026-09"] is MonthState.LATE  # due 28 September: si-bot was running
+    assert states["2026-08"] is MonthState.UNRECORDED  # due 25 August, before si-bot started
     assert states["2026-11"] is MonthState.LATE  # due Wednesday 25 November
     assert states["2026-12"] is MonthState.UPCOMING
     with db.session() as session:
@@ -199,3 +202,18 @@ def test_si_bot_export_contributions_writes_the_month_into_a_folder(cli, db, tmp
     assert (tmp_path / "ledger" / "contributions-2026-11.xlsx").stat().st_size > 0
     code, _, err = cli("export", "contributions", "2026/13", "--out", "ledger")
     assert code == 2 and "is not a month" in err
+
+
+def test_app_home_shows_the_year_s_payments_to_administrators(db, bot):
+    from bot.services import home
+
+    enrol(db)
+    pay(db, YearMonth(2026, 10), "6147.38")
+    with db.session() as session:
+        session.add(ReminderEngine(id=1, started_on=date(2026, 11, 2), started_at=STORY_NOW))
+    with db.session() as session:
+        shown = home.home_for(session, WORKPLACE, user=ADMIN, now=STORY_NOW)["payments"]
+    # si-bot started in November: only November, due since then, is late; before, unrecorded.
+    assert shown["year"] == 2026 and shown["late"] == 1
+    assert shown["months"][8]["state"] == "unrecorded"
+    assert shown["months"][9] == {"month": "2026-10", "state": "paid", "due": "2026-10-26", "paid": "6147.38"}

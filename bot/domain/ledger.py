@@ -48,6 +48,7 @@ class MonthState(StrEnum):
     DUE = "due"  # not paid yet, the deadline has not passed
     LATE = "late"  # not paid, the deadline has passed: a late fee counts every day
     UPCOMING = "upcoming"  # a month still to come
+    UNRECORDED = "unrecorded"  # due before si-bot kept the payments: not known, not late
 
 
 @dataclass(frozen=True)
@@ -248,14 +249,17 @@ def late_fee_per_day(total: Decimal, policy: Policy) -> Decimal:
     return (total * policy.late_fee_daily_percent / HUNDRED).quantize(CENT, ROUND_HALF_UP)
 
 
-def month_state(month: YearMonth, *, paid: bool, today: date, due: date) -> MonthState:
+def month_state(month: YearMonth, *, paid: bool, today: date, due: date, since: date) -> MonthState:
     """A month's payment: recorded, still due, late (its effective deadline ``due`` has
-    passed), or a month to come."""
+    passed), to come, or — due before ``since``, the day si-bot started keeping track —
+    simply not recorded here."""
     if paid:
         return MonthState.PAID
     if month > YearMonth.of(today):
         return MonthState.UPCOMING
-    return MonthState.LATE if today > due else MonthState.DUE
+    if today <= due:
+        return MonthState.DUE
+    return MonthState.LATE if due >= since else MonthState.UNRECORDED
 
 
 def year_months(year: int) -> list[YearMonth]:

@@ -45,7 +45,7 @@ from bot.domain.policy import BasePeriod, Contribution, MonthFigures, Rate
 from bot.domain.workplace import Workplace
 from bot.services.file_import import require_importer
 from bot.storage.bulk import insert_rows
-from bot.storage.models import Employee, LedgerLineRecord, LedgerMonth, Payment
+from bot.storage.models import Employee, LedgerLineRecord, LedgerMonth, Payment, ReminderEngine
 
 # People read and computed at a time when a whole year is gone through (statements):
 # memory stays flat however large the company.
@@ -349,8 +349,8 @@ class MonthPayment:
 
 
 def year_payments(session: Session, workplace: Workplace, *, year: int, today: date) -> list[MonthPayment]:
-    """Each month of ``year``: paid (with the amounts recorded), due (and by when), late
-    or to come. One query, whatever the history."""
+    """Each month of ``year``: paid (with the amounts recorded), due (and by when), late,
+    to come, or due before si-bot kept track. Two queries, whatever the history."""
     months = year_months(year)
     paid: dict[str, Decimal] = {}
     for month, amount in session.execute(
@@ -358,9 +358,32 @@ def year_payments(session: Session, workplace: Workplace, *, year: int, today: d
     ):
         paid[month] = paid.get(month, Decimal("0.00")) + amount
     policy, calendar = workplace.policy, workplace.calendar
+    # A month due before si-bot started (its first reminder tick) is not known to be late.
+    engine = session.get(ReminderEngine, 1)
+    since = engine.started_on if engine is not None else today
     found = []
     for month in months:
         due = payment_due(month, policy, calendar)
-        state = month_state(month, paid=str(month) in paid, today=today, due=due)
+        state = month_state(month, paid=str(month) in paid, today=today, due=due, since=since)
         found.append(MonthPayment(month, state, due, paid.get(str(month))))
     return found
+
+
+def home_payments(session: Session, workplace: Workplace, *, now: datetime) -> dict[str, Any]:
+    """App Home's year of payments, as plain values: this year's months, each paid (with
+    the amount recorded), due (by when), late or to come, and how many are late."""
+    today = workplace.today(now)
+    months = year_payments(session, workplace, year=today.year, today=today)
+    return {
+        "year": today.year,
+        "months": [
+            {
+                "month": str(m.month),
+                "state": m.state.value,
+                "due": m.due.isoformat(),
+                "paid": None if m.paid is None else str(m.paid),
+            }
+            for m in months
+        ],
+        "late": sum(1 for m in months if m.state is MonthState.LATE),
+    }
