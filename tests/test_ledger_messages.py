@@ -18,7 +18,9 @@ MONTHS = [
         "due": f"2026-{m:02d}-25",
         "paid": "6147.38" if state == "paid" else None,
     }
-    for m, state in zip(range(1, 13), ["unrecorded"] * 2 + ["paid"] * 7 + ["late", "due", "upcoming"], strict=True)
+    for m, state in zip(
+        range(1, 13), ["unrecorded"] * 2 + ["paid"] * 7 + ["late", "due", "upcoming"], strict=True
+    )
 ]
 SCHEMES = [
     {"scheme": s, "employer": "2720.08", "employee": "1360.04"}
