@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.domain.policy import load_policy
     from bot.domain.workplace import Workplace
-    from bot.services.change_form import CLI_ACTOR
+    from bot.services.roles import CLI_ACTOR
     from bot.services.roster import import_roster
     from bot.services.wages import import_wages
     from bot.storage.db import Database

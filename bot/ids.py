@@ -24,12 +24,14 @@ class ActionId(StrEnum):
     CHANGE_FORM_FILED = "change_form_filed"
     HANDOVER_CONFIRM = "handover_confirm"
     RECORD_PAYMENT = "payment_record"
+    CORRECT_WAGE = "roster_correct_wage"
 
 
 class CallbackId(StrEnum):
     REJECT_REASON = "reject_reason"
     DOCUMENT_FORM = "document_form"
     PAYMENT_FORM = "payment_form"
+    WAGE_CORRECTION = "wage_correction"
 
 
 # The single action inside every input block of our forms; the block id is the field name.

@@ -41,9 +41,13 @@ def install_masking() -> None:
     logging.setLogRecordFactory(factory)
 
 
-def setup_logging(level: str = "INFO") -> None:
+def setup_logging(level: str = "INFO", file: str | None = None) -> None:
+    """Log at ``level`` to standard error, or to ``file`` (the console: its screen is the
+    conversation)."""
     install_masking()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", filename=file, force=True
+    )
     # Some libraries (bm25s) set their own logger's level to DEBUG when imported: the
     # handler's level keeps the configured one for everybody.
     for handler in logging.getLogger().handlers:

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined
 from markupsafe import Markup
 
 from bot.domain import resident_id
@@ -45,7 +45,16 @@ class RawJSON(str):
     """JSON text to insert as it is (a macro's output, a serialised object)."""
 
 
+def _printable(value: Any) -> Any:
+    """A template that reached for the wrong thing prints a Python method (a dict's
+    ``.update``: ``<built-in method update…>``): that is a bug, never shown to anyone."""
+    if callable(value) and not isinstance(value, Undefined):
+        raise TypeError(f"a template printed a callable: {value!r}")
+    return value
+
+
 def _finalize(value: Any) -> str:
+    value = _printable(value)
     if value is None:
         return ""
     if isinstance(value, RawJSON):
@@ -103,6 +112,7 @@ class Messages:
 
     @staticmethod
     def _text_final(value: Any) -> str:
+        value = _printable(value)
         if value is None:
             return ""
         if isinstance(value, Markup):

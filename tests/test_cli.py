@@ -54,7 +54,7 @@ def test_db_upgrade_creates_the_sqlite_database_in_the_working_directory(workdir
 def test_console_files_a_change_and_the_admin_approves_it(workdir):
     script = "\n".join(
         [
-            "/si change add <@U0EMPLOYEE> 2026-12",
+            "/si change add @me 2026-12",
             "",  # type: keep "add"
             "",  # person: keep
             "Zhang San",
@@ -77,3 +77,76 @@ def test_console_files_a_change_and_the_admin_approves_it(workdir):
     assert "does not match the others" in out
     assert "SI-2026-0001" in out and "now *Approved*" in out
     assert "Insured change · Approved" in out
+
+
+def console(workdir: Path, lines: list[str], **env: str) -> subprocess.CompletedProcess:
+    result = run(["console"], workdir, stdin="\n".join(lines) + "\n", SI_LANGUAGE="en", **env)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_the_console_reads_like_the_readme_and_keeps_to_its_own_database(workdir):
+    result = console(
+        workdir,
+        [
+            ":as admin",  # HR staff and administrators report hires for others
+            "/si change add @zhang.san 2026-12",  # the README's own example
+            "",  # type: keep "add"
+            "",  # person: keep @zhang.san
+            "Zhang San",
+            "110105194912310021",  # a typo in the check digit
+            "1",
+            "",
+            "9000",
+            "",
+            "11010519491231002X",
+            "exit",
+        ],
+        DATABASE_URL=f"sqlite:///{workdir / 'production.db'}",
+    )
+    out = result.stdout
+    assert "U0ZHANGSAN" in out and "SI-2026-0001" in out
+    # The mistake is shown right under what was typed, then the field is asked again.
+    lines = out.splitlines()
+    typed = next(
+        i for i, line in enumerate(lines) if line.endswith(": 110105194912310021") and "✗" not in line
+    )
+    assert "does not match the others" in lines[typed + 1]
+    # No log line in the conversation; the console's data is its own file.
+    assert not [line for line in out.splitlines() + result.stderr.splitlines() if " WARNING " in line]
+    assert (workdir / "si-bot-console.db").exists() and not (workdir / "production.db").exists()
+
+
+def test_a_second_console_session_goes_on_where_the_first_left_off(workdir):
+    first = [
+        "/si change add @me 2026-12",
+        "",
+        "",
+        "Zhang San",
+        "11010519491231002X",
+        "1",
+        "",
+        "9000",
+        "",
+        ":quit",
+    ]
+    console(workdir, first)
+    # The same again: its card is posted and recorded anew (timestamps never repeat).
+    again = [*first[:-1], ":as admin", ":press 1", ":quit"]
+    second = console(workdir, again)
+    assert "SI-2026-0002" in second.stdout and "approved by @U0ADMIN" in second.stdout
+    assert "Sorry" not in second.stdout and "Traceback" not in second.stderr
+
+
+def test_quitting_inside_a_form_leaves_without_sending_it(workdir):
+    result = console(workdir, ["/si payback", "2026-09", ":quit", "/si status"])
+    assert "Form closed; nothing was sent." in result.stdout
+    assert "Your requests" not in result.stdout  # it left: /si status was never read
+
+
+def test_acting_as_an_administrator_no_longer_filed_says_so(workdir):
+    result = console(
+        workdir,
+        [":as admin", "/si admin add @li.si", ":as U0LISI", "/si admin remove @admin", ":as admin", "exit"],
+    )
+    assert "U0ADMIN is no longer a filed administrator" in result.stdout

@@ -221,3 +221,26 @@ def test_the_readme_lists_every_subcommand_as_help_does():
     }
     usage = {re.match(r"`(/si[^`]*)`", texts("en")[key]).group(1) for key in USAGE_EVERYONE + USAGE_ADMINS}
     assert table == usage
+
+
+def test_a_template_that_prints_a_python_method_is_refused(tmp_path):
+    """What the change form's message once showed administrators ('<built-in method
+    update of dict object…>', from ``counts.update``) can no longer reach anyone: rendering
+    fails loudly; the same words typed by a person are shown as they are."""
+    (tmp_path / "blocks").mkdir()
+    (tmp_path / "en").mkdir()
+    (tmp_path / "zh").mkdir()
+    (tmp_path / "blocks" / "method.json.j2").write_text('{"text": "{{ counts.update }}", "blocks": []}')
+    (tmp_path / "blocks" / "typed.json.j2").write_text('{"text": "{{ notes }}", "blocks": []}')
+    messages = Messages("en", root=tmp_path)
+    with pytest.raises(TypeError, match="callable"):
+        messages.render("method", counts={"add": 1})
+    typed = "None <built-in method> {{ x }}"
+    assert messages.render("typed", notes=typed)["text"] == "None &lt;built-in method&gt; {{ x }}"
+
+
+def test_the_chinese_words_say_you_one_way():
+    """你, never 您: the bot speaks to colleagues, and one voice throughout."""
+    zh = "\n".join(texts("zh").values())
+    kb = "\n".join(p.read_text(encoding="utf-8") for p in (MESSAGES_DIR / "kb").glob("*.toml"))
+    assert "您" not in zh and "您" not in kb

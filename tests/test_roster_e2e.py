@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,7 +59,7 @@ def send_file(
 
 def settle(slack: SlackDriver, count: int) -> list[dict]:
     slack.wait_posts(count)
-    time.sleep(0.2)  # room for a wrong extra message to show up
+    slack.idle()  # every listener has finished: a wrong extra message would be there now
     return slack.wait_posts(count)
 
 
@@ -168,7 +167,7 @@ def test_a_file_from_someone_who_is_not_an_administrator_is_not_read(slack, db):
 def test_files_shared_in_channels_and_by_the_bot_itself_are_left_alone(slack, db):
     send_file(slack, "roster.xlsx", ROSTER, channel="C0ADMIN")
     send_file(slack, "rejected-rows.xlsx", ROSTER, user="UBOTSIBOT")
-    time.sleep(0.3)  # room for a wrong reaction to show up
+    slack.idle()  # every listener has finished: a wrong reaction would be there now
     assert not slack.fake.calls_to("chat.postMessage") and not slack.fake.calls_to("files.info")
     assert count(db, Employee) == 0
 

@@ -21,10 +21,10 @@ from bot.domain.retirement import Category
 from bot.domain.roster import COLUMNS, EmployeeStatus, FileKind
 from bot.domain.workplace import Workplace
 from bot.services import roster, wages
-from bot.services.change_form import CLI_ACTOR
 from bot.services.filing import seed_admins
 from bot.services.imports import claim_delivery, import_file
 from bot.services.requests import file_request
+from bot.services.roles import CLI_ACTOR
 from bot.storage.models import Base, Employee, EmployeeChange, ImportBatch, WageCorrection, WageRecord
 from tests.conftest import ADMIN, EMPLOYEE, OTHER, SHANGHAI, STORY_NOW
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.console import slack_payloads as payloads
 from bot.storage.models import OutboxMessage, Request
@@ -124,3 +125,32 @@ def test_a_slack_outage_delays_messages_but_never_drops_or_doubles_them(slack, d
 def test_healthz_answers_when_the_database_is_reachable(slack):
     assert slack.get("/healthz") == (200, "ok\n")
     assert slack.get("/nope")[0] == 404
+
+
+def test_an_absurd_amount_and_control_characters_are_field_errors_not_apologies(slack, db):
+    from tests.test_intake_e2e import CHANGE
+
+    view = slack.open_form("change", user=EMPLOYEE)
+    reply = slack.submit(
+        view,
+        {**CHANGE, "contribution_base": "1e308", "full_name": "Zhang\x00San", "notes": "a\x07b"},
+        user=EMPLOYEE,
+        view_id=view["id"],
+    )
+    assert reply.body["response_action"] == "errors"
+    errors = reply.body["errors"]
+    assert "not an amount" in errors["contribution_base"]
+    assert "control characters" in errors["full_name"] and "control characters" in errors["notes"]
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Request)) == 0
+
+
+def test_help_answers_while_the_database_is_down(slack, monkeypatch):
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(slack.bot.db, "session", down)
+    reply = slack.command("help", user=EMPLOYEE)
+    assert reply.status == 200 and "/si change" in message_text(reply.body)
+    # A command that needs the database says sorry, with a reference, not a traceback.
+    assert "Sorry" in message_text(slack.command("status", user=EMPLOYEE).body)

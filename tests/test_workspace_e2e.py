@@ -153,7 +153,7 @@ def test_admin_exports_the_change_form_and_reads_it_back(slack, db):
     assert len(table) == 4
 
     message = next(p for p in slack.wait_posts(15) if p["channel"] == "DADMIN0001")
-    assert "3 people" in message_text(message) and "2 addition" in message_text(message)
+    assert "3 people — 2 addition(s), 1 removal(s), 0 update(s)." in message_text(message)
     assert "change_form_filed" in buttons(message)
     assert state_of(db, waiting) == "submitted"
 

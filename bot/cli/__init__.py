@@ -12,8 +12,10 @@ from bot.config import ConfigError, load_settings
 from bot.logs import setup_logging
 
 GROUPS = (server, ask, reminders, exports, policy, roster, ledger)
-# Commands whose output is for a person at a terminal: the log stays out of it.
+# Commands whose output is for a person at a terminal: the log stays out of it (the
+# console's goes to a file of its own).
 QUIET = {"console", "ask", "roster", "wages", "bill"}
+CONSOLE_LOG = "si-bot-console.log"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"si-bot: {exc}", file=sys.stderr)
         return 2
-    setup_logging("WARNING" if args.command in QUIET else settings.log_level)
+    setup_logging(
+        "WARNING" if args.command in QUIET else settings.log_level,
+        file=CONSOLE_LOG if args.command == "console" else None,
+    )
     if args.command is None:
         return server.without_command(settings, Say(settings), parser)
     return args.run(settings, args)

@@ -36,6 +36,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.domain.months import YearMonth
     from bot.exports import change_form_files, handover_files, plain_words
     from bot.services import change_form, handover
+    from bot.services.roles import CLI_ACTOR
 
     bot = common.runtime(settings)
     words = plain_words(bot.messages)
@@ -48,7 +49,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         with bot.db.session() as session:
             exported = change_form.export_change_form(
-                session, bot.workplace, month=month, actor=change_form.CLI_ACTOR, now=bot.now()
+                session, bot.workplace, month=month, actor=CLI_ACTOR, now=bot.now()
             )
             number = exported.export.id
         files = change_form_files(exported.rows, month, words)

@@ -55,7 +55,7 @@ def export_contributions(settings: Settings, args: argparse.Namespace) -> int:
     from bot.exports import plain_words
     from bot.ledger_files import contributions_files
     from bot.services import ledger
-    from bot.services.change_form import CLI_ACTOR
+    from bot.services.roles import CLI_ACTOR
 
     words = plain_words(common.Say(settings).messages)
     month = _month(args.month, words)

@@ -71,7 +71,7 @@ def write_template(kind: FileKind, out: Path, words) -> int:
 def import_file(settings: Settings, kind: FileKind, path: Path, report: str | None, words) -> int:
     from bot.domain.resident_id import mask_in_text
     from bot.roster_files import reason, report_files
-    from bot.services.change_form import CLI_ACTOR
+    from bot.services.roles import CLI_ACTOR
     from bot.services.roster import import_roster
     from bot.services.wages import import_wages
 

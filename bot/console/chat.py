@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt import App, BoltRequest
+from sqlalchemy.engine import make_url
 
 from bot.app import build_app
 from bot.config import Settings
@@ -26,6 +27,12 @@ from bot.services import roles
 
 EMPLOYEE = "U0EMPLOYEE"
 CONSOLE_ADMIN = "U0ADMIN"
+QUIT = (":quit", ":q", ":exit", "exit", "quit")
+_AT_NAME = re.compile(r"(?<![<\w])@([\w.\-]+)")
+
+
+class Leaving(Exception):
+    """The person typed :quit (or exit) — inside a form too."""
 
 
 class InlineExecutor(Executor):
@@ -71,30 +78,38 @@ class Console:
         self.read, self.write = read, write
         self.user = EMPLOYEE
         self.admin = admins[0]
+        for name, user_id in (("employee", EMPLOYEE), ("admin", self.admin)):
+            self.fake.people[name] = user_id
         self.seen = 0
         self.buttons: dict[int, Button] = {}
 
     def t(self, key: str, **params: Any) -> str:
         return _plain_text(str(self.bot.messages.text(f"console.{key}", **params)))
 
-    def role(self, user: str) -> str:
+    def is_admin(self, user: str) -> bool:
         with self.bot.db.session(read_only=True) as session:
-            admin = roles.is_admin(session, user)
-        return self.t("role_admin" if admin else "role_employee")
+            return roles.is_admin(session, user)
+
+    def role(self, user: str) -> str:
+        return self.t("role_admin" if self.is_admin(user) else "role_employee")
 
     # --- the loop ---------------------------------------------------------------------------
 
     def run(self) -> None:
-        self.write(self.t("banner", user=self.user, role=self.role(self.user)))
+        database = make_url(self.settings.database_url).render_as_string(hide_password=True)
+        self.write(self.t("banner", user=self.user, role=self.role(self.user), database=database))
         try:
             while True:
                 try:
                     line = self.read(f"{self.user}> ").strip()
                 except EOFError:
                     break
-                if line in (":quit", ":q", ":exit"):
+                if line in QUIT:
                     break
-                self.handle(line)
+                try:
+                    self.handle(line)
+                except Leaving:
+                    break
         finally:
             self.write(self.t("bye"))
             self.fake.stop()
@@ -105,9 +120,11 @@ class Console:
         if line.startswith("/si"):
             self.slash(line[3:].strip())
         elif line.startswith(":as "):
-            who = line[4:].strip()
+            who = line[4:].strip().lstrip("@")
             self.user = {"employee": EMPLOYEE, "admin": self.admin}.get(who, who)
             self.write(self.t("you_are", user=self.user, role=self.role(self.user)))
+            if who == "admin" and not self.is_admin(self.user):
+                self.write(self.t("admin_gone", user=self.user))
         elif line.startswith(":press "):
             self.press(line[7:].strip())
         else:
@@ -120,7 +137,19 @@ class Console:
         body = response.body or ""
         return _json_or_empty(body)
 
+    def mentions(self, text: str) -> str:
+        """``@zhang.san`` as Slack sends it (``<@U0ZHANGSAN|zhang.san>``): the stand-in
+        workspace knows its people (``@me`` is whoever you act as)."""
+
+        def person(match: re.Match) -> str:
+            name = match.group(1)
+            user = self.user if name.lower() == "me" else self.fake.person(name)
+            return f"<@{user}|{name}>"
+
+        return _AT_NAME.sub(person, text)
+
     def slash(self, text: str) -> None:
+        text = self.mentions(text)
         reply = self.dispatch(
             payloads.slash_command(
                 self.secret, text=text, user=self.user, response_url=self.fake.response_url(self.user)
@@ -189,10 +218,19 @@ class Console:
                 payloads.view_submission(self.secret, user=self.user, view=view, answers=answers)
             )
             if reply.get("response_action") == "errors":
-                labels = {b["block_id"]: b["label"]["text"] for b in inputs}
-                for name, error in reply["errors"].items():
-                    self.write(self.t("field_error", field=labels.get(name, name), error=error))
-                pending = list(reply["errors"])
+                # Each field's mistake right under what was typed in it, then that field again.
+                for block in inputs:
+                    name = block["block_id"]
+                    if name in reply["errors"]:
+                        label = _plain_text(block["label"]["text"])
+                        self.write(f"│ {label}: {answers.get(name, '')}")
+                        self.write(self.t("field_error", error=reply["errors"][name]))
+                        answer = self.ask(block)
+                        if answer is None:
+                            self.write(self.t("closed"))
+                            return
+                        answers[name] = answer
+                pending = []
                 continue
             if reply.get("response_action") == "update":
                 self.show(reply["view"], _plain_text(reply["view"]["title"]["text"]))
@@ -221,13 +259,18 @@ class Console:
             return None
         if answer == ":cancel":
             return None
+        if answer in QUIT:
+            self.write(self.t("closed"))
+            raise Leaving
         answer = answer or initial
         if element["type"] == "static_select" and answer.isdigit():
             options = element["options"]
             index = int(answer) - 1
             answer = options[index]["value"] if 0 <= index < len(options) else answer
         if element["type"] == "users_select":
-            answer = {"me": self.user, "employee": EMPLOYEE, "admin": self.admin}.get(answer, answer)
+            name = answer.lstrip("@")
+            known = {"me": self.user, "employee": EMPLOYEE, "admin": self.admin}
+            answer = known.get(name) or (self.fake.person(name) if answer.startswith("@") else answer)
         return answer
 
     # --- printing Block Kit as text -----------------------------------------------------------

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 BOT_USER = "UBOTSIBOT"
+_NAME = re.compile(r"[^A-Z0-9]")
 
 
 @dataclass
@@ -37,7 +40,10 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
         self._lock = threading.Condition()
-        self._ts = itertools.count(1)
+        # Message timestamps go on from the clock, as Slack's do: a second session against
+        # the same database never reuses the first one's (its cards are recorded by ts).
+        self._ts = itertools.count(int(time.time() * 1_000_000))
+        self.people: dict[str, str] = {}  # @name -> user id: the workspace's people
         self._views = itertools.count(1)
         self._files = itertools.count(1)
         self.shared_files: dict[str, dict[str, Any]] = {}  # files people sent, by id (files.info)
@@ -96,6 +102,14 @@ class FakeSlack:
         with self._lock:
             return self._lock.wait_for(lambda: condition(list(self.calls)), timeout)
 
+    def person(self, name: str) -> str:
+        """The user id of ``@name`` in this stand-in workspace (someone new joins as they
+        are named: ``zhang.san`` becomes ``U0ZHANGSAN``)."""
+        name = name.lower()
+        if name not in self.people:
+            self.people[name] = ("U0" + _NAME.sub("", name.upper()))[:20] or "U0SOMEONE"
+        return self.people[name]
+
     def fail_next(self, method: str, status: int, **headers: str) -> None:
         with self._lock:
             self.failures.append(Failure(method, status, headers))
@@ -146,10 +160,10 @@ class FakeSlack:
             channel = str(params.get("channel", ""))
             if channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]  # a DM to a user lands in the bot's DM channel
-            ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
+            ts = params.get("ts") or _ts(next(self._ts))
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text", "")}}
         if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+            return {"ok": True, "message_ts": _ts(next(self._ts))}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else dict(view or {})
@@ -230,6 +244,11 @@ class FakeSlack:
                 return  # quiet: the calls are recorded instead
 
         return Handler
+
+
+def _ts(micros: int) -> str:
+    """A Slack message timestamp: seconds and microseconds since the epoch."""
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
 def _params(raw: str, content_type: str) -> dict[str, Any]:

@@ -109,7 +109,8 @@ def view_state(view: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
         if block.get("type") != "input":
             continue
         name, element = block["block_id"], block["element"]
-        answer = answers.get(name, "")
+        # A field left as the form had it is sent with its initial value, as Slack does.
+        answer = answers.get(name, _initial(element))
         kind = element["type"]
         if kind == "static_select":
             option = next((o for o in element["options"] if o["value"] == answer), None) if answer else None
@@ -122,6 +123,16 @@ def view_state(view: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
             state = {"type": kind, "value": answer or None}
         values[name] = {element["action_id"]: state}
     return values
+
+
+def _initial(element: dict[str, Any]) -> str:
+    option = element.get("initial_option") or {}
+    return (
+        element.get("initial_value")
+        or element.get("initial_user")
+        or element.get("initial_date")
+        or option.get("value", "")
+    )
 
 
 def view_submission(

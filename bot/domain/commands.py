@@ -84,6 +84,24 @@ class AdminHandover:
 
 
 @dataclass(frozen=True)
+class Roster:
+    """``/si roster``: the person's own record and wages; with a query (``@person``, a
+    name, a resident ID or a request id), the administrators' look-up."""
+
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class RosterRetirees:
+    pass
+
+
+@dataclass(frozen=True)
+class RosterTemplates:
+    pass
+
+
+@dataclass(frozen=True)
 class DocsList:
     pass
 
@@ -141,6 +159,9 @@ Subcommand = (
     | AdminAdd
     | AdminRemove
     | AdminHandover
+    | Roster
+    | RosterRetirees
+    | RosterTemplates
     | DocsList
     | DocsAdd
     | ExportChangeForm
@@ -190,6 +211,15 @@ def _docs(args: Args) -> DocsList | DocsAdd:
     if verb == "add" and len(args) == 1:
         return DocsAdd()
     raise Refused("usage_docs")
+
+
+def _roster(args: Args) -> Roster | RosterRetirees | RosterTemplates:
+    word = args[0].lower() if len(args) == 1 else ""
+    if word in ("template", "templates"):
+        return RosterTemplates()
+    if word == "retirees":
+        return RosterRetirees()
+    return Roster(" ".join(args))
 
 
 def _export(args: Args) -> ExportChangeForm | ExportHandover | ExportContributions:
@@ -309,6 +339,7 @@ _GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
     "cancel": _cancel,
     "contact": _contact,
     "docs": _docs,
+    "roster": _roster,
     "export": _export,
     "paid": _paid,
     "bill": _bill,

@@ -3,7 +3,7 @@ shape of ``listen.py``, and ``/si`` is the table of ``subcommands.py``."""
 
 from slack_bolt import App
 
-from bot.handlers import files, help_channel, ledger, reminders, requests, subcommands, workspace
+from bot.handlers import files, help_channel, ledger, reminders, requests, roster, subcommands, workspace
 from bot.handlers.listen import Listen
 from bot.runtime import SiBot
 
@@ -15,5 +15,6 @@ def register(app: App, bot: SiBot) -> None:
     workspace.register(listen)
     help_channel.register(listen)
     reminders.register(listen)
+    roster.register(listen)
     files.register(listen)
     ledger.register(listen)

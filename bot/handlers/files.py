@@ -22,10 +22,10 @@ from bot.handlers.listen import Listen
 from bot.handlers.replies import apology
 from bot.roster_files import report_files, summary_params
 from bot.runtime import SiBot
-from bot.services.file_import import require_importer
 from bot.services.imports import claim_delivery, import_file
 from bot.services.outbox import Recipient, enqueue
 from bot.services.payments import attach_receipt
+from bot.services.roles import require_admin
 from bot.storage.models import ProcessedDelivery
 
 # Larger than any roster or year of wages of a company of tens of thousands (the import
@@ -57,7 +57,7 @@ def receive(bot: SiBot, *, key: str, file_id: str, user: str) -> None:
         if session.get(ProcessedDelivery, key) is not None:
             return  # a retry of a file already answered: not fetched again
         try:
-            require_importer(session, user)
+            require_admin(session, user)
         except Refused:
             allowed = False
         else:

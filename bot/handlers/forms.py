@@ -13,7 +13,7 @@ from bot.domain.kinds import spec_for
 from bot.domain.requests import RequestKind
 from bot.ids import CallbackId, form_callback
 from bot.runtime import SiBot
-from bot.services import roles
+from bot.services import roles, roster
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class FormMetadata:
 
     channel: str = ""
     public_id: str = ""
+    employee: str = ""  # a roster record's id (a wage correction)
 
     def dump(self) -> str:
         return json.dumps(asdict(self))
@@ -53,6 +54,9 @@ def form_view(
     prefill = dict(prefill or {})
     if spec.subject_field and not prefill.get(spec.subject_field):
         prefill[spec.subject_field] = user
+    if kind is RequestKind.CHANGE and prefill.get("change_type") in ("remove", "update"):
+        # A leaver or a correction: what the roster knows of them (a new hire is not on it).
+        prefill = {**roster.change_prefill(session, viewer=user, person=prefill["person"]), **prefill}
     return bot.messages.render(
         spec.template,
         callback_id=form_callback(kind),

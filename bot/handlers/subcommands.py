@@ -24,6 +24,7 @@ from bot.domain.errors import Refused
 from bot.domain.kinds import KINDS
 from bot.domain.requests import Action
 from bot.handlers import ledger as ledger_handlers
+from bot.handlers import roster as roster_handlers
 from bot.handlers import workspace
 from bot.handlers.forms import document_form, form_view
 from bot.handlers.listen import Interaction
@@ -213,6 +214,9 @@ TABLE: dict[type, Entry] = {
     cmd.AdminAdd: Entry(_admin_add, db=Db.WRITE, follow_up=_deliver_and_redraw_homes),
     cmd.AdminRemove: Entry(_admin_remove, db=Db.WRITE, follow_up=_deliver_and_redraw_homes),
     cmd.AdminHandover: Entry(_admin_handover, db=Db.WRITE, follow_up=_deliver_and_redraw_homes),
+    cmd.Roster: Entry(roster_handlers.answer),
+    cmd.RosterRetirees: Entry(roster_handlers.retirees),
+    cmd.RosterTemplates: Entry(roster_handlers.templates_coming, follow_up=roster_handlers.send_templates),
     cmd.DocsList: Entry(_docs_list),
     cmd.DocsAdd: Entry(_docs_add, follow_up=_open_document_form),
     cmd.ExportChangeForm: Entry(_export_change_form, follow_up=_send_change_form, follow_up_writes=True),
@@ -227,6 +231,7 @@ USAGE_EVERYONE = [
     "usage.status",
     "usage.cancel",
     "usage.contact",
+    "usage.roster",
     "usage.help",
 ]
 USAGE_ADMINS = [
@@ -234,6 +239,7 @@ USAGE_ADMINS = [
     "usage.staff",
     "usage.admin_add_remove",
     "usage.handover",
+    "usage.roster_admin",
     "usage.docs",
     "usage.export_change_form",
     "usage.export_handover",

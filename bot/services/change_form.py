@@ -30,7 +30,6 @@ from bot.services.requests import act_on_request
 from bot.services.roles import require_admin
 from bot.storage.models import ChangeFormExport, Request
 
-CLI_ACTOR = "cli"
 COLUMNS = (
     "full_name",
     "resident_id",
@@ -139,10 +138,9 @@ def export_change_form(
     session: Session, workplace: Workplace, *, month: YearMonth, actor: str, now: datetime
 ) -> Exported:
     """Record an export of ``month``'s change form and return its rows. Administrators
-    only (``cli`` is the operator at the command line). An export with no rows is not
+    only (the operator at the command line is one). An export with no rows is not
     recorded (``export.id`` is then None)."""
-    if actor != CLI_ACTOR:
-        require_admin(session, actor)
+    require_admin(session, actor)
     rows = change_form_rows(session, month)
     export = ChangeFormExport(
         month=str(month), created_at=now, created_by=actor, request_ids=[r.request_id for r in rows]

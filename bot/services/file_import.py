@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from bot.domain.roster import Checked, FileKind, ImportOutcome, PreviousImport, Rejection
 from bot.domain.tables import Row, TableError, read_table
 from bot.domain.workplace import Workplace
-from bot.services.change_form import CLI_ACTOR
 from bot.services.roles import require_admin
 from bot.storage.models import ImportBatch
 
@@ -38,13 +37,6 @@ class ImportPlan(Protocol):
         ...
 
 
-def require_importer(session: Session, actor: str) -> None:
-    """Imports and corrections are the administrators' (the operator at the command line
-    is one): Refused("admins_only") for anyone else."""
-    if actor != CLI_ACTOR:
-        require_admin(session, actor)
-
-
 def run_import(
     session: Session,
     workplace: Workplace,
@@ -60,7 +52,7 @@ def run_import(
 ) -> ImportOutcome:
     """Import ``content`` (or its ``rows``, already read) all or nothing; see
     :class:`ImportOutcome` for what it says. Refused ``admins_only``."""
-    require_importer(session, actor)
+    require_admin(session, actor)
     try:
         checked = check(read_table(file_name, content) if rows is None else rows)
     except TableError as exc:

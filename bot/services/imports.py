@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.domain.roster import FileKind, ImportOutcome, detect_kind
 from bot.domain.tables import TableError, read_table
 from bot.domain.workplace import Workplace
-from bot.services.file_import import require_importer
+from bot.services.roles import require_admin
 from bot.services.roster import import_roster
 from bot.services.wages import import_wages
 from bot.storage.models import ProcessedDelivery
@@ -24,7 +24,7 @@ def import_file(
     a gross wage, a roster file an enrolment month). An outcome with the problem
     ``file_kind_unknown`` when neither; otherwise as :func:`import_roster` and
     :func:`import_wages` promise. Refused ``admins_only`` for anyone but an administrator."""
-    require_importer(session, actor)
+    require_admin(session, actor)
     try:
         rows = read_table(file_name, content)
     except TableError as exc:

@@ -43,7 +43,7 @@ from bot.domain.ledger import (
 from bot.domain.months import YearMonth
 from bot.domain.policy import BasePeriod, Contribution, MonthFigures, Rate
 from bot.domain.workplace import Workplace
-from bot.services.file_import import require_importer
+from bot.services.roles import require_admin
 from bot.storage.bulk import insert_rows
 from bot.storage.models import Employee, LedgerLineRecord, LedgerMonth, Payment, ReminderEngine
 
@@ -271,7 +271,7 @@ def export_contributions(
     """``month``'s ledger with its changes since the month before (joiners, leavers, new
     bases) and its payments: for the .xlsx and .csv. Administrators and the command line
     only (Refused ``admins_only``); resident IDs are whole."""
-    require_importer(session, actor)
+    require_admin(session, actor)
     ledger = month_ledger(session, workplace, month)
     previous = month_ledger(session, workplace, month.plus(-1))
     return ContributionsExport(

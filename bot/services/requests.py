@@ -14,15 +14,21 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain.errors import Refused
-from bot.domain.kinds import FormContext, parse_form, spec_for
+from bot.domain.errors import FieldErrors, Problem, Refused
+from bot.domain.kinds import FiledForm, FormContext, parse_form, read_form, spec_for
 from bot.domain.requests import ADMIN_ACTIONS, Action, RequestKind, State, next_state
 from bot.domain.workplace import Workplace
-from bot.services import roles
+from bot.services import roles, roster
 from bot.services.outbox import Recipient, enqueue
 from bot.storage.models import Request, RequestCounter, RequestEvent
 
 PUBLIC_ID_PREFIX = "SI"
+# A change the roster contradicts is shown on the field that would fix it.
+_ROSTER_FIELDS = {
+    "roster_already_enrolled": "change_type",
+    "roster_not_enrolled": "resident_id",
+    "roster_leaving_before_enrolment": "effective_month",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ def file_request(
         policy=workplace.policy,
     )
     filed = parse_form(kind, raw, context)
+    _check_against_records(session, kind, filed)
     try:
         with session.begin_nested():
             request = Request(
@@ -129,6 +136,31 @@ def file_request(
     return Submitted(request, created=True)
 
 
+def _check_against_records(session: Session, kind: RequestKind, filed: FiledForm) -> None:
+    """What the unit's records say against a request: an insured change the roster
+    contradicts (an addition of someone enrolled, a removal of someone who is not),
+    shown on the field that would fix it."""
+    if kind is not RequestKind.CHANGE:
+        return
+    try:
+        roster.check_change(session, filed.form)
+    except Refused as exc:
+        raise FieldErrors({_ROSTER_FIELDS[exc.code]: Problem(exc.code, exc.params)}) from None
+
+
+def _done(session: Session, request: Request, *, actor: str, now: datetime) -> None:
+    """What a request marked done changes in the unit's records: an insured change
+    enrols, ends or corrects the person on the roster; a retirement retires them."""
+    if request.kind == RequestKind.CHANGE:
+        form = read_form(request.kind, request.payload)
+        roster.apply_done_change(session, change=form, public_id=request.public_id, actor=actor, now=now)
+    elif request.kind == RequestKind.RETIREMENT:
+        form = read_form(request.kind, request.payload)
+        roster.retire_from_request(
+            session, form=form, subject=request.subject_id, public_id=request.public_id, actor=actor, now=now
+        )
+
+
 def find_request(session: Session, public_id: str) -> Request:
     request = session.scalar(select(Request).where(Request.public_id == public_id.strip().upper()))
     if request is None:
@@ -167,7 +199,8 @@ def act_on_request(
     and mark done; the requester cancels while it is still submitted. Refused when the
     actor may not (someone who may not see the request is told it does not exist), or
     when the request is no longer in a state the action applies to (so two
-    administrators pressing Approve at once produce one approval)."""
+    administrators pressing Approve at once produce one approval). A request marked done
+    updates the unit's records (the roster), or is refused as they say."""
     request = find_request(session, public_id)
     if action in ADMIN_ACTIONS:
         roles.require_admin(session, actor)
@@ -179,6 +212,8 @@ def act_on_request(
         raise Refused("reason_required")
     current = State(request.state)
     target = next_state(current, action)
+    if target is State.DONE:
+        _done(session, request, actor=actor, now=now)  # refused like the move, before it
     moved = session.execute(
         update(Request)
         .where(Request.id == request.id, Request.state == current.value)

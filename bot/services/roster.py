@@ -39,11 +39,11 @@ from bot.domain.roster import (
 )
 from bot.domain.tables import Row
 from bot.domain.workplace import Workplace
+from bot.services import roles
 from bot.services.file_import import run_import
-from bot.services.requests import find_request
 from bot.services.roles import is_admin, require_admin
 from bot.storage.bulk import insert_rows
-from bot.storage.models import Employee, EmployeeChange
+from bot.storage.models import Employee, EmployeeChange, Request
 
 # The fields of a record an import compares and sets, in the order history shows them.
 FIELDS = (
@@ -377,6 +377,21 @@ def apply_done_change(
     return _change(session, person, values, "updated", **reference)
 
 
+def change_prefill(session: Session, *, viewer: str, person: str) -> dict[str, str]:
+    """What the roster knows of ``person`` for an insured change's form (a removal or an
+    update): their name, resident ID, hukou type and base. Only for the person themself
+    and those who may file for others; nothing for anyone else or anyone not on it."""
+    if viewer != person and not roles.may_file_for_others(session, viewer):
+        return {}
+    found = session.scalar(select(Employee).where(Employee.slack_user == person))
+    if found is None:
+        return {}
+    values = {"full_name": found.full_name, "resident_id": found.resident_id, "hukou": found.hukou}
+    if found.contribution_base is not None:
+        values["contribution_base"] = f"{found.contribution_base:f}"
+    return values
+
+
 def retire_from_request(
     session: Session, *, form: RetirementRequest, subject: str, public_id: str, actor: str, now: datetime
 ) -> EmployeeView | None:
@@ -435,7 +450,9 @@ def look_up(session: Session, *, viewer: str, text: str, limit: int = 20) -> lis
     if found:
         return found  # else it may be a name that looks like a member id ("WANG")
     if _PUBLIC_ID.match(text):
-        request = find_request(session, text)
+        request = session.scalar(select(Request).where(Request.public_id == text.upper()))
+        if request is None:
+            raise Refused("request_not_found", public_id=text)
         number = request.payload.get("resident_id") or ""
         return _views(
             session.scalars(

@@ -21,7 +21,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain import resident_id
-from bot.domain.errors import Refused
+from bot.domain.errors import FieldErrors, Problem, Refused
+from bot.domain.fields import FormReader
 from bot.domain.months import YearMonth
 from bot.domain.roster import (
     MAX_MONTHLY_WAGE,
@@ -37,7 +38,8 @@ from bot.domain.roster import (
 )
 from bot.domain.tables import Row
 from bot.domain.workplace import Workplace
-from bot.services.file_import import require_importer, run_import
+from bot.services.file_import import run_import
+from bot.services.roles import require_admin
 from bot.services.roster import visible_employee
 from bot.storage.bulk import insert_rows
 from bot.storage.models import Employee, ImportBatch, WageCorrection, WageRecord
@@ -211,7 +213,7 @@ def correct_wage(
     ``amount_format``, ``wage_negative`` or ``wage_too_large`` for the new figure,
     ``roster_not_found`` for an ID not on the roster, ``wage_not_found`` for a month with
     no record (import it instead)."""
-    require_importer(session, actor)
+    require_admin(session, actor)
     if not reason.strip():
         raise Refused("reason_required")
     try:
@@ -304,3 +306,31 @@ def own_wages(session: Session, user_id: str) -> list[WageView]:
     if employee_id is None:
         return []
     return wages_of(session, viewer=user_id, employee_id=employee_id)
+
+
+def correct_wage_form(
+    session: Session, *, actor: str, employee_id: int, raw: dict[str, Any], now: datetime
+) -> bool:
+    """The wage-correction form of one person's record (administrators only): the month,
+    the right gross wage and why. ``FieldErrors`` name the field to fix (a month with no
+    record says to import it); otherwise as :func:`correct_wage`."""
+    require_admin(session, actor)
+    form = FormReader(raw)
+    month = form.month("month")
+    wage = form.amount("gross_wage", required=True)
+    reason = form.notes("reason", required=True)
+    form.done()
+    person = visible_employee(session, viewer=actor, employee_id=employee_id)
+    try:
+        return correct_wage(
+            session,
+            actor=actor,
+            resident_id_number=person.resident_id,
+            month=month,
+            gross_wage=wage,
+            reason=reason,
+            now=now,
+        )
+    except Refused as exc:
+        field = "month" if exc.code == "wage_not_found" else "gross_wage"
+        raise FieldErrors({field: Problem(exc.code, exc.params)}) from None
