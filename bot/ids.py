@@ -24,6 +24,8 @@ class ActionId(StrEnum):
     CHANGE_FORM_FILED = "change_form_filed"
     HANDOVER_CONFIRM = "handover_confirm"
     RECORD_PAYMENT = "payment_record"
+    DIFFERENCE_ACTION = "bill_difference"
+    EXPLAIN_ROUNDING = "bill_explain_rounding"
     CORRECT_WAGE = "roster_correct_wage"
 
 
@@ -31,6 +33,8 @@ class CallbackId(StrEnum):
     REJECT_REASON = "reject_reason"
     DOCUMENT_FORM = "document_form"
     PAYMENT_FORM = "payment_form"
+    DIFFERENCE_EXPLAIN = "bill_difference_explain"
+    DIFFERENCE_REQUEST = "bill_difference_request"
     WAGE_CORRECTION = "wage_correction"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.domain.ledger import BaseNote, LedgerLine, MonthLedger, late_fee_per_day
 from bot.domain.policy import Policy
+from bot.services.bills import DifferenceView
 from bot.services.change_form import Words
 from bot.services.ledger import ContributionsExport
 
@@ -202,50 +203,51 @@ def changes_rows(export: ContributionsExport, words: Words) -> list[list[Any]]:
     return rows
 
 
+def _cells(
+    sheet: Any, values: Sequence[Any], *, text_columns: Sequence[int] = (), head: bool = False
+) -> list:
+    """A row of a write-only sheet: a header in bold, IDs as text, amounts as money."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    cells = []
+    for index, value in enumerate(values):
+        cell = WriteOnlyCell(sheet, value=value)
+        if head:
+            cell.font = Font(bold=True)
+        elif index in text_columns:
+            cell.number_format = _TEXT
+        elif isinstance(value, Decimal):
+            cell.number_format = _MONEY
+        cells.append(cell)
+    return cells
+
+
 def contributions_files(export: ContributionsExport, policy: Policy, words: Words) -> list[tuple[str, bytes]]:
     """``[(file name, content)]``: the month as .xlsx (people, summary, changes) and .csv
     (the people, then the leavers)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     ledger = export.ledger
     header = _header(ledger, words)
     rows = contribution_rows(export, words)
     book = Workbook(write_only=True)  # ten thousand rows: write-only mode keeps it quick
-    bold = Font(bold=True)
-
-    def styled(
-        sheet: Any, values: Sequence[Any], *, text_columns: Sequence[int] = (), head: bool = False
-    ) -> list:
-        cells = []
-        for index, value in enumerate(values):
-            cell = WriteOnlyCell(sheet, value=value)
-            if head:
-                cell.font = bold
-            elif index in text_columns:
-                cell.number_format = _TEXT
-            elif isinstance(value, Decimal):
-                cell.number_format = _MONEY
-            cells.append(cell)
-        return cells
-
     people = book.create_sheet(str(ledger.month))
     people.column_dimensions["A"].width = 16
     people.column_dimensions["B"].width = 22
-    people.append(styled(people, header, head=True))
+    people.append(_cells(people, header, head=True))
     for row in rows:
-        people.append(styled(people, row, text_columns=(1,)))
+        people.append(_cells(people, row, text_columns=(1,)))
     summary = book.create_sheet(words("ledger.summary.sheet")[:31])
     summary.column_dimensions["A"].width = 30
     summary.column_dimensions["B"].width = 30
     for row in summary_rows(export, policy, words):
-        summary.append(styled(summary, row))
+        summary.append(_cells(summary, row))
     changed = book.create_sheet(words("ledger.changes.sheet")[:31])
     changes = changes_rows(export, words)
-    changed.append(styled(changed, changes[0], head=True))
+    changed.append(_cells(changed, changes[0], head=True))
     for row in changes[1:]:
-        changed.append(styled(changed, row, text_columns=(2,)))
+        changed.append(_cells(changed, row, text_columns=(2,)))
     buffer = io.BytesIO()
     book.save(buffer)
     xlsx_name, csv_name = contributions_names(ledger.month)
@@ -260,3 +262,67 @@ def to_csv(rows: Sequence[Sequence[Any]]) -> bytes:
     for row in rows:
         writer.writerow([f"{v:.2f}" if isinstance(v, Decimal) else ("" if v is None else v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+# --- the reconciliation ---------------------------------------------------------------------------
+
+
+def reconciliation_rows(differences: Sequence[DifferenceView], words: Words) -> list[list[Any]]:
+    """A header, then one line per person who differs: both sides' totals, bases and each
+    scheme's shares, the likely reason, and what was made of it."""
+    schemes = list(dict.fromkeys(s for d in differences for s in d.detail.get("schemes", {})))
+    header = [
+        words(f"bill.column.{c}")
+        for c in (
+            "full_name",
+            "resident_id",
+            "reason",
+            "ledger_total",
+            "bill_total",
+            "difference",
+            "ledger_base",
+            "bill_base",
+        )
+    ]
+    for scheme in schemes:
+        name = scheme_word(scheme, words)
+        header += [words("bill.column.ledger", scheme=name), words("bill.column.billed", scheme=name)]
+    header += [words("bill.column.state"), words("bill.column.note")]
+    rows: list[list[Any]] = [header]
+    for d in differences:
+        figures = d.detail.get("schemes", {})
+        row: list[Any] = [
+            d.full_name,
+            d.resident_id,
+            words(f"bill.reason.{d.reason}"),
+            d.ledger_total,
+            d.bill_total,
+            d.amount,
+            d.detail.get("ledger_base") or "",
+            d.detail.get("bill_base") or "",
+        ]
+        for scheme in schemes:
+            sides = figures.get(scheme, {})
+            row += [" / ".join(sides.get("ledger", [])), " / ".join(sides.get("bill", []))]
+        row += [words(f"bill.state.{d.state}"), d.request or d.note]
+        rows.append(row)
+    return rows
+
+
+def reconciliation_files(
+    month: Any, differences: Sequence[DifferenceView], words: Words
+) -> list[tuple[str, bytes]]:
+    """``[(file name, content)]``: the differences as .xlsx and .csv."""
+    from openpyxl import Workbook
+
+    rows = reconciliation_rows(differences, words)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(words("bill.sheet", month=str(month))[:31])
+    sheet.column_dimensions["B"].width = 22
+    sheet.append(_cells(sheet, rows[0], head=True))
+    for row in rows[1:]:
+        sheet.append(_cells(sheet, row, text_columns=(1,)))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    name = f"reconciliation-{month}"
+    return [(f"{name}.xlsx", buffer.getvalue()), (f"{name}.csv", to_csv(rows))]

@@ -156,3 +156,64 @@ def test_the_payment_reminder_with_the_month_s_total(lang, stage):
     check_message(message)
     if lang == "en":
         assert "*6,147.38 yuan* for 2 people" in message_text(message)
+
+
+def difference(i: int, reason: str) -> dict:
+    return {
+        "id": i,
+        "name": "李四 <b>" * 3,
+        "masked_id": "4403**********2340",
+        "reason": reason,
+        "amount": "180.62",
+        "ledger_total": "2892.98",
+        "bill_total": "3073.60",
+        "ledger_base": "8000.50",
+        "bill_base": "8500.00",
+        "state": "open",
+        "note": "",
+        "request": None,
+    }
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_reconciliation_renders_open_or_reconciled(lang):
+    from bot.domain.bill import DifferenceReason
+
+    messages = Messages(lang)
+    reasons = list(DifferenceReason)
+    base = {
+        "bill_id": 1,
+        "month": "2026-11",
+        "file": "对账单.xlsx",
+        "imported_at": "2026-11-27 10:00",
+        "imported_by": "cli",
+        "bill_people": 10000,
+        "bill_total": "35000000.00",
+        "ledger_people": 9999,
+        "ledger_total": "34990000.00",
+        "gap": "10000.00",
+        "by_reason": [{"reason": r.value, "n": 3} for r in reasons],
+        "seen_before": True,
+    }
+    shown = [difference(i, reasons[i % len(reasons)].value) for i in range(10)]
+    open_message = messages.render(
+        "reconciliation",
+        **base,
+        differences=33,
+        open=30,
+        reconciled=False,
+        shown=shown,
+        more=20,
+        open_rounding=3,
+    )
+    check_message(open_message)
+    assert len(open_message["blocks"]) <= 50
+    done = messages.render(
+        "reconciliation", **base, differences=33, open=0, reconciled=True, shown=[], more=0, open_rounding=0
+    )
+    check_message(done)
+    View(
+        **messages.render(
+            "form_explain", callback_id="x", metadata="{}", d=difference(1, "leaver_still_billed")
+        )
+    ).validate_json()

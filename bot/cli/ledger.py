@@ -114,4 +114,70 @@ def import_bill(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _import_bill(settings: Settings, month: Any, path: Path, words) -> int:
-    raise NotImplementedError
+    from bot.cli.roster import print_rejected
+    from bot.domain.resident_id import mask
+    from bot.ledger_files import reconciliation_files
+    from bot.roster_files import reason
+    from bot.services import bills
+    from bot.services.roles import CLI_ACTOR
+
+    bot = common.runtime(settings)
+    with bot.db.session() as session:
+        outcome = bills.import_bill(
+            session,
+            bot.workplace,
+            month=month,
+            actor=CLI_ACTOR,
+            file_name=path.name,
+            content=path.read_bytes(),
+            now=bot.now(),
+        )
+    if outcome.problem:
+        print(
+            words("bill.cli.problem", file=path.name, reason=reason(outcome.problem, words)), file=sys.stderr
+        )
+        return 2
+    if outcome.rejections:
+        print_rejected(outcome, path.name, words, header="bill.cli.rejected")
+        return 1
+    rec = outcome.reconciliation
+    assert rec is not None
+    print(
+        words(
+            "bill.cli.imported",
+            month=str(month),
+            file=path.name,
+            rows=outcome.rows,
+            bill_people=rec.bill_people,
+            bill_total=rec.bill_total,
+            ledger_people=rec.ledger_people,
+            ledger_total=rec.ledger_total,
+        )
+    )
+    if outcome.seen_before:
+        print(words("bill.cli.seen_before", month=str(month)))
+    if rec.reconciled:
+        print(words("bill.cli.reconciled", month=str(month)))
+    if outcome.differences:
+        print(words("bill.cli.differences", differences=rec.differences, open=rec.open))
+        for d in outcome.differences:
+            state = "" if d.state == bills.OPEN else words("bill.cli.state", state=d.state)
+            print(
+                words(
+                    "bill.cli.row",
+                    name=d.full_name,
+                    masked_id=mask(d.resident_id),
+                    reason=words(f"bill.reason.{d.reason}"),
+                    amount=d.amount,
+                    bill=d.bill_total,
+                    ledger=d.ledger_total,
+                    state=state,
+                )
+            )
+        paths = []
+        for name, content in reconciliation_files(month, outcome.differences, words):
+            target = Path(name)  # in the working directory
+            target.write_bytes(content)
+            paths.append(str(target))
+        print(words("bill.cli.written", files=", ".join(paths)))
+    return 0

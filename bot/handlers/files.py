@@ -20,8 +20,12 @@ from bot.domain.tables import CSV_SUFFIXES, WORKBOOK_SUFFIXES
 from bot.exports import plain_words, upload_to_dm
 from bot.handlers.listen import Listen
 from bot.handlers.replies import apology
+from bot.ledger_files import reconciliation_files
+from bot.presenters.ledger import reconciliation_params
 from bot.roster_files import report_files, summary_params
 from bot.runtime import SiBot
+from bot.services.bills import BillImport
+from bot.services.change_form import Words
 from bot.services.imports import claim_delivery, import_file
 from bot.services.outbox import Recipient, enqueue
 from bot.services.payments import attach_receipt
@@ -72,6 +76,8 @@ def receive(bot: SiBot, *, key: str, file_id: str, user: str) -> None:
         size = round(int(info.get("size") or 0) / 1_000_000, 1)
         reply(bot, key, user, "too_large", {"file": name, "size": size, "limit": MAX_FILE_MB})
         return
+    words = plain_words(bot.messages)
+    uploads: list[tuple[list[tuple[str, bytes]], str]] = []  # after the commit: (files, title)
     with bot.work() as session:
         if not claim_delivery(session, key, bot.now()):
             return
@@ -80,18 +86,40 @@ def receive(bot: SiBot, *, key: str, file_id: str, user: str) -> None:
         outcome = import_file(
             session, bot.workplace, actor=user, file_name=name, content=content, now=bot.now()
         )
-        summary = summary_params(outcome, bot.workplace.tz)
-        enqueue(
-            session,
-            key=f"{key}:summary",
-            notice="import_summary",
-            to=Recipient.person(user),  # in the DM the file came from, whole: for the administrator
-            params=summary,
-            now=bot.now(),
-        )
-    if outcome.rejections:
-        words = plain_words(bot.messages)
-        upload_to_dm(bot.client, user, report_files(outcome, words), words("roster.report.sheet"))
+        if isinstance(outcome, BillImport) and outcome.imported:
+            # The center's bill: its reconciliation, and every difference as files.
+            uploads = reconciled(session, bot, key=key, user=user, outcome=outcome, words=words)
+        else:
+            summary = outcome.as_outcome() if isinstance(outcome, BillImport) else outcome
+            enqueue(
+                session,
+                key=f"{key}:summary",
+                notice="import_summary",
+                to=Recipient.person(user),  # in the DM the file came from, whole: for the administrator
+                params=summary_params(summary, bot.workplace.tz),
+                now=bot.now(),
+            )
+            if summary.rejections:
+                uploads = [(report_files(summary, words), words("roster.report.sheet"))]
+    for files, title in uploads:
+        upload_to_dm(bot.client, user, files, title)
+
+
+def reconciled(
+    session: Session, bot: SiBot, *, key: str, user: str, outcome: BillImport, words: Words
+) -> list[tuple[list[tuple[str, bytes]], str]]:
+    """A bill imported from the DM: the reconciliation message; returns the files of its
+    differences, to upload after the commit."""
+    assert outcome.reconciliation is not None and outcome.month is not None
+    params = reconciliation_params(outcome.reconciliation, bot.workplace.tz, seen_before=outcome.seen_before)
+    to = Recipient.person(user)
+    enqueue(
+        session, key=f"{key}:reconciliation", notice="reconciliation", to=to, params=params, now=bot.now()
+    )
+    if not outcome.differences:
+        return []
+    files = reconciliation_files(outcome.month, outcome.differences, words)
+    return [(files, words("bill.sheet", month=str(outcome.month)))]
 
 
 def keep_receipt(session: Session, bot: SiBot, *, key: str, user: str, name: str, content: bytes) -> bool:

@@ -9,16 +9,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.domain.errors import FieldErrors, Problem
 from bot.domain.months import YearMonth
 from bot.exports import plain_words, upload_to_dm
 from bot.handlers.forms import FormMetadata
 from bot.handlers.listen import Interaction, Listen, Submission
-from bot.handlers.replies import modal
+from bot.handlers.replies import modal, notice
 from bot.ids import ActionId, CallbackId
-from bot.ledger_files import contributions_files
-from bot.presenters.ledger import contributions_params, payment_params
+from bot.ledger_files import contributions_files, reconciliation_files
+from bot.presenters.ledger import (
+    contributions_params,
+    difference_params,
+    payment_params,
+    reconciliation_params,
+)
 from bot.runtime import SiBot
-from bot.services import ledger, payments
+from bot.services import bills, ledger, payments
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,74 @@ def register(listen: Listen) -> None:
         shown = bot.messages.render("payment_recorded", **payment_params(recorded, bot.policy))
         return {"response_action": "update", "view": modal(bot, shown)}
 
+    @listen.button(ActionId.DIFFERENCE_ACTION, read_only=True)
+    def difference_chosen(press: Interaction, session: Session) -> None:
+        what, _, number = press.value.partition(":")
+        found = bills.difference(session, difference_id=int(number), viewer=press.user)
+        metadata = LedgerMetadata(item=number, channel=press.channel, ts=press.message_ts).dump()
+        if what == "explain":
+            callback = CallbackId.DIFFERENCE_EXPLAIN.value
+            press.open(
+                bot.messages.render(
+                    "form_explain", callback_id=callback, metadata=metadata, d=difference_params(found)
+                )
+            )
+            return
+        words = plain_words(bot.messages)
+        reason = words(f"bill.reason.{found.reason}")
+        prefill = {
+            **bills.request_prefill(found),
+            "description": words(
+                "bill.request_description",
+                month=found.month,
+                reason=reason,
+                bill=found.bill_total,
+                ledger=found.ledger_total,
+            ),
+        }
+        press.open(
+            bot.messages.render(
+                "form_correction",
+                callback_id=CallbackId.DIFFERENCE_REQUEST.value,
+                metadata=metadata,
+                prefill=prefill,
+            )
+        )
+
+    @listen.submission(CallbackId.DIFFERENCE_EXPLAIN)
+    def explained(form: Submission, session: Session) -> dict:
+        number = int(LedgerMetadata.load(form.view.get("private_metadata")).item)
+        note = form.values.get("note", "")
+        if not note.strip():
+            raise FieldErrors({"note": Problem("reason_required")})
+        found = bills.explain(session, difference_id=number, note=note, actor=form.user, now=bot.now())
+        left = bills.open_count(session, found.bill_id)
+        shown = notice(bot, "bill.explained", name=found.full_name, open=left, month=found.month)
+        return {"response_action": "update", "view": modal(bot, shown)}
+
+    @listen.submission(CallbackId.DIFFERENCE_REQUEST)
+    def requested(form: Submission, session: Session) -> dict:
+        number = int(LedgerMetadata.load(form.view.get("private_metadata")).item)
+        found, public_id = bills.to_request(
+            session,
+            bot.workplace,
+            difference_id=number,
+            raw=form.values,
+            actor=form.user,
+            submission_key=form.key,
+            now=bot.now(),
+        )
+        left = bills.open_count(session, found.bill_id)
+        shown = notice(
+            bot, "bill.requested", name=found.full_name, public_id=public_id, open=left, month=found.month
+        )
+        return {"response_action": "update", "view": modal(bot, shown)}
+
+    @listen.button(ActionId.EXPLAIN_ROUNDING)
+    def rounding(press: Interaction, session: Session) -> None:
+        bill = bills.explain_rounding(session, bill_id=int(press.value), actor=press.user, now=bot.now())
+        press.redraw(reconciliation_message(bot, bills.reconciliation_of(session, bot.workplace, bill)))
+
 
 # --- the month's contributions -----------------------------------------------------------------
 
@@ -75,6 +149,30 @@ def send_contributions(turn: Interaction, session: Session, month: YearMonth) ->
             bot.client, turn.user, files, title=words("ledger.file_title", month=str(month))
         )
         bot.client.chat_postMessage(channel=channel, **message)
+
+    turn.then(send)
+
+
+# --- the center's bill -------------------------------------------------------------------------
+
+
+def reconciliation_message(bot: SiBot, rec: bills.Reconciliation) -> dict[str, Any]:
+    return bot.messages.render("reconciliation", **reconciliation_params(rec, bot.workplace.tz))
+
+
+def send_reconciliation(turn: Interaction, session: Session, month: YearMonth) -> None:
+    """``/si bill YYYY-MM``: the month's reconciliation in the person's DM (its open
+    differences first), with every difference as files."""
+    bot = turn.bot
+    rec = bills.month_reconciliation(session, bot.workplace, viewer=turn.user, month=month)
+    message = reconciliation_message(bot, rec)
+    words = plain_words(bot.messages)
+    files = reconciliation_files(month, bills.differences_of(session, rec.bill_id), words)
+
+    def send() -> None:
+        bot.client.chat_postMessage(channel=turn.user, **message)
+        if rec.differences:
+            upload_to_dm(bot.client, turn.user, files, title=words("bill.sheet", month=str(month)))
 
     turn.then(send)
 

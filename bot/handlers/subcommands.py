@@ -31,7 +31,7 @@ from bot.handlers.listen import Interaction
 from bot.handlers.replies import apology, ephemeral, notice, refused
 from bot.presenters.requests import present
 from bot.runtime import SiBot
-from bot.services import documents, filing, handover, payments, roles
+from bot.services import bills, documents, filing, handover, payments, roles
 from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
 
 
@@ -156,6 +156,13 @@ def _record_payment(bot: SiBot, command: cmd.RecordPayment, user: str, session: 
     return {}  # the form opens after the ack
 
 
+def _reconciliation(bot: SiBot, command: cmd.Reconciliation, user: str, session: Session) -> dict:
+    roles.require_admin(session, user)
+    if bills.latest_bill(session, command.month) is None:
+        raise Refused("bill_not_found", month=str(command.month))
+    return notice(bot, "bill.building", month=str(command.month))
+
+
 # --- after the ack ----------------------------------------------------------------------------
 
 
@@ -186,6 +193,10 @@ def _send_contributions(turn: Interaction, command: cmd.ExportContributions, ses
 
 def _open_payment_form(turn: Interaction, command: cmd.RecordPayment, session: Session) -> None:
     turn.open(ledger_handlers.payment_form(turn.bot, session, user=turn.user, month=command.month))
+
+
+def _send_reconciliation(turn: Interaction, command: cmd.Reconciliation, session: Session) -> None:
+    ledger_handlers.send_reconciliation(turn, session, command.month)
 
 
 def _deliver(turn: Interaction, command: Any, session: Session) -> None:
@@ -223,6 +234,7 @@ TABLE: dict[type, Entry] = {
     cmd.ExportHandover: Entry(_export_handover, follow_up=_send_handover),
     cmd.ExportContributions: Entry(_export_contributions, follow_up=_send_contributions),
     cmd.RecordPayment: Entry(_record_payment, follow_up=_open_payment_form),
+    cmd.Reconciliation: Entry(_reconciliation, follow_up=_send_reconciliation),
 }
 
 # /si help, in this order: (text key of the usage line, for administrators only).
@@ -245,6 +257,7 @@ USAGE_ADMINS = [
     "usage.export_handover",
     "usage.export_contributions",
     "usage.paid",
+    "usage.bill",
 ]
 
 
