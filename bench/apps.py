@@ -1,5 +1,5 @@
 """The two WSGI apps the benchmark serves: si-bot itself, and a bare Bolt app configured
-for speed (process_before_response=True, one /si listener that only acks)."""
+for speed (process_before_response=True, a /si listener and an Approve listener that only ack)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,18 @@ from slack_sdk import WebClient
 
 from bot.storage.db import Database
 from bot.web import make_wsgi_app
+
+
+def preload() -> None:
+    """What ``si-bot serve`` does before it forks its workers: migrate apart, load what they
+    share (bot/cli/server.py)."""
+    from bot.cli.server import migrate_apart
+    from bot.config import load_settings
+    from bot.runtime import preload as load_shared
+
+    settings = load_settings()
+    migrate_apart(settings.database_url)
+    load_shared(settings)
 
 
 def si_bot():
@@ -32,6 +44,10 @@ def bare():
 
     @app.command("/si")
     def only_ack(ack):
+        ack()
+
+    @app.action("request_approve")
+    def only_ack_the_press(ack):
         ack()
 
     return make_wsgi_app(app, Database(os.environ["DATABASE_URL"]))

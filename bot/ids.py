@@ -19,6 +19,13 @@ class ActionId(StrEnum):
     HELPFUL = "help_helpful"
     NOT_HELPFUL = "help_not_helpful"
     OPEN_FORM = "help_open_form"
+    # The topics offered with an answer: one id a button, as ids are unique within a block.
+    OFFER_1 = "help_offer_1"
+    OFFER_2 = "help_offer_2"
+    OFFER_3 = "help_offer_3"
+    TEACH = "help_teach"
+    TEACH_TOPIC = "help_teach_topic"  # the topic select the Teach button reads
+    TEACH_NEW = "help_teach_new"
     HOME_OPEN_FORM = "home_open_form"
     HOME_COMMAND = "home_command"
     CHANGE_FORM_FILED = "change_form_filed"
@@ -36,7 +43,10 @@ class CallbackId(StrEnum):
     DIFFERENCE_EXPLAIN = "bill_difference_explain"
     DIFFERENCE_REQUEST = "bill_difference_request"
     WAGE_CORRECTION = "wage_correction"
+    TEACH_NEW_TOPIC = "help_teach_new_topic"
 
+
+OFFERS = (ActionId.OFFER_1, ActionId.OFFER_2, ActionId.OFFER_3)
 
 # The single action inside every input block of our forms; the block id is the field name.
 FIELD_ACTION = "value"

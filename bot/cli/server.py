@@ -76,10 +76,9 @@ def serve_http(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_app
     from bot.runtime import build_runtime, preload
     from bot.scheduler import start_scheduler
-    from bot.storage.db import Database
     from bot.web import make_wsgi_app, serve
 
-    Database(settings.database_url).upgrade()  # once, before the workers start
+    migrate_apart(settings.database_url)  # once, before the workers start
     preload(settings)  # what every worker reads, loaded once and shared by the fork
 
     def wsgi_factory():
@@ -92,6 +91,20 @@ def serve_http(settings: Settings, args: argparse.Namespace) -> int:
     )
     serve(wsgi_factory, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return 0
+
+
+def migrate_apart(database_url: str) -> None:
+    """Apply the schema migrations in a child process: the workers, forked from this one
+    later, then don't carry Alembic (about 11 MB each)."""
+    import multiprocessing
+
+    from bot.storage.db import Database
+
+    child = multiprocessing.get_context("fork").Process(target=lambda: Database(database_url).upgrade())
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit(f"si-bot: the database migration failed (exit {child.exitcode}): see the log above")
 
 
 def socket_mode(settings: Settings, args: argparse.Namespace) -> int:

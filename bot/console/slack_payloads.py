@@ -90,13 +90,16 @@ def block_action(
     response_url: str = "",
     trigger_id: str = "trigger-2",
     timestamp: int | None = None,
+    state: dict[str, Any] | None = None,
 ) -> SignedRequest:
-    """A button pressed on a message."""
+    """A button pressed on a message; ``state`` is what the message's selects show,
+    ``{block_id: {action_id: {"type": ..., "selected_option": ...}}}``."""
     where = {
         "channel": {"id": channel},
         "container": {"type": "message", "channel_id": channel, "message_ts": message_ts},
         "message": {"ts": message_ts},
         "response_url": response_url,
+        "state": {"values": state or {}},
     }
     payload = _button_press(user, action_id, value, "request_actions", trigger_id, where)
     return _interactive(secret, payload, timestamp)

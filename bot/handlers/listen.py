@@ -48,6 +48,8 @@ class Interaction:
     channel: str = ""  # where it happened ("" on App Home)
     message_ts: str = ""  # the message whose button was pressed ("" on App Home)
     respond: Callable[..., Any] | None = None  # the response URL ("" on App Home)
+    # What the selects of the message show when the button is pressed, by action id.
+    chosen: dict[str, str] = field(default_factory=dict)
     effects: list[Effect] = field(default_factory=list)
 
     @classmethod
@@ -66,6 +68,7 @@ class Interaction:
             channel=container.get("channel_id", "") if on_message else "",
             message_ts=container.get("message_ts", "") if on_message else "",
             respond=respond if body.get("response_url") else None,
+            chosen=_chosen(body),
         )
 
     @classmethod
@@ -197,6 +200,12 @@ class Listen:
 
         return register
 
+    def choice(self, *action_ids: str) -> None:
+        """Selects whose choice a button of the same message reads (``Interaction.chosen``):
+        choosing only needs an ack."""
+        for action_id in action_ids:
+            self.app.action(action_id)(ack_only)
+
     def event(self, name: str):
         """``work(event)`` after the ack; an error is logged (there is nobody to answer)."""
 
@@ -220,6 +229,15 @@ def field_values(view: dict[str, Any]) -> dict[str, str]:
         for element in actions.values():
             values[block_id] = _element_value(element)
     return values
+
+
+def _chosen(body: dict[str, Any]) -> dict[str, str]:
+    """``{action_id: value}`` of every stateful element of the message a button is on."""
+    return {
+        action_id: _element_value(element)
+        for actions in body.get("state", {}).get("values", {}).values()
+        for action_id, element in actions.items()
+    }
 
 
 def _element_value(element: dict[str, Any]) -> str:

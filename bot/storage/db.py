@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "si_read_only"
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def make_engine(url: str) -> Engine:
@@ -68,7 +70,10 @@ class Database:
             session.close()
 
     def upgrade(self) -> None:
-        """Apply every pending schema migration."""
+        """Apply every pending schema migration. (Alembic is imported here: a server's
+        workers never migrate, and don't carry it.)"""
+        from alembic import command
+
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # Processes starting at once migrate one after the other (SQLite's BEGIN
@@ -85,6 +90,8 @@ class Database:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -269,6 +269,83 @@ class HelpFeedback(Base):
     at: Mapped[datetime]
 
 
+class HelpOffer(Base):
+    """A topic offered with an answer ("Or is your question about …?", the close runner-up)
+    or with an escalation (the best few): one row a topic, ``rank`` 1 first."""
+
+    __tablename__ = "help_offers"
+    __table_args__ = (UniqueConstraint("answer_id", "topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("help_answers.id"), index=True)
+    rank: Mapped[int]
+    topic: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class HelpChoice(Base):
+    """One person's pick among the topics offered with an answer: feedback, like Helpful /
+    Not helpful, one a person and answer (a second press changes nothing). A pick says the
+    right topic was among those offered."""
+
+    __tablename__ = "help_choices"
+    __table_args__ = (UniqueConstraint("answer_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("help_answers.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(40), index=True)
+    rank: Mapped[int]  # its place among the offers
+    at: Mapped[datetime]
+
+
+class HelpReply(Base):
+    """An administrator's message in the thread of a question handed to them (escalated, or
+    found not helpful). ``key`` names the Slack message (``msg:<channel>:<ts>``)."""
+
+    __tablename__ = "help_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("help_answers.id"), index=True)
+    admin_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)  # resident ID numbers masked
+    at: Mapped[datetime]
+
+
+class HelpLesson(Base):
+    """What an administrator taught the help channel, from one question (``answer_id``):
+    ``kind`` "phrasing" (the question belongs to ``topic``, a shipped or taught topic) or
+    "topic" (a new topic ``topic`` with its titles and answer, for a question no topic
+    covered). Never deleted: a lesson stops counting when retired. One lesson a question
+    counts at a time (a partial unique index): teaching it again retires the earlier one."""
+
+    __tablename__ = "help_lessons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # phrasing | topic
+    topic: Mapped[str] = mapped_column(String(40), index=True)
+    question: Mapped[str] = mapped_column(Text)  # as asked, resident ID numbers masked
+    title_zh: Mapped[str] = mapped_column(String(200), default="")
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    answer_zh: Mapped[str] = mapped_column(Text, default="")
+    answer_en: Mapped[str] = mapped_column(Text, default="")
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("help_answers.id"))
+    taught_by: Mapped[str] = mapped_column(String(32))
+    taught_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    retired_by: Mapped[str | None] = mapped_column(String(32))
+
+
+# One lesson a question counts at a time; retired ones stay (partial: SQLite and PostgreSQL).
+Index(
+    "ux_help_lessons_active_answer",
+    HelpLesson.answer_id,
+    unique=True,
+    sqlite_where=HelpLesson.retired_at.is_(None),
+    postgresql_where=HelpLesson.retired_at.is_(None),
+)
+
+
 # --- the administrator's workspace (bot/services/change_form.py, filing.py, documents.py,
 # handover.py, home.py) ---------------------------------------------------------------------
 

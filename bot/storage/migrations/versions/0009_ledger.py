@@ -1,16 +1,16 @@
 """ledger: closed months and their lines, payments, the center's bills and their
 differences, statements, stored files
 
-Revision ID: 0008_ledger
-Revises: 0007_roster
+Revision ID: 0009_ledger
+Revises: 0008_help_teaching
 Create Date: 2026-12-05 09:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_ledger"
-down_revision = "0007_roster"
+revision = "0009_ledger"
+down_revision = "0008_help_teaching"
 branch_labels = None
 depends_on = None
 
