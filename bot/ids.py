@@ -33,6 +33,8 @@ class ActionId(StrEnum):
     RECORD_PAYMENT = "payment_record"
     DIFFERENCE_ACTION = "bill_difference"
     EXPLAIN_ROUNDING = "bill_explain_rounding"
+    STATEMENT_CONFIRM = "statement_confirm"
+    STATEMENT_DISPUTE = "statement_dispute"
     CORRECT_WAGE = "roster_correct_wage"
 
 
@@ -42,6 +44,7 @@ class CallbackId(StrEnum):
     PAYMENT_FORM = "payment_form"
     DIFFERENCE_EXPLAIN = "bill_difference_explain"
     DIFFERENCE_REQUEST = "bill_difference_request"
+    STATEMENT_DISPUTE_FORM = "statement_dispute_form"
     WAGE_CORRECTION = "wage_correction"
     TEACH_NEW_TOPIC = "help_teach_new_topic"
 

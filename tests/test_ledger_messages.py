@@ -217,3 +217,42 @@ def test_the_reconciliation_renders_open_or_reconciled(lang):
             "form_explain", callback_id="x", metadata="{}", d=difference(1, "leaver_still_billed")
         )
     ).validate_json()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_statement_renders_for_a_whole_year_with_every_answer(lang):
+    from bot.services.statements import StatementCounts
+
+    messages = Messages(lang)
+    months = [
+        {
+            "month": f"2026-{m:02d}",
+            "base": "37731.00",
+            "note": "lowered_to_ceiling",
+            "shares": [
+                [s, "6036.96", "3018.48"] for s in ("pension", "medical", "unemployment", "work_injury")
+            ],
+            "employer": "9000.00",
+            "employee": "4000.00",
+            "paid": m % 2 == 0,
+            "assumed": m == 12,
+        }
+        for m in range(1, 13)
+    ]
+    base = {
+        "year": 2026,
+        "person": "张三 <b>",
+        "months": months,
+        "employer": "108000.00",
+        "employee": "48000.00",
+    }
+    for extra in (
+        {},
+        {"statement": "2026:1"},
+        {"statement": "2026:1", "answer": "confirmed", "request": None},
+        {"statement": "2026:1", "answer": "disputed", "request": "SI-2026-0001"},
+    ):
+        check_message(messages.render("statement", **base, **extra))
+    check_message(messages.render("statement", **{**base, "months": []}))
+    counts = StatementCounts(2026, 10, 10000, 9000, 5000, 12, 40)
+    check_message(messages.render("statements_sent", c=counts, queued=True))

@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.domain import commands as cmd
 from bot.domain.errors import FieldErrors, Problem
 from bot.domain.months import YearMonth
 from bot.exports import plain_words, upload_to_dm
 from bot.handlers.forms import FormMetadata
 from bot.handlers.listen import Interaction, Listen, Submission
-from bot.handlers.replies import modal, notice
+from bot.handlers.replies import ephemeral, modal, notice
 from bot.ids import ActionId, CallbackId
 from bot.ledger_files import contributions_files, reconciliation_files
 from bot.presenters.ledger import (
@@ -24,7 +25,7 @@ from bot.presenters.ledger import (
     reconciliation_params,
 )
 from bot.runtime import SiBot
-from bot.services import bills, ledger, payments
+from bot.services import bills, ledger, payments, roles, statements
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,36 @@ def register(listen: Listen) -> None:
         )
         return {"response_action": "update", "view": modal(bot, shown)}
 
+    @listen.button(ActionId.STATEMENT_CONFIRM)
+    def statement_confirmed(press: Interaction, session: Session) -> None:
+        shown = statements.confirm(session, reference=press.value, actor=press.user, now=bot.now())
+        press.redraw(bot.messages.render("statement", **shown))
+
+    @listen.button(ActionId.STATEMENT_DISPUTE, read_only=True)
+    def statement_disputed(press: Interaction, session: Session) -> None:
+        prefill = statements.dispute_form(session, reference=press.value, actor=press.user)
+        metadata = LedgerMetadata(item=press.value, channel=press.channel, ts=press.message_ts).dump()
+        callback = CallbackId.STATEMENT_DISPUTE_FORM.value
+        press.open(
+            bot.messages.render("form_correction", callback_id=callback, metadata=metadata, prefill=prefill)
+        )
+
+    @listen.submission(CallbackId.STATEMENT_DISPUTE_FORM)
+    def statement_dispute_filed(form: Submission, session: Session) -> dict:
+        public_id = statements.dispute(
+            session,
+            bot.workplace,
+            reference=LedgerMetadata.load(form.view.get("private_metadata")).item,
+            raw=form.values,
+            actor=form.user,
+            submission_key=form.key,
+            now=bot.now(),
+        )
+        return {
+            "response_action": "update",
+            "view": modal(bot, notice(bot, "statement.dispute_filed", public_id=public_id)),
+        }
+
     @listen.button(ActionId.EXPLAIN_ROUNDING)
     def rounding(press: Interaction, session: Session) -> None:
         bill = bills.explain_rounding(session, bill_id=int(press.value), actor=press.user, now=bot.now())
@@ -175,6 +206,34 @@ def send_reconciliation(turn: Interaction, session: Session, month: YearMonth) -
             upload_to_dm(bot.client, turn.user, files, title=words("bill.sheet", month=str(month)))
 
     turn.then(send)
+
+
+# --- statements ------------------------------------------------------------------------------
+
+
+def own_statement(bot: SiBot, command: cmd.OwnStatement, user: str, session: Session) -> dict[str, Any]:
+    """``/si statement [YYYY]``: the person's own months, seen by them only."""
+    shown = statements.own_statement(session, bot.workplace, user=user, year=command.year, now=bot.now())
+    return ephemeral(bot, "statement", **shown)
+
+
+def statements_starting(
+    bot: SiBot, command: cmd.SendStatements, user: str, session: Session
+) -> dict[str, Any]:
+    """``/si admin statements YYYY``, within the ack: what happens next (the counts come
+    after the queuing)."""
+    roles.require_admin(session, user)
+    statements.months_of(command.year, YearMonth.of(bot.workplace.today(bot.now())))
+    return notice(bot, "statements.starting", year=command.year)
+
+
+def send_statements(turn: Interaction, command: cmd.SendStatements, session: Session) -> None:
+    """After the ack: queue the year's statements, then tell the administrator the counts."""
+    bot = turn.bot
+    counted = statements.send_statements(
+        session, bot.workplace, year=command.year, actor=turn.user, now=bot.now()
+    )
+    turn.reply(ephemeral(bot, "statements_sent", c=counted, queued=True))
 
 
 # --- the payment record ----------------------------------------------------------------------

@@ -235,6 +235,10 @@ TABLE: dict[type, Entry] = {
     cmd.ExportContributions: Entry(_export_contributions, follow_up=_send_contributions),
     cmd.RecordPayment: Entry(_record_payment, follow_up=_open_payment_form),
     cmd.Reconciliation: Entry(_reconciliation, follow_up=_send_reconciliation),
+    cmd.OwnStatement: Entry(ledger_handlers.own_statement),
+    cmd.SendStatements: Entry(
+        ledger_handlers.statements_starting, follow_up=ledger_handlers.send_statements, follow_up_writes=True
+    ),
 }
 
 # /si help, in this order: (text key of the usage line, for administrators only).
@@ -244,6 +248,7 @@ USAGE_EVERYONE = [
     "usage.cancel",
     "usage.contact",
     "usage.roster",
+    "usage.statement",
     "usage.help",
 ]
 USAGE_ADMINS = [
@@ -258,6 +263,7 @@ USAGE_ADMINS = [
     "usage.export_contributions",
     "usage.paid",
     "usage.bill",
+    "usage.admin_statements",
 ]
 
 

@@ -483,7 +483,32 @@ def to_request(
     the administrator from the filled-in form (``FieldErrors`` as for any request): the
     administrators then handle it like the others. Returns the difference and the
     request's id. Refused as :func:`explain` says."""
-    found = _open_difference(session, difference_id, actor)
+    require_admin(session, actor)
+    found = session.get(BillDifference, difference_id)
+    if found is None:
+        raise Refused("difference_not_found")
+    public_id = file_correction(
+        session, workplace, raw=raw, actor=actor, submission_key=submission_key, now=now
+    )
+    if found.request_public_id == public_id:
+        return found, public_id  # the same submission again
+    _resolve(session, found, state=REQUEST, actor=actor, now=now, request_public_id=public_id)
+    session.refresh(found)
+    return found, public_id
+
+
+def file_correction(
+    session: Session,
+    workplace: Workplace,
+    *,
+    raw: dict[str, Any],
+    actor: str,
+    submission_key: str | None,
+    now: datetime,
+) -> str:
+    """File a contribution record correction (a bill's difference, a statement's
+    Something's wrong) from its filled-in form; returns its id. ``FieldErrors`` as for any
+    request; the same submission twice files one request."""
     filed = file_request(
         session,
         workplace,
@@ -493,10 +518,7 @@ def to_request(
         submission_key=submission_key,
         now=now,
     )
-    public_id = filed.request.public_id
-    _resolve(session, found, state=REQUEST, actor=actor, now=now, request_public_id=public_id)
-    session.refresh(found)
-    return found, public_id
+    return filed.request.public_id
 
 
 def request_prefill(view: DifferenceView) -> dict[str, str]:
