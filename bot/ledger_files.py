@@ -17,9 +17,7 @@ from bot.domain.policy import Policy
 from bot.services.bills import DifferenceView
 from bot.services.change_form import Words
 from bot.services.ledger import ContributionsExport
-
-_TEXT = "@"  # Excel's text format: an ID stays as written
-_MONEY = "#,##0.00"
+from bot.xlsx import Sheet, workbook
 
 
 def contributions_names(month: Any) -> tuple[str, str]:
@@ -203,55 +201,31 @@ def changes_rows(export: ContributionsExport, words: Words) -> list[list[Any]]:
     return rows
 
 
-def _cells(
-    sheet: Any, values: Sequence[Any], *, text_columns: Sequence[int] = (), head: bool = False
-) -> list:
-    """A row of a write-only sheet: a header in bold, IDs as text, amounts as money."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    cells = []
-    for index, value in enumerate(values):
-        cell = WriteOnlyCell(sheet, value=value)
-        if head:
-            cell.font = Font(bold=True)
-        elif index in text_columns:
-            cell.number_format = _TEXT
-        elif isinstance(value, Decimal):
-            cell.number_format = _MONEY
-        cells.append(cell)
-    return cells
-
-
 def contributions_files(export: ContributionsExport, policy: Policy, words: Words) -> list[tuple[str, bytes]]:
     """``[(file name, content)]``: the month as .xlsx (people, summary, changes) and .csv
     (the people, then the leavers)."""
-    from openpyxl import Workbook
-
     ledger = export.ledger
     header = _header(ledger, words)
     rows = contribution_rows(export, words)
-    book = Workbook(write_only=True)  # ten thousand rows: write-only mode keeps it quick
-    people = book.create_sheet(str(ledger.month))
-    people.column_dimensions["A"].width = 16
-    people.column_dimensions["B"].width = 22
-    people.append(_cells(people, header, head=True))
-    for row in rows:
-        people.append(_cells(people, row, text_columns=(1,)))
-    summary = book.create_sheet(words("ledger.summary.sheet")[:31])
-    summary.column_dimensions["A"].width = 30
-    summary.column_dimensions["B"].width = 30
-    for row in summary_rows(export, policy, words):
-        summary.append(_cells(summary, row))
-    changed = book.create_sheet(words("ledger.changes.sheet")[:31])
-    changes = changes_rows(export, words)
-    changed.append(_cells(changed, changes[0], head=True))
-    for row in changes[1:]:
-        changed.append(_cells(changed, row, text_columns=(2,)))
-    buffer = io.BytesIO()
-    book.save(buffer)
+    book = workbook(
+        [
+            Sheet(str(ledger.month), [header, *rows], text_columns=(1,), widths={0: 16, 1: 22}),
+            Sheet(
+                words("ledger.summary.sheet"),
+                summary_rows(export, policy, words),
+                header=False,
+                widths={0: 30, 1: 30},
+            ),
+            Sheet(
+                words("ledger.changes.sheet"),
+                changes_rows(export, words),
+                text_columns=(2,),
+                widths={1: 16, 2: 22},
+            ),
+        ]
+    )
     xlsx_name, csv_name = contributions_names(ledger.month)
-    return [(xlsx_name, buffer.getvalue()), (csv_name, to_csv([header, *rows]))]
+    return [(xlsx_name, book), (csv_name, to_csv([header, *rows]))]
 
 
 def to_csv(rows: Sequence[Sequence[Any]]) -> bytes:
@@ -313,16 +287,9 @@ def reconciliation_files(
     month: Any, differences: Sequence[DifferenceView], words: Words
 ) -> list[tuple[str, bytes]]:
     """``[(file name, content)]``: the differences as .xlsx and .csv."""
-    from openpyxl import Workbook
-
     rows = reconciliation_rows(differences, words)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(words("bill.sheet", month=str(month))[:31])
-    sheet.column_dimensions["B"].width = 22
-    sheet.append(_cells(sheet, rows[0], head=True))
-    for row in rows[1:]:
-        sheet.append(_cells(sheet, row, text_columns=(1,)))
-    buffer = io.BytesIO()
-    book.save(buffer)
+    book = workbook(
+        [Sheet(words("bill.sheet", month=str(month)), rows, text_columns=(1,), widths={0: 16, 1: 22, 2: 30})]
+    )
     name = f"reconciliation-{month}"
-    return [(f"{name}.xlsx", buffer.getvalue()), (f"{name}.csv", to_csv(rows))]
+    return [(f"{name}.xlsx", book), (f"{name}.csv", to_csv(rows))]

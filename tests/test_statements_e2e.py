@@ -143,8 +143,7 @@ def test_the_yearly_statements_are_sent_answered_and_counted(slack, db, clock, e
 
 
 def test_counts_before_anything_is_sent(db, bot, enrolled):
-    with db.session() as session:
-        counted = statements.send_statements(session, WORKPLACE, year=2026, actor=ADMIN, now=STORY_NOW)
+    counted = statements.send_statements(db.session, WORKPLACE, year=2026, actor=ADMIN, now=STORY_NOW)
     assert (counted.queued, counted.total, counted.delivered, counted.waiting) == (2, 2, 0, 2)
     with db.session() as session:
         due = list(session.scalars(select(OutboxMessage.not_before).order_by(OutboxMessage.id)))

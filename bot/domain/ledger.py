@@ -175,10 +175,25 @@ def base_used(figures: MonthFigures, on_record: Decimal | None) -> tuple[Decimal
     return base, BaseNote.AS_RECORDED
 
 
-def line_for(figures: MonthFigures, person: Insured) -> LedgerLine:
-    """One person's line for the month of ``figures``."""
+Known = dict[Decimal, tuple[Contribution, ...]]
+
+
+def figures_key(figures: MonthFigures) -> tuple:
+    """What a month's contributions depend on: months with the same key (those of one base
+    period, with the same rates) have the same shares for the same base."""
+    return (figures.period, figures.rates, figures.rounding_unit, figures.rounding_mode)
+
+
+def line_for(figures: MonthFigures, person: Insured, known: Known | None = None) -> LedgerLine:
+    """One person's line for the month of ``figures``. ``known``: the shares already
+    worked out for these figures, by base (a company's people share bases)."""
     base, note = base_used(figures, person.base_on_record)
-    shares = figures.contributions(base) if note is not BaseNote.MISSING else ()
+    if note is BaseNote.MISSING:
+        shares: tuple[Contribution, ...] = ()
+    elif known is None:
+        shares = figures.contributions(base)
+    else:
+        shares = known.get(base) or known.setdefault(base, figures.contributions(base))
     return LedgerLine(
         employee_id=person.employee_id,
         full_name=person.full_name,
@@ -195,7 +210,8 @@ def line_for(figures: MonthFigures, person: Insured) -> LedgerLine:
 def compute_month(figures: MonthFigures, people: Iterable[Insured]) -> MonthLedger:
     """The ledger of ``figures.month`` for everyone insured in it, by name then ID."""
     month = figures.month
-    lines = [line_for(figures, p) for p in people if p.insured_in(month)]
+    known: Known = {}
+    lines = [line_for(figures, p, known) for p in people if p.insured_in(month)]
     lines.sort(key=lambda line: (line.full_name, line.resident_id))
     return MonthLedger(month, figures, tuple(lines))
 

@@ -230,8 +230,9 @@ def statements_starting(
 def send_statements(turn: Interaction, command: cmd.SendStatements, session: Session) -> None:
     """After the ack: queue the year's statements, then tell the administrator the counts."""
     bot = turn.bot
+    # Each chunk of people is a short transaction of its own (bot/services/statements.py).
     counted = statements.send_statements(
-        session, bot.workplace, year=command.year, actor=turn.user, now=bot.now()
+        bot.db.session, bot.workplace, year=command.year, actor=turn.user, now=bot.now()
     )
     turn.reply(ephemeral(bot, "statements_sent", c=counted, queued=True))
 

@@ -236,9 +236,7 @@ TABLE: dict[type, Entry] = {
     cmd.RecordPayment: Entry(_record_payment, follow_up=_open_payment_form),
     cmd.Reconciliation: Entry(_reconciliation, follow_up=_send_reconciliation),
     cmd.OwnStatement: Entry(ledger_handlers.own_statement),
-    cmd.SendStatements: Entry(
-        ledger_handlers.statements_starting, follow_up=ledger_handlers.send_statements, follow_up_writes=True
-    ),
+    cmd.SendStatements: Entry(ledger_handlers.statements_starting, follow_up=ledger_handlers.send_statements),
 }
 
 # /si help, in this order: (text key of the usage line, for administrators only).

@@ -14,7 +14,7 @@ per base year and plugs in there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,11 +30,13 @@ from bot.domain.ledger import (
     BaseSource,
     Changes,
     Insured,
+    Known,
     LedgerLine,
     MonthLedger,
     MonthState,
     changes_between,
     compute_month,
+    figures_key,
     last_insured_month,
     line_for,
     month_state,
@@ -47,8 +49,9 @@ from bot.services.roles import require_admin
 from bot.storage.bulk import insert_rows
 from bot.storage.models import Employee, LedgerLineRecord, LedgerMonth, Payment, ReminderEngine
 
-# People read and computed at a time when a whole year is gone through (statements):
-# memory stays flat however large the company.
+# People read, computed and written at a time when a whole year is gone through (the
+# statements): memory stays flat however large the company, and each chunk is a short
+# transaction of its own.
 CHUNK = 500
 _ROSTER_COLUMNS = (
     Employee.id,
@@ -291,26 +294,23 @@ def person_lines(
 ) -> list[LedgerLine | None]:
     """One person's line in each of ``months`` (None where they were not insured): as
     recorded in closed months, worked out from the roster in the others."""
-    lines = next(iter(_lines_by_person(session, workplace, months, [employee_id])), (None, {}))[1]
+    lines = next(iter(lines_by_person(session, workplace, months, [employee_id])), (None, {}))[1]
     return [lines.get(month) for month in months]
 
 
-def year_lines(
-    session: Session, workplace: Workplace, months: Sequence[YearMonth]
-) -> Iterator[tuple[Any, dict[YearMonth, LedgerLine]]]:
-    """Everyone insured in any of ``months``, a chunk at a time: ``(roster row, {month:
-    line})``, by person. Memory holds one chunk, however large the company."""
-    if not months:
-        return
-    first, last = min(months), max(months)
-    ids = [row.id for row in _roster_rows(session, first, last)]
-    for start in range(0, len(ids), CHUNK):
-        yield from _lines_by_person(session, workplace, months, ids[start : start + CHUNK])
+def insured_ids(session: Session, months: Sequence[YearMonth]) -> list[int]:
+    """Everyone whose enrolment reaches into ``months`` (a retiree's may end before), by
+    id: what a pass over a whole year goes through, a chunk at a time."""
+    return [row.id for row in _roster_rows(session, min(months), max(months))]
 
 
-def _lines_by_person(
+def lines_by_person(
     session: Session, workplace: Workplace, months: Sequence[YearMonth], ids: Sequence[int]
 ) -> Iterable[tuple[Any, dict[YearMonth, LedgerLine]]]:
+    """The people ``ids`` (a chunk, e.g. of :func:`insured_ids`) with their line in each of
+    ``months`` they were insured in: ``(roster row, {month: line})``, as recorded in closed
+    months and worked out from the roster in the others. People insured in none are left
+    out."""
     closed = set(
         session.scalars(select(LedgerMonth.month).where(LedgerMonth.month.in_([str(m) for m in months])))
     )
@@ -326,12 +326,21 @@ def _lines_by_person(
             recorded[record.employee_id][YearMonth.parse(record.month)] = _line_from(
                 record, slack[record.employee_id]
             )
+    # Each person as the ledger sees them, once per base they have (not once a month), and
+    # each base's shares once per set of figures (the months of one base period share them).
+    people: dict[tuple[int, RecordedBase], Insured] = {}
+    known: dict[tuple, Known] = {}
     for month in months:
         if str(month) in closed:
             continue
         figures = workplace.policy.period_for(month)
-        for person in insured_in(session, month, rows):
-            recorded[person.employee_id][month] = line_for(figures, person)
+        shares = known.setdefault(figures_key(figures), {})
+        bases = recorded_bases(session, month, rows)
+        for row in rows:
+            base = bases[row.id]
+            person = people.get((row.id, base)) or people.setdefault((row.id, base), _insured(row, base))
+            if person.insured_in(month):
+                recorded[row.id][month] = line_for(figures, person, shares)
     for row in rows:
         if recorded[row.id]:
             yield row, recorded[row.id]

@@ -13,7 +13,8 @@ disputed, unanswered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,24 +52,38 @@ def _paid_months(session: Session, months: Sequence[YearMonth]) -> set[str]:
 
 
 def statement_params(
-    year: int, full_name: str, lines: dict[YearMonth, LedgerLine], paid: set[str], assumed: set[str]
+    year: int,
+    full_name: str,
+    lines: dict[YearMonth, LedgerLine],
+    paid: set[str],
+    assumed: set[str],
+    texts: dict[int, list[list[str]]] | None = None,
 ) -> dict[str, Any]:
     """A statement as its template shows it (JSON-safe: it waits in the outbox): each
-    month insured, its base, each scheme's shares, whether it is paid; the year's totals."""
+    month insured, its base, each scheme's shares, whether it is paid; the year's totals.
+    ``texts``: the shares already written out, by the identity of their tuple (the months
+    of a base period, and people on the same base, share one)."""
+    texts = {} if texts is None else texts
     months = []
     employer = employee = ZERO
     for month in sorted(lines):
         line = lines[month]
-        employer += line.employer
-        employee += line.employee
+        shares = texts.get(id(line.shares))
+        if shares is None:
+            shares = texts[id(line.shares)] = [
+                [s.scheme, str(s.employer), str(s.employee)] for s in line.shares
+            ]
+        line_employer, line_employee = line.employer, line.employee
+        employer += line_employer
+        employee += line_employee
         months.append(
             {
                 "month": str(month),
                 "base": str(line.base),
                 "note": line.note.value,
-                "shares": [[s.scheme, str(s.employer), str(s.employee)] for s in line.shares],
-                "employer": str(line.employer),
-                "employee": str(line.employee),
+                "shares": shares,
+                "employer": str(line_employer),
+                "employee": str(line_employee),
                 "paid": str(month) in paid,
                 "assumed": str(month) in assumed,
             }
@@ -139,36 +154,56 @@ def statement_key(year: int, employee_id: int) -> str:
 
 
 def send_statements(
-    session: Session, workplace: Workplace, *, year: int, actor: str, now: datetime
+    sessions: Callable[[], AbstractContextManager[Session]],
+    workplace: Workplace,
+    *,
+    year: int,
+    actor: str,
+    now: datetime,
 ) -> StatementCounts:
     """Queue ``year``'s statement to every employee insured in it who has a Slack user and
     was not sent one yet, with Looks right / Something's wrong; returns the counts.
-    Administrators only; Refused ``statement_year_ahead`` for a year to come. Two runs at
-    once queue each person once: the year's run row is locked while queuing."""
-    require_admin(session, actor)
+    Administrators only; Refused ``statement_year_ahead`` for a year to come.
+
+    ``sessions`` opens a unit of work: each chunk of people is queued in a short
+    transaction of its own (a long one would hold SQLite's write lock for seconds), with
+    the year's run locked, so that two runs at once queue each person once; one stopped
+    halfway is finished by the next."""
     this_month = YearMonth.of(workplace.today(now))
-    months = months_of(year, this_month)
-    run = _run(session, year, actor, now)
-    done = set(session.scalars(select(Statement.employee_id).where(Statement.run_id == run.id)))
-    paid, assumed = _paid_months(session, months), _assumed(workplace, months)
+    with sessions() as session:
+        require_admin(session, actor)
+        months = months_of(year, this_month)
+        run_id = _run(session, year, actor, now).id
+        ids = ledger.insured_ids(session, months)
+        paid, assumed = _paid_months(session, months), _assumed(workplace, months)
     queued = no_slack = 0
-    chunk: list[tuple[Any, dict[YearMonth, LedgerLine]]] = []
-    for row, lines in ledger.year_lines(session, workplace, months):
-        if not row.slack_user:
-            no_slack += 1
-        elif row.id not in done:
-            chunk.append((row, lines))
-        if len(chunk) >= ledger.CHUNK:
-            queued += _queue(session, run, chunk, paid, assumed, now, queued)
-            chunk = []
-    queued += _queue(session, run, chunk, paid, assumed, now, queued)
-    return counts(session, year, queued=queued, no_slack_user=no_slack)
+    for start in range(0, len(ids), ledger.CHUNK):
+        chunk = ids[start : start + ledger.CHUNK]
+        with sessions() as session:
+            run = session.scalars(
+                select(StatementRun).where(StatementRun.id == run_id).with_for_update()
+            ).one()
+            done = set(
+                session.scalars(
+                    select(Statement.employee_id).where(
+                        Statement.run_id == run_id, Statement.employee_id.in_(chunk)
+                    )
+                )
+            )
+            todo = []
+            for row, lines in ledger.lines_by_person(session, workplace, months, chunk):
+                if not row.slack_user:
+                    no_slack += 1
+                elif row.id not in done:
+                    todo.append((row, lines))
+            queued += _queue(session, run, todo, paid, assumed, now, queued)
+    with sessions() as session:
+        return counts(session, year, queued=queued, no_slack_user=no_slack)
 
 
 def _run(session: Session, year: int, actor: str, now: datetime) -> StatementRun:
-    """The year's run, created once, and locked for this transaction (PostgreSQL; SQLite's
-    write transactions are one at a time already)."""
-    found = session.scalar(select(StatementRun).where(StatementRun.year == year).with_for_update())
+    """The year's run, created once."""
+    found = session.scalar(select(StatementRun).where(StatementRun.year == year))
     if found is not None:
         return found
     try:
@@ -178,7 +213,7 @@ def _run(session: Session, year: int, actor: str, now: datetime) -> StatementRun
             session.flush()
         return run
     except IntegrityError:  # another run of the year started a moment ago
-        return session.scalars(select(StatementRun).where(StatementRun.year == year).with_for_update()).one()
+        return session.scalars(select(StatementRun).where(StatementRun.year == year)).one()
 
 
 def _queue(
@@ -209,13 +244,14 @@ def _queue(
             for row, _ in chunk
         ],
     )
+    texts: dict[int, list[list[str]]] = {}
     messages = [
         Outgoing(
             key=keys[row.id],
             notice=NOTICE,
             to=Recipient.person(row.slack_user),
             params={
-                **statement_params(run.year, row.full_name, lines, paid, assumed),
+                **statement_params(run.year, row.full_name, lines, paid, assumed, texts),
                 "statement": f"{run.year}:{row.id}",
             },
         )
