@@ -20,6 +20,7 @@ from bot.domain.audience import Audience
 from bot.domain.workplace import Workplace, utc_now
 from bot.home_tab import HomePublisher
 from bot.messages import Messages
+from bot.pacing import Pace, admit
 from bot.presenters.requests import present
 from bot.services import reminders
 from bot.services.outbox import TargetKind
@@ -43,6 +44,7 @@ class Deliverer:
         clock: Callable[[], datetime] = utc_now,
         *,
         home: HomePublisher | None = None,
+        pace: Pace | None = None,
     ):
         self.db = db
         self.client = client
@@ -50,6 +52,7 @@ class Deliverer:
         self.workplace = workplace
         self.clock = clock
         self.home = home  # App Home shows requests: redrawn after they change
+        self.pace = pace  # chat.postMessage's pace, shared by every process (bot/pacing.py)
 
     def deliver_pending(self) -> int:
         """Send every message that is due; returns how many were sent."""
@@ -90,6 +93,8 @@ class Deliverer:
         return claimed
 
     def _deliver(self, row_id: int) -> int:
+        if self.pace is not None and not admit(self.db, self.pace, row_id):
+            return 0  # not its turn yet: made due when it is
         with self.db.session() as session:
             row = session.get(OutboxMessage, row_id)
             assert row is not None
@@ -110,6 +115,8 @@ class Deliverer:
         row.attempts += 1
         row.claimed_until = None
         row.last_error = str(exc)[:500]
+        if self.pace is not None and _retry_after(exc):
+            self.pace.back_off(_retry_after(exc))  # every process waits, not only this one
         delay = max(_retry_after(exc), min(3600, 5 * 2 ** min(row.attempts, 10)))
         row.not_before = self.clock() + timedelta(seconds=delay)
         level = logging.ERROR if row.attempts >= MAX_ATTEMPTS else logging.WARNING

@@ -701,3 +701,13 @@ class Statement(Base):
     outbox_key: Mapped[str] = mapped_column(String(160))
     answered_at: Mapped[datetime | None]
     request_public_id: Mapped[str | None] = mapped_column(String(20))
+
+
+class SendPace(Base):
+    """How fast si-bot may post to Slack, shared by every process (bot/pacing.py): for
+    each lane (the workspace, a channel), the theoretical time of the next post."""
+
+    __tablename__ = "send_pace"
+
+    lane: Mapped[str] = mapped_column(String(80), primary_key=True)
+    next_at: Mapped[datetime]

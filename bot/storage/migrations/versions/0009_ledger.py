@@ -1,5 +1,5 @@
 """ledger: closed months and their lines, payments, the center's bills and their
-differences, statements, stored files
+differences, statements, stored files, and the pace of posts to Slack
 
 Revision ID: 0009_ledger
 Revises: 0008_help_teaching
@@ -158,10 +158,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("run_id", "employee_id"),
     )
     op.create_index("ix_statements_run_state", "statements", ["run_id", "state"])
+    op.create_table(
+        "send_pace",
+        sa.Column("lane", sa.String(length=80), nullable=False),
+        sa.Column("next_at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("lane"),
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "send_pace",
         "statements",
         "statement_runs",
         "bill_differences",
