@@ -20,7 +20,7 @@ from bot.domain.audience import Audience
 from bot.domain.workplace import Workplace, utc_now
 from bot.home_tab import HomePublisher
 from bot.messages import Messages
-from bot.pacing import Pace, admit
+from bot.pacing import Pace, admit, retry_after
 from bot.presenters.requests import present
 from bot.services import reminders
 from bot.services.outbox import TargetKind
@@ -205,11 +205,4 @@ def _retry_after(exc: Exception) -> int:
     response = getattr(exc, "response", None)
     if response is None or getattr(response, "status_code", None) != 429:
         return 0
-    for name, value in (response.headers or {}).items():
-        if name.lower() == "retry-after":
-            value = value[0] if isinstance(value, list) else value
-            try:
-                return int(value)
-            except ValueError:
-                return 30
-    return 30
+    return int(retry_after(response.headers or {}))
