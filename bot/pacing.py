@@ -95,16 +95,26 @@ class Pace:
         now, after waiting at most MAX_WAIT; else the time the post may go, not taken."""
         with self.db.session() as session:
             now = self.clock()
-            lanes = [(lane, _lane(session, lane.name, now)) for lane in self.lanes(channel)]
-            for _, row in lanes:
-                if row.next_at - now > MAX_AHEAD:
-                    row.next_at = now  # the clock moved back: the lane starts afresh
-            self._write_back_off(session, lanes[0][1])  # a 429's Retry-After, for every process
-            allowed = max([now, *(row.next_at - lane.tolerance for lane, row in lanes)])
-            if allowed - now > MAX_WAIT:
-                return allowed
+            allowed = self._take(session, channel, now)
+        return self._wait(allowed, now)
+
+    def _take(self, session, channel: str | None, now: datetime) -> datetime:
+        """In ``session``: the lanes' turn for a post, taken when it is within MAX_WAIT."""
+        lanes = [(lane, _lane(session, lane.name, now)) for lane in self.lanes(channel)]
+        for _, row in lanes:
+            if row.next_at - now > MAX_AHEAD:
+                row.next_at = now  # the clock moved back: the lane starts afresh
+        self._write_back_off(session, lanes[0][1])  # a 429's Retry-After, for every process
+        allowed = max([now, *(row.next_at - lane.tolerance for lane, row in lanes)])
+        if allowed - now <= MAX_WAIT:
             for lane, row in lanes:
                 row.next_at = max(row.next_at, allowed) + lane.interval
+        return allowed
+
+    def _wait(self, allowed: datetime, now: datetime) -> datetime | None:
+        """Sleep until a turn taken within MAX_WAIT (None); a later one is returned."""
+        if allowed - now > MAX_WAIT:
+            return allowed
         wait = (allowed - now).total_seconds()
         if wait > 0:
             self.sleep(wait)
@@ -146,24 +156,26 @@ def _lane(session, name: str, now: datetime) -> SendPace:
 def admit(db: Database, pace: Pace, row_id: int) -> bool:
     """Whether the outbox row ``row_id`` may be sent now, as far as the pace says: a post
     waits for its turn (up to MAX_WAIT); one whose turn is further off is made due then,
-    unclaimed, and False. Anything but a post (a redraw) is not paced."""
-    with db.session(read_only=True) as session:
+    unclaimed, and False. Anything but a post (a redraw) is not paced. One short
+    transaction."""
+    with db.session() as session:
+        now = pace.clock()
         kind, target = session.execute(
             select(OutboxMessage.target_kind, OutboxMessage.target).where(OutboxMessage.id == row_id)
         ).one()
-    if kind not in (TargetKind.USER, TargetKind.CHANNEL):
-        return True
-    later = pace.take(target if kind == TargetKind.CHANNEL else None)
-    if later is None:
-        return True
-    with db.session() as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row_id)
-            .values(not_before=later, claimed_until=None)
-            .execution_options(synchronize_session=False)
-        )
-    return False
+        if kind not in (TargetKind.USER, TargetKind.CHANNEL):
+            return True
+        allowed = pace._take(session, target if kind == TargetKind.CHANNEL else None, now)
+        if allowed - now > MAX_WAIT:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(not_before=allowed, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            return False
+    pace._wait(allowed, now)
+    return True
 
 
 class PacedRateLimitHandler(RateLimitErrorRetryHandler):
