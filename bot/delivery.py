@@ -20,6 +20,7 @@ from bot.domain.audience import Audience
 from bot.domain.workplace import Workplace, utc_now
 from bot.home_tab import HomePublisher
 from bot.messages import Messages
+from bot.pacing import Pace, admit, retry_after
 from bot.presenters.report import report_message
 from bot.presenters.requests import present
 from bot.report.slack import ReportUploader
@@ -45,6 +46,7 @@ class Deliverer:
         clock: Callable[[], datetime] = utc_now,
         *,
         home: HomePublisher | None = None,
+        pace: Pace | None = None,
     ):
         self.db = db
         self.client = client
@@ -53,6 +55,7 @@ class Deliverer:
         self.clock = clock
         self.home = home  # App Home shows requests: redrawn after they change
         self.reports = ReportUploader(client, messages)  # the monthly report's files
+        self.pace = pace  # chat.postMessage's pace, shared by every process (bot/pacing.py)
 
     def deliver_pending(self) -> int:
         """Send every message that is due; returns how many were sent."""
@@ -93,6 +96,8 @@ class Deliverer:
         return claimed
 
     def _deliver(self, row_id: int) -> int:
+        if self.pace is not None and not admit(self.db, self.pace, row_id):
+            return 0  # not its turn yet: made due when it is
         with self.db.session() as session:
             row = session.get(OutboxMessage, row_id)
             assert row is not None
@@ -113,6 +118,8 @@ class Deliverer:
         row.attempts += 1
         row.claimed_until = None
         row.last_error = str(exc)[:500]
+        if self.pace is not None and _retry_after(exc):
+            self.pace.back_off(_retry_after(exc))  # every process waits, not only this one
         delay = max(_retry_after(exc), min(3600, 5 * 2 ** min(row.attempts, 10)))
         row.not_before = self.clock() + timedelta(seconds=delay)
         level = logging.ERROR if row.attempts >= MAX_ATTEMPTS else logging.WARNING
@@ -207,11 +214,4 @@ def _retry_after(exc: Exception) -> int:
     response = getattr(exc, "response", None)
     if response is None or getattr(response, "status_code", None) != 429:
         return 0
-    for name, value in (response.headers or {}).items():
-        if name.lower() == "retry-after":
-            value = value[0] if isinstance(value, list) else value
-            try:
-                return int(value)
-            except ValueError:
-                return 30
-    return 30
+    return int(retry_after(response.headers or {}))

@@ -30,12 +30,21 @@ class ActionId(StrEnum):
     HOME_COMMAND = "home_command"
     CHANGE_FORM_FILED = "change_form_filed"
     HANDOVER_CONFIRM = "handover_confirm"
+    RECORD_PAYMENT = "payment_record"
+    DIFFERENCE_ACTION = "bill_difference"
+    EXPLAIN_ROUNDING = "bill_explain_rounding"
+    STATEMENT_CONFIRM = "statement_confirm"
+    STATEMENT_DISPUTE = "statement_dispute"
     CORRECT_WAGE = "roster_correct_wage"
 
 
 class CallbackId(StrEnum):
     REJECT_REASON = "reject_reason"
     DOCUMENT_FORM = "document_form"
+    PAYMENT_FORM = "payment_form"
+    DIFFERENCE_EXPLAIN = "bill_difference_explain"
+    DIFFERENCE_REQUEST = "bill_difference_request"
+    STATEMENT_DISPUTE_FORM = "statement_dispute_form"
     WAGE_CORRECTION = "wage_correction"
     TEACH_NEW_TOPIC = "help_teach_new_topic"
 

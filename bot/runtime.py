@@ -25,6 +25,7 @@ from bot.domain.policy import Policy, load_policy, policy_note
 from bot.domain.workplace import Workplace, utc_now
 from bot.home_tab import HomePublisher
 from bot.messages import Messages
+from bot.pacing import Pace, PacedRateLimitHandler
 from bot.services import filing
 from bot.services.help import Answerer
 from bot.storage.db import Database
@@ -32,13 +33,14 @@ from bot.storage.db import Database
 log = logging.getLogger(__name__)
 
 
-def make_client(settings: Settings) -> WebClient:
-    """The Web API client, pointed at ``SLACK_API_URL``; retries 429s (after Retry-After),
-    5xx answers and dropped connections a few times before giving up."""
+def make_client(settings: Settings, pace: Pace | None = None) -> WebClient:
+    """The Web API client, pointed at ``SLACK_API_URL``; retries 429s (after Retry-After,
+    which ``pace`` passes on to every process), 5xx answers and dropped connections a few
+    times before giving up."""
     client = WebClient(token=settings.bot_token or None, base_url=settings.api_url, timeout=10)
     client.retry_handlers.extend(
         [
-            RateLimitErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=2) if pace is None else PacedRateLimitHandler(pace),
             ServerErrorRetryHandler(max_retry_count=2),
             ConnectionErrorRetryHandler(max_retry_count=2),
         ]
@@ -131,9 +133,10 @@ def build_runtime(
         filing.seed_from_settings(session, settings.admins, clock())
     workplace = Workplace.of(policy, settings.tz, settings.admin_channel)
     messages = Messages(default_lang=settings.language)
-    client = client or make_client(settings)
+    pace = Pace(db, clock)
+    client = client or make_client(settings, pace)
     home = HomePublisher(
         db, workplace, messages, client, settings, lambda: _knowledge_base(policy, settings.tz), clock
     )
-    deliverer = Deliverer(db, client, messages, workplace, clock, home=home)
+    deliverer = Deliverer(db, client, messages, workplace, clock, home=home, pace=pace)
     return SiBot(settings, db, policy, workplace, messages, client, deliverer, home, clock)

@@ -400,6 +400,6 @@ def test_an_approve_press_costs_a_handful_of_transactions_whatever_the_message_c
     finally:
         event.remove(db.engine, "begin", count)
     # One to approve (the administrator check in the same session), one to look for what
-    # is due and one to claim it, one for each of its two messages (the card redrawn, the
-    # requester told).
-    assert len(begun) == 5
+    # is due and one to claim it, and for each of its two messages (the card redrawn, the
+    # requester told) one to take its turn in Slack's pace (bot/pacing.py) and one to send it.
+    assert len(begun) == 7

@@ -94,6 +94,15 @@ PAYLOADS = {
         "event_date": "2027-01-15",
         "notes": "",
     },
+    RequestKind.CORRECTION: {
+        "full_name": "Li <Si>",
+        "resident_id": "440524198001010013",
+        "month_from": "2026-01",
+        "month_to": "2026-03",
+        "issue": "base_wrong",
+        "expected": "9100.00",
+        "description": "My base was 9,100 in the bill, 9,000 in my statement",
+    },
 }
 
 

@@ -251,3 +251,20 @@ def test_the_form_refuses_a_deferral_once_the_statutory_date_has_passed():
     # The same deferral asked for in time is accepted (the agreement is the employer's).
     context = FormContext("U1", False, date(2026, 9, 10), POLICY)
     assert parse_form(RequestKind.RETIREMENT, raw, context).form.wanted_month == YearMonth(2027, 3)
+
+
+def test_a_record_correction_is_about_past_months_and_says_what_is_wrong():
+    raw = {"full_name": "Zhang San", "resident_id": MAN_1970, "month_from": "2026-12", "issue": "x"}
+    assert problems(lambda: parse(RequestKind.CORRECTION, raw)) == {
+        "month_from": "month_in_future",
+        "issue": "choose_one",
+        "description": "required",
+    }
+    raw = {**raw, "month_from": "2026-10", "month_to": "2026-11", "issue": "base_wrong", "expected": "9,100"}
+    form = parse(RequestKind.CORRECTION, {**raw, "description": "The bill says 9,000"})
+    assert (form.month_to, form.expected) == (YearMonth(2026, 11), Decimal("9100"))
+    assert parse_command("correction 2026-10") == cmd.FileRequest(
+        RequestKind.CORRECTION, {"month_from": "2026-10"}
+    )
+    with pytest.raises(Refused, match="bad_month"):
+        parse_command("correction October")

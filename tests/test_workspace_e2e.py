@@ -273,6 +273,7 @@ def test_app_home_for_an_employee_opens_each_form(slack, db):
         "unemployment",
         "medical",
         "settlement",
+        "correction",
     ]
     assert "Help topics" in text and "/si card lost" in text
     # The topics the help channel can answer come from the knowledge base.

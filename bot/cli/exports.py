@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli import common
+from bot.cli import common, ledger
 from bot.config import Settings
 
 
@@ -28,6 +28,8 @@ def add_parser(sub: Any) -> None:
     record.add_argument("--id", type=int, help="the handover's number (default: the latest)")
     record.add_argument("--out", required=True, help="file to write (.xlsx; the .csv goes alongside)")
     export.set_defaults(run=run)
+    # The month's contributions (the ledger): bot/cli/ledger.py.
+    ledger.add_export(group)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

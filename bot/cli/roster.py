@@ -68,8 +68,22 @@ def write_template(kind: FileKind, out: Path, words) -> int:
     return 0
 
 
-def import_file(settings: Settings, kind: FileKind, path: Path, report: str | None, words) -> int:
+def print_rejected(outcome: Any, file_name: str, words, *, header: str) -> None:
+    """An import's rejected rows on standard error, each with its reason (resident IDs
+    masked), under the line ``header`` says."""
     from bot.domain.resident_id import mask_in_text
+    from bot.roster_files import reason
+
+    print(words(header, file=file_name, rejected=outcome.rejected_rows, rows=outcome.rows), file=sys.stderr)
+    for r in outcome.rejections:
+        value = mask_in_text(r.value)
+        line = words(
+            "roster.cli.rejected_row", row=r.row, column=r.title, value=value, reason=reason(r, words)
+        )
+        print(line, file=sys.stderr)
+
+
+def import_file(settings: Settings, kind: FileKind, path: Path, report: str | None, words) -> int:
     from bot.roster_files import reason, report_files
     from bot.services.roles import CLI_ACTOR
     from bot.services.roster import import_roster
@@ -92,19 +106,7 @@ def import_file(settings: Settings, kind: FileKind, path: Path, report: str | No
         )
         return 2
     if outcome.rejections:
-        print(
-            words("roster.cli.rejected", file=path.name, rejected=outcome.rejected_rows, rows=outcome.rows),
-            file=sys.stderr,
-        )
-        for r in outcome.rejections:
-            line = words(
-                "roster.cli.rejected_row",
-                row=r.row,
-                column=r.title,
-                value=mask_in_text(r.value),
-                reason=reason(r, words),
-            )
-            print(line, file=sys.stderr)
+        print_rejected(outcome, path.name, words, header="roster.cli.rejected")
         if report:
             paths = []
             for name, data in report_files(outcome, words):

@@ -26,6 +26,7 @@ class Call:
     method: str  # "chat.postMessage", or "response_url" for a post to a response_url
     params: dict[str, Any]
     result: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it was answered
 
 
 @dataclass
@@ -50,6 +51,11 @@ class FakeSlack:
         self._file_names: dict[str, str] = {}  # file id -> its name (files_upload_v2, step 1)
         # Shared files as the messages they make in each conversation (conversations.history).
         self.history: dict[str, list[dict[str, Any]]] = {}
+        # Rate limits a test asks for (limit()): method -> (calls a second, Retry-After), the
+        # times of the calls accepted within the last second, and the calls refused (429).
+        self.limits: dict[str, tuple[int, int]] = {}
+        self._accepted: dict[str, list[float]] = {}
+        self.refused: list[Call] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -117,6 +123,12 @@ class FakeSlack:
         with self._lock:
             self.failures.append(Failure(method, status, headers))
 
+    def limit(self, method: str, per_second: int, retry_after: int = 1) -> None:
+        """Answer ``method`` with 429 and ``Retry-After`` when called more than
+        ``per_second`` times within a second, as Slack does past its rate limits."""
+        with self._lock:
+            self.limits[method] = (per_second, retry_after)
+
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
@@ -151,6 +163,14 @@ class FakeSlack:
                 self.failures.remove(failure)
                 body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "internal_error"}
                 return failure.status, failure.headers, body
+            if method in self.limits:
+                per_second, retry_after = self.limits[method]
+                now = time.monotonic()
+                recent = [t for t in self._accepted.get(method, []) if now - t < 1.0]
+                if len(recent) >= per_second:
+                    self.refused.append(Call(method, params))
+                    return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
+                self._accepted[method] = [*recent, now]
             result = self._result(method, params)
             self.calls.append(Call(method, params, result))
             self._lock.notify_all()

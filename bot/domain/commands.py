@@ -126,6 +126,31 @@ class Report:
     month: YearMonth | None = None  # None: last month
 
 
+@dataclass(frozen=True)
+class ExportContributions:
+    month: YearMonth
+
+
+@dataclass(frozen=True)
+class RecordPayment:
+    month: YearMonth
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    month: YearMonth
+
+
+@dataclass(frozen=True)
+class OwnStatement:
+    year: int | None = None  # None: this year
+
+
+@dataclass(frozen=True)
+class SendStatements:
+    year: int
+
+
 Subcommand = (
     Help
     | FileRequest
@@ -147,6 +172,11 @@ Subcommand = (
     | ExportChangeForm
     | ExportHandover
     | Report
+    | ExportContributions
+    | RecordPayment
+    | Reconciliation
+    | OwnStatement
+    | SendStatements
 )
 Args = Sequence[str]
 
@@ -198,8 +228,10 @@ def _roster(args: Args) -> Roster | RosterRetirees | RosterTemplates:
     return Roster(" ".join(args))
 
 
-def _export(args: Args) -> ExportChangeForm | ExportHandover:
+def _export(args: Args) -> ExportChangeForm | ExportHandover | ExportContributions:
     what = args[0].lower() if args else ""
+    if what == "contributions" and len(args) == 2:
+        return ExportContributions(_month(args[1]))
     if what == "change-form" and len(args) <= 2:
         return ExportChangeForm(_month(args[1]) if len(args) == 2 else None)
     if what == "handover" and len(args) <= 2:
@@ -220,6 +252,36 @@ def _month(token: str) -> YearMonth:
         return YearMonth.parse(token)
     except ValueError:
         raise Refused("bad_month", value=token) from None
+
+
+def _paid(args: Args) -> RecordPayment:
+    if len(args) != 1:
+        raise Refused("usage_paid")
+    return RecordPayment(_month(args[0]))
+
+
+def _bill(args: Args) -> Reconciliation:
+    if len(args) != 1:
+        raise Refused("usage_bill")
+    return Reconciliation(_month(args[0]))
+
+
+def _year(token: str) -> int:
+    if not (token.isdigit() and len(token) == 4 and token >= "1990"):
+        raise Refused("bad_year", value=token)
+    return int(token)
+
+
+def _statement(args: Args) -> OwnStatement:
+    if len(args) > 1:
+        raise Refused("usage_statement")
+    return OwnStatement(_year(args[0]) if args else None)
+
+
+def _admin_statements(args: Args) -> SendStatements:
+    if len(args) != 1:
+        raise Refused("usage_admin_statements")
+    return SendStatements(_year(args[0]))
 
 
 def _admin(args: Args) -> Subcommand:
@@ -292,6 +354,9 @@ _GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
     "roster": _roster,
     "export": _export,
     "report": _report,
+    "paid": _paid,
+    "bill": _bill,
+    "statement": _statement,
     "admin": _admin,
 }
 _ADMIN_GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
@@ -300,4 +365,5 @@ _ADMIN_GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
     "add": _admin_add,
     "remove": _admin_remove,
     "handover": _admin_handover,
+    "statements": _admin_statements,
 }

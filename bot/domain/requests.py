@@ -22,6 +22,7 @@ class RequestKind(StrEnum):
     UNEMPLOYMENT = "unemployment"
     MEDICAL = "medical"
     SETTLEMENT = "settlement"
+    CORRECTION = "correction"
 
 
 class State(StrEnum):

@@ -59,8 +59,8 @@ class FileKind(StrEnum):
 # Headers as payroll and HR systems write them, in Chinese and English; compared after
 # tables.fold (case, width, spaces, punctuation and a unit in brackets do not matter). The
 # templates' own headers (messages/*/roster.toml, roster.column.*) are among them.
-_NAME = ("姓名", "员工姓名", "职工姓名", "名字", "name", "full name", "employee name", "staff name")
-_RESIDENT_ID = (
+NAME_HEADERS = ("姓名", "员工姓名", "职工姓名", "名字", "name", "full name", "employee name", "staff name")
+RESIDENT_ID_HEADERS = (
     "身份证号",
     "身份证号码",
     "身份证",
@@ -78,8 +78,8 @@ _RESIDENT_ID = (
     "citizen id",
 )
 ROSTER_COLUMNS: tuple[Column, ...] = (
-    Column("full_name", _NAME),
-    Column("resident_id", _RESIDENT_ID),
+    Column("full_name", NAME_HEADERS),
+    Column("resident_id", RESIDENT_ID_HEADERS),
     Column(
         "slack_user",
         ("slack", "slack用户", "slack账号", "slack id", "slack user", "slack user id", "slack member id"),
@@ -135,8 +135,8 @@ ROSTER_COLUMNS: tuple[Column, ...] = (
     Column("retired_on", ("退休日期", "退休时间", "retirement date", "retired on"), required=False),
 )
 WAGE_COLUMNS: tuple[Column, ...] = (
-    Column("resident_id", _RESIDENT_ID),
-    Column("full_name", _NAME, required=False),
+    Column("resident_id", RESIDENT_ID_HEADERS),
+    Column("full_name", NAME_HEADERS, required=False),
     Column(
         "month",
         (
@@ -354,7 +354,7 @@ class Checked(Generic[E]):
         return len({r.row for r in self.rejections})
 
 
-class _RowReader:
+class RowReader:
     """Reads one row's cells by field and gathers its rejections."""
 
     def __init__(self, header: Header, row: Row, rejections: list[Rejection]):
@@ -449,7 +449,7 @@ def check_roster(rows: Sequence[Row], *, today: date, latest_month: YearMonth) -
     known_ids: dict[str, tuple[str, str | None]] = {}
     data = _data(rows, header)
     for row in data:
-        read = _RowReader(header, row, rejections)
+        read = RowReader(header, row, rejections)
         name = read.text("full_name")
         if not name:
             read.reject("full_name", "required")
@@ -526,7 +526,7 @@ def check_wages(rows: Sequence[Row], *, today: date) -> Checked[WageEntry]:
     current = YearMonth.of(today)
     data = _data(rows, header)
     for row in data:
-        read = _RowReader(header, row, rejections)
+        read = RowReader(header, row, rejections)
         number = read.resident_id(today, known_ids)
         month = read.value("month", month_of, required=True)
         if month is not None and month > current:

@@ -3,7 +3,7 @@ shape of ``listen.py``, and ``/si`` is the table of ``subcommands.py``."""
 
 from slack_bolt import App
 
-from bot.handlers import files, help_channel, reminders, requests, roster, subcommands, workspace
+from bot.handlers import files, help_channel, ledger, reminders, requests, roster, subcommands, workspace
 from bot.handlers.listen import Listen
 from bot.runtime import SiBot
 
@@ -17,3 +17,4 @@ def register(app: App, bot: SiBot) -> None:
     reminders.register(listen)
     roster.register(listen)
     files.register(listen)
+    ledger.register(listen)

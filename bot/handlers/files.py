@@ -10,16 +10,25 @@ claims the file, and the summary goes through the outbox under the same key.
 from __future__ import annotations
 
 import urllib.request
+from pathlib import PurePath
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.domain.errors import Refused
+from bot.domain.tables import CSV_SUFFIXES, WORKBOOK_SUFFIXES
 from bot.exports import plain_words, upload_to_dm
 from bot.handlers.listen import Listen
 from bot.handlers.replies import apology
+from bot.ledger_files import reconciliation_files
+from bot.presenters.ledger import reconciliation_params
 from bot.roster_files import report_files, summary_params
 from bot.runtime import SiBot
+from bot.services.bills import BillImport
+from bot.services.change_form import Words
 from bot.services.imports import claim_delivery, import_file
 from bot.services.outbox import Recipient, enqueue
+from bot.services.payments import attach_receipt
 from bot.services.roles import require_admin
 from bot.storage.models import ProcessedDelivery
 
@@ -67,24 +76,74 @@ def receive(bot: SiBot, *, key: str, file_id: str, user: str) -> None:
         size = round(int(info.get("size") or 0) / 1_000_000, 1)
         reply(bot, key, user, "too_large", {"file": name, "size": size, "limit": MAX_FILE_MB})
         return
+    words = plain_words(bot.messages)
+    uploads: list[tuple[list[tuple[str, bytes]], str]] = []  # after the commit: (files, title)
     with bot.work() as session:
         if not claim_delivery(session, key, bot.now()):
+            return
+        if not is_table(name) and keep_receipt(session, bot, key=key, user=user, name=name, content=content):
             return
         outcome = import_file(
             session, bot.workplace, actor=user, file_name=name, content=content, now=bot.now()
         )
-        summary = summary_params(outcome, bot.workplace.tz)
-        enqueue(
-            session,
-            key=f"{key}:summary",
-            notice="import_summary",
-            to=Recipient.person(user),  # in the DM the file came from, whole: for the administrator
-            params=summary,
-            now=bot.now(),
-        )
-    if outcome.rejections:
-        words = plain_words(bot.messages)
-        upload_to_dm(bot.client, user, report_files(outcome, words), words("roster.report.sheet"))
+        if isinstance(outcome, BillImport) and outcome.imported:
+            # The center's bill: its reconciliation, and every difference as files.
+            uploads = reconciled(session, bot, key=key, user=user, outcome=outcome, words=words)
+        else:
+            summary = outcome.as_outcome() if isinstance(outcome, BillImport) else outcome
+            enqueue(
+                session,
+                key=f"{key}:summary",
+                notice="import_summary",
+                to=Recipient.person(user),  # in the DM the file came from, whole: for the administrator
+                params=summary_params(summary, bot.workplace.tz),
+                now=bot.now(),
+            )
+            if summary.rejections:
+                uploads = [(report_files(summary, words), words("roster.report.sheet"))]
+    for files, title in uploads:
+        upload_to_dm(bot.client, user, files, title)
+
+
+def reconciled(
+    session: Session, bot: SiBot, *, key: str, user: str, outcome: BillImport, words: Words
+) -> list[tuple[list[tuple[str, bytes]], str]]:
+    """A bill imported from the DM: the reconciliation message; returns the files of its
+    differences, to upload after the commit."""
+    assert outcome.reconciliation is not None and outcome.month is not None
+    params = reconciliation_params(outcome.reconciliation, bot.workplace.tz, seen_before=outcome.seen_before)
+    to = Recipient.person(user)
+    enqueue(
+        session, key=f"{key}:reconciliation", notice="reconciliation", to=to, params=params, now=bot.now()
+    )
+    if not outcome.differences:
+        return []
+    files = reconciliation_files(outcome.month, outcome.differences, words)
+    return [(files, words("bill.sheet", month=str(outcome.month)))]
+
+
+def keep_receipt(session: Session, bot: SiBot, *, key: str, user: str, name: str, content: bytes) -> bool:
+    """A file that is not a table (a PDF, a picture), sent after the administrator recorded
+    a payment, is that payment's receipt: kept, and they are told. False when no payment
+    is waiting for one."""
+    payment = attach_receipt(session, actor=user, file_name=name, content=content, now=bot.now())
+    if payment is None:
+        return False
+    params = {
+        "file": name,
+        "month": payment.month,
+        "amount": str(payment.amount),
+        "paid_on": str(payment.paid_on),
+    }
+    enqueue(
+        session,
+        key=f"{key}:receipt",
+        notice="file_reply",
+        to=Recipient.person(user),
+        params={"why": "receipt_attached", "params": params},
+        now=bot.now(),
+    )
+    return True
 
 
 def reply(bot: SiBot, key: str, user: str, why: str, params: dict[str, Any]) -> None:
@@ -100,6 +159,11 @@ def reply(bot: SiBot, key: str, user: str, why: str, params: dict[str, Any]) -> 
                 params={"why": why, "params": params},
                 now=bot.now(),
             )
+
+
+def is_table(name: str) -> bool:
+    """Whether a file's name says it is a table (a roster, wages, a bill)."""
+    return PurePath(name).suffix.lower() in CSV_SUFFIXES | WORKBOOK_SUFFIXES
 
 
 def download(info: dict[str, Any], token: str) -> bytes | None:

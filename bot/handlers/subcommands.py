@@ -23,6 +23,7 @@ from bot.domain import commands as cmd
 from bot.domain.errors import Refused
 from bot.domain.kinds import KINDS
 from bot.domain.requests import Action
+from bot.handlers import ledger as ledger_handlers
 from bot.handlers import report, workspace
 from bot.handlers import roster as roster_handlers
 from bot.handlers.forms import document_form, form_view
@@ -30,7 +31,7 @@ from bot.handlers.listen import Interaction
 from bot.handlers.replies import apology, ephemeral, notice, refused
 from bot.presenters.requests import present
 from bot.runtime import SiBot
-from bot.services import documents, filing, handover, roles
+from bot.services import bills, documents, filing, handover, payments, roles
 from bot.services.report import window
 from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
 
@@ -153,6 +154,23 @@ def _admin_handover(bot: SiBot, command: cmd.AdminHandover, user: str, session: 
     return notice(bot, key, successor=command.successor, number=started.handover.id)
 
 
+def _export_contributions(bot: SiBot, command: cmd.ExportContributions, user: str, session: Session) -> dict:
+    roles.require_admin(session, user)
+    return notice(bot, "ledger.building", month=str(command.month))
+
+
+def _record_payment(bot: SiBot, command: cmd.RecordPayment, user: str, session: Session) -> dict:
+    payments.check_month(session, bot.workplace, actor=user, month=command.month, now=bot.now())
+    return {}  # the form opens after the ack
+
+
+def _reconciliation(bot: SiBot, command: cmd.Reconciliation, user: str, session: Session) -> dict:
+    roles.require_admin(session, user)
+    if bills.latest_bill(session, command.month) is None:
+        raise Refused("bill_not_found", month=str(command.month))
+    return notice(bot, "bill.building", month=str(command.month))
+
+
 # --- after the ack ----------------------------------------------------------------------------
 
 
@@ -179,6 +197,18 @@ def _send_handover(turn: Interaction, command: cmd.ExportHandover, session: Sess
 
 def _send_report(turn: Interaction, command: cmd.Report, session: Session) -> None:
     report.send_report(turn, session, command.month or report.last_month(turn.bot))
+
+
+def _send_contributions(turn: Interaction, command: cmd.ExportContributions, session: Session) -> None:
+    ledger_handlers.send_contributions(turn, session, command.month)
+
+
+def _open_payment_form(turn: Interaction, command: cmd.RecordPayment, session: Session) -> None:
+    turn.open(ledger_handlers.payment_form(turn.bot, session, user=turn.user, month=command.month))
+
+
+def _send_reconciliation(turn: Interaction, command: cmd.Reconciliation, session: Session) -> None:
+    ledger_handlers.send_reconciliation(turn, session, command.month)
 
 
 def _deliver(turn: Interaction, command: Any, session: Session) -> None:
@@ -215,6 +245,11 @@ TABLE: dict[type, Entry] = {
     cmd.ExportChangeForm: Entry(_export_change_form, follow_up=_send_change_form, follow_up_writes=True),
     cmd.ExportHandover: Entry(_export_handover, follow_up=_send_handover),
     cmd.Report: Entry(_report, follow_up=_send_report),
+    cmd.ExportContributions: Entry(_export_contributions, follow_up=_send_contributions),
+    cmd.RecordPayment: Entry(_record_payment, follow_up=_open_payment_form),
+    cmd.Reconciliation: Entry(_reconciliation, follow_up=_send_reconciliation),
+    cmd.OwnStatement: Entry(ledger_handlers.own_statement),
+    cmd.SendStatements: Entry(ledger_handlers.statements_starting, follow_up=ledger_handlers.send_statements),
 }
 
 # /si help, in this order: (text key of the usage line, for administrators only).
@@ -224,6 +259,7 @@ USAGE_EVERYONE = [
     "usage.cancel",
     "usage.contact",
     "usage.roster",
+    "usage.statement",
     "usage.help",
 ]
 USAGE_ADMINS = [
@@ -236,6 +272,10 @@ USAGE_ADMINS = [
     "usage.export_change_form",
     "usage.export_handover",
     "usage.report",
+    "usage.export_contributions",
+    "usage.paid",
+    "usage.bill",
+    "usage.admin_statements",
 ]
 
 

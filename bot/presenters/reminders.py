@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain.audience import Audience
 from bot.domain.deadlines import DeadlineKind, deadlines_for_year, late_fee_from
+from bot.domain.ledger import late_fee_per_day
 from bot.domain.months import YearMonth
 from bot.domain.requests import RequestKind
 from bot.domain.workplace import Workplace
@@ -32,6 +33,9 @@ class ReminderData:
     waiting_ids: list[str] = field(default_factory=list)
     stale: list[dict[str, Any]] = field(default_factory=list)  # the digest's requests
     document: UnitDocument | None = None  # a registry document's reminder
+    total: Decimal | None = None  # a payment: the month's total on the ledger
+    people: int = 0  # a payment: the people insured in the month
+    assumed: bool = False  # a payment: computed on the nearest known figures
 
 
 def reminder_params(reminder: DueReminder, workplace: Workplace, now: datetime, data: ReminderData) -> dict:
@@ -83,6 +87,13 @@ def reminder_params(reminder: DueReminder, workplace: Workplace, now: datetime, 
             # The day after the deadline as moved off a holiday: never a day still on time.
             late_from=late_fee_from(YearMonth.parse(deadline.period), policy, calendar).isoformat(),
         )
+        if data.total is not None:
+            params.update(
+                total=str(data.total),
+                per_day=str(late_fee_per_day(data.total, policy)),
+                people=data.people,
+                assumed=data.assumed,
+            )
     elif deadline.kind in (DeadlineKind.BASE_DECLARATION_OPEN, DeadlineKind.BASE_DECLARATION_CLOSE):
         window = {d.kind: d.due for d in deadlines_for_year(policy, calendar, int(deadline.period))}
         params.update(

@@ -19,7 +19,7 @@ from bot.domain.months import YearMonth
 from bot.domain.policy import policy_note
 from bot.domain.requests import OPEN_STATES, RequestKind, State
 from bot.domain.workplace import Workplace
-from bot.services import change_form, documents, handover, report, roles
+from bot.services import change_form, documents, handover, ledger, report, roles
 from bot.services.requests import own_requests
 from bot.storage.models import HomeTab, Request
 
@@ -130,6 +130,8 @@ def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict
         "deadlines": deadlines[: DEADLINES_SHOWN + 3],
         "complaints": [_row(workplace, r) for r in complaints],
         "complaints_total": complaints_total,
+        # The year's contributions: paid, due or late (bot/services/ledger.py).
+        "payments": ledger.home_payments(session, workplace, now=now),
     }
     # The month so far, as the monthly report counts it (absent before anything happened).
     headline = report.headline(session, workplace, now)

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.audience import Audience
+from bot.storage.bulk import insert_rows
 from bot.storage.models import OutboxMessage
 
 
@@ -87,3 +89,53 @@ def enqueue(
         return False  # another process recorded the same key first
     session.info["outbox"] = True  # the caller delivers after its commit
     return True
+
+
+# A fan-out (a statement to every employee) is queued with its messages due one after the
+# other at Slack's pace for chat.postMessage, so that the messages people wait for (a card,
+# an answer) are due before most of it and go first; bot/delivery.py paces the posts
+# themselves, across processes.
+FAN_OUT_SPACING = timedelta(milliseconds=200)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of a fan-out (see :func:`enqueue_many`)."""
+
+    key: str
+    notice: str
+    to: Recipient
+    params: dict[str, Any]
+
+
+def enqueue_many(session: Session, messages: Sequence[Outgoing], *, now: datetime, start: datetime) -> int:
+    """Record many messages at once, in bulk, those whose key is not recorded yet; the
+    n-th is due at ``start`` + n × FAN_OUT_SPACING. Returns how many were recorded. The
+    caller makes sure no other transaction records the same keys at the same time (it
+    holds a lock on what it fans out). They are sent by the sweep, not by the caller."""
+    if not messages:
+        return 0
+    existing = set(
+        session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_([m.key for m in messages])))
+    )
+    rows = [
+        {
+            "key": m.key,
+            "notice": m.notice,
+            "target_kind": m.to.kind.value,
+            "target": m.to.id,
+            "audience": m.to.audience.value,
+            "request_id": None,
+            "params": m.params,
+            "track": False,
+            "created_at": now,
+            "not_before": start + FAN_OUT_SPACING * index,
+            "claimed_until": None,
+            "sent_at": None,
+            "attempts": 0,
+            "last_error": "",
+        }
+        for index, m in enumerate(m for m in messages if m.key not in existing)
+    ]
+    insert_rows(session, OutboxMessage.__table__, rows)
+    return len(rows)

@@ -42,7 +42,7 @@ from bot.domain.months import YearMonth
 from bot.domain.requests import OPEN_STATES, State
 from bot.domain.workplace import Workplace
 from bot.presenters.reminders import DIGEST, ReminderData, for_audience, live_params, reminder_params
-from bot.services import change_form, roles
+from bot.services import change_form, ledger, roles
 from bot.services.documents import documents_due
 from bot.services.outbox import Recipient, enqueue
 from bot.storage.models import (
@@ -340,6 +340,12 @@ def reminder_data(
         )
     if deadline.kind is DeadlineKind.DOCUMENT:
         return ReminderData(document=session.get(UnitDocument, document_id(deadline)))
+    if deadline.kind is DeadlineKind.PAYMENT:
+        # What the month comes to (the ledger), so that the reminder and the missed alert
+        # say what is owed, and what a late day costs.
+        owed = ledger.month_total(session, workplace, YearMonth.parse(deadline.period))
+        if owed is not None:
+            return ReminderData(total=owed.total, people=len(owed.lines), assumed=owed.assumed)
     return ReminderData()
 
 
@@ -430,6 +436,39 @@ def snooze(session: Session, workplace: Workplace, *, key: str, actor: str, now:
         session.flush()
         _redraw(session, occurrence, f"reminder:{occurrence.key}:snooze:{until.isoformat()}", now)
     return Snoozed(occurrence, until)
+
+
+def handled_elsewhere(
+    session: Session, workplace: Workplace, *, deadline: Deadline, actor: str, now: datetime
+) -> bool:
+    """The duty of ``deadline`` was done another way (a month's payment recorded): its
+    occurrence is marked handled by ``actor`` — no more reminders, no missed alert — and
+    the copies already posted are redrawn. False when it was handled already."""
+    occurrence = _occurrences(session, [deadline.key]).get(deadline.key)
+    if occurrence is None:
+        try:
+            with session.begin_nested():
+                occurrence = ReminderOccurrence(
+                    key=deadline.key,
+                    kind=deadline.kind.value,
+                    period=deadline.period,
+                    due_on=deadline.due,
+                    created_at=now,
+                )
+                session.add(occurrence)
+        except IntegrityError:  # a tick created it a moment ago
+            occurrence = _occurrences(session, [deadline.key])[deadline.key]
+    moved = session.execute(
+        update(ReminderOccurrence)
+        .where(ReminderOccurrence.id == occurrence.id, ReminderOccurrence.handled_at.is_(None))
+        .values(handled_at=now, handled_by=actor)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        return False
+    session.refresh(occurrence)
+    _redraw(session, occurrence, f"reminder:{occurrence.key}:done", now)
+    return True
 
 
 def _find(session: Session, key: str, actor: str) -> ReminderOccurrence:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -560,3 +561,179 @@ class MonthlyReport(Base):
     claimed_at: Mapped[datetime]
     recipients: Mapped[int]
     figures: Mapped[dict[str, Any]]
+
+
+# --- the monthly ledger, payments, the center's bills, statements (bot/services/ledger.py,
+# payments.py, bills.py, statements.py) --------------------------------------------------------
+
+
+class StoredFile(Base):
+    """A file kept as it was received: the center's bill, a payment receipt."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # bill | receipt
+    file_name: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64), index=True)  # SHA-256 of the content
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(32))
+    uploaded_at: Mapped[datetime]
+
+
+class LedgerMonth(Base):
+    """A month whose ledger was recorded (closed) when its payment was recorded: the
+    figures it was computed with and its totals. Its lines are ``ledger_lines``."""
+
+    __tablename__ = "ledger_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    closed_at: Mapped[datetime]
+    closed_by: Mapped[str] = mapped_column(String(32))
+    people: Mapped[int]
+    employer_total: Mapped[Decimal] = mapped_column(Money)
+    employee_total: Mapped[Decimal] = mapped_column(Money)
+    # The month's figures as used: period, floor, ceiling, rates, rounding, assumed.
+    figures: Mapped[dict[str, Any]]
+
+
+class LedgerLineRecord(Base):
+    """One person's contributions in a closed month, as recorded (``shares``: scheme ->
+    [employer, employee], as text)."""
+
+    __tablename__ = "ledger_lines"
+    __table_args__ = (
+        UniqueConstraint("month", "employee_id"),
+        Index("ix_ledger_lines_employee_month", "employee_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    full_name: Mapped[str] = mapped_column(String(100))
+    resident_id: Mapped[str] = mapped_column(String(18))
+    base_on_record: Mapped[Decimal | None] = mapped_column(Money)
+    base: Mapped[Decimal] = mapped_column(Money)
+    base_source: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(String(20))
+    shares: Mapped[dict[str, Any]]
+    employer: Mapped[Decimal] = mapped_column(Money)
+    employee: Mapped[Decimal] = mapped_column(Money)
+
+
+class Payment(Base):
+    """A month's contributions declared and paid: the amount, the day, who recorded it,
+    the receipt's reference or file, and the ledger's total when it was recorded."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid_on: Mapped[date]
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    receipt_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    ledger_total: Mapped[Decimal] = mapped_column(Money)
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime]
+    # The modal's view id: a double submission records one payment.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class Bill(Base):
+    """The center's bill (对账单) for a month, as imported: the original file is kept."""
+
+    __tablename__ = "bills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    imported_by: Mapped[str] = mapped_column(String(32))
+    imported_at: Mapped[datetime]
+    rows: Mapped[int]
+    people: Mapped[int]
+    total: Mapped[Decimal] = mapped_column(Money)
+
+
+class BillLine(Base):
+    """One row of a bill: a person's base and shares for one scheme."""
+
+    __tablename__ = "bill_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    row: Mapped[int]
+    resident_id: Mapped[str] = mapped_column(String(18))
+    full_name: Mapped[str] = mapped_column(String(100))
+    scheme: Mapped[str] = mapped_column(String(20))
+    base: Mapped[Decimal | None] = mapped_column(Money)
+    employer: Mapped[Decimal] = mapped_column(Money)
+    employee: Mapped[Decimal] = mapped_column(Money)
+
+
+class BillDifference(Base):
+    """Where a bill and the ledger differ for one person: the likely reason, the amount
+    (the bill's total less the ledger's), each scheme's figures, and what was made of it:
+    ``open``, ``explained`` (with a note) or ``request`` (turned into a request)."""
+
+    __tablename__ = "bill_differences"
+    __table_args__ = (Index("ix_bill_differences_bill_state", "bill_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"))
+    month: Mapped[str] = mapped_column(String(7))
+    resident_id: Mapped[str] = mapped_column(String(18))
+    full_name: Mapped[str] = mapped_column(String(100))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    reason: Mapped[str] = mapped_column(String(24))
+    ledger_total: Mapped[Decimal] = mapped_column(Money)
+    bill_total: Mapped[Decimal] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    detail: Mapped[dict[str, Any]]  # bases and scheme -> [ledger employer, employee, bill employer, employee]
+    state: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    request_public_id: Mapped[str | None] = mapped_column(String(20))
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None]
+
+
+class StatementRun(Base):
+    """A year's statements sent to every insured employee with a Slack user."""
+
+    __tablename__ = "statement_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    started_by: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+
+
+class Statement(Base):
+    """One person's statement of a run: sent through the outbox (``outbox_key``), then
+    ``confirmed`` (Looks right) or ``disputed`` (Something's wrong: a request)."""
+
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("run_id", "employee_id"),
+        Index("ix_statements_run_state", "run_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("statement_runs.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    slack_user: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(10))  # sent | confirmed | disputed
+    outbox_key: Mapped[str] = mapped_column(String(160))
+    answered_at: Mapped[datetime | None]
+    request_public_id: Mapped[str | None] = mapped_column(String(20))
+
+
+class SendPace(Base):
+    """How fast si-bot may post to Slack, shared by every process (bot/pacing.py): for
+    each lane (the workspace, a channel), the theoretical time of the next post."""
+
+    __tablename__ = "send_pace"
+
+    lane: Mapped[str] = mapped_column(String(80), primary_key=True)
+    next_at: Mapped[datetime]

@@ -19,6 +19,7 @@ from bot.domain.kinds import (
     card,
     change,
     complaint,
+    correction,
     medical,
     payback,
     retirement,
@@ -42,6 +43,7 @@ KINDS: Mapping[RequestKind, KindSpec] = MappingProxyType(
             unemployment.SPEC,
             medical.SPEC,
             settlement.SPEC,
+            correction.SPEC,
         )
     }
 )

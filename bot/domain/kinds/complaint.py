@@ -31,13 +31,7 @@ def parse(form: FormReader, ctx: FormContext) -> Complaint:
     """A complaint: a category and what happened; the months are optional, not future."""
     category = form.choice("category", ComplaintCategory)
     description = form.notes("description", required=True)
-    first = form.month("month_from", required=False)
-    last = form.month("month_to", required=False)
-    current = YearMonth.of(ctx.today)
-    for key, month in (("month_from", first), ("month_to", last)):
-        if month and month > current:
-            form.problem(key, "month_in_future", current=str(current))
-    form.in_order(first, last, "month_to")
+    first, last = form.past_months("month_from", "month_to", ctx.today, first_required=False)
     form.done()
     return Complaint(category, description, first, last)
 
