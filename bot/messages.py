@@ -168,14 +168,14 @@ class Messages:
             raise KeyError(f"messages/{lang}/*.toml has no '{key}'")
         return self._text_env.from_string(texts[key])
 
-    def text(self, key: str, lang: str | None = None, **ctx: Any) -> Markup:
+    def text(self, key: str, lang: str | None = None, /, **ctx: Any) -> Markup:
         """The short string ``key`` in ``lang``, filled with ``ctx``."""
         lang = self.lang(lang)
         return Markup(
             self._compiled_text(lang, key).render(t=lambda k, **kw: self.text(k, lang, **kw), **ctx)
         )
 
-    def plain(self, key: str, lang: str | None = None, **ctx: Any) -> str:
+    def plain(self, key: str, lang: str | None = None, /, **ctx: Any) -> str:
         """The short string ``key`` as plain characters, for files and the terminal (no
         Slack escaping)."""
         return html.unescape(str(self.text(key, lang, **ctx)))

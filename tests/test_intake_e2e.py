@@ -403,3 +403,13 @@ def test_an_approve_press_costs_a_handful_of_transactions_whatever_the_message_c
     # is due and one to claim it, and for each of its two messages (the card redrawn, the
     # requester told) one to take its turn in Slack's pace (bot/pacing.py) and one to send it.
     assert len(begun) == 7
+
+
+def test_a_refusal_whose_words_take_a_key_is_worded_not_an_apology(slack):
+    # reminder_not_found is worded with the reminder's key: its parameter named "key" once
+    # clashed with the reply helper's own and gave an apology instead.
+    reply = slack.press("reminder_done", "payment:1999-01", user=ADMIN)
+    assert reply.status == 200
+    slack.idle()
+    said = message_text(slack.fake.wait_for("response_url")[-1].params)
+    assert "no longer known (payment:1999-01)" in said and "Sorry" not in said

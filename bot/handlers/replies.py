@@ -14,13 +14,13 @@ from bot.runtime import SiBot
 log = logging.getLogger("bot.handlers")
 
 
-def ephemeral(bot: SiBot, name: str, **ctx: Any) -> dict[str, Any]:
+def ephemeral(bot: SiBot, name: str, /, **ctx: Any) -> dict[str, Any]:
     """A rendered message for a slash-command or response_url reply, seen by the user only."""
     message = bot.messages.render(name, policy=bot.policy, **ctx)
     return {"response_type": "ephemeral", **message}
 
 
-def notice(bot: SiBot, key: str, **params: Any) -> dict[str, Any]:
+def notice(bot: SiBot, key: str, /, **params: Any) -> dict[str, Any]:
     return ephemeral(bot, "notice", body=bot.messages.text(key, **params))
 
 
