@@ -1,5 +1,6 @@
-"""November 2026 as the monthly report's tests know it: requests, help-channel questions and
-reminders made through the services, in the order they happen, the clock moved to each.
+"""November 2026 as the monthly report's tests know it: requests, help-channel questions,
+reminders, the roster and the month's payment made through the services, in the order they
+happen, the clock moved to each.
 
 The figures the report must give were counted by hand from this story (EXPECTED, below).
 Shanghai's default policy: change cut-off on the 20th, payment on the 25th (both working
@@ -16,14 +17,22 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bot.domain.months import YearMonth
 from bot.domain.requests import Action, RequestKind
-from bot.services import help, reminders
+from bot.services import help, payments, reminders, roster
 from bot.services.requests import act_on_request, file_request
 from bot.storage.models import OutboxMessage
 from tests.conftest import ADMIN, EMPLOYEE, OTHER, SHANGHAI
 from tests.stories import FORMS, new_hire
 
 HELP_CHANNEL = "C0HELP"
+# The roster before the story's new hires (each enrolled from November when their change is
+# done): 陈明 and 林芳 insured all along, 王强 on a base under the floor, leaving in October.
+ROSTER = """姓名,身份证号,户籍类型,参保月份,停保月份,缴费基数（元）
+陈明,310105198503150219,本市城镇,2020-01,,9000.00
+林芳,310104199007080328,外埠农村,2021-03,,8000.50
+王强,310110199302210452,本市城镇,2024-05,2026-10,6000.00
+""".encode()
 
 
 def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
@@ -151,6 +160,30 @@ class Story:
         with self.bot.db.session() as session:
             session.execute(update(OutboxMessage).values(sent_at=self.bot.now()))
 
+    def import_roster(self, content: bytes, moment: datetime) -> None:
+        def work(session):
+            outcome = roster.import_roster(
+                session, self.bot.workplace, actor=ADMIN, file_name="roster.csv", content=content, now=moment
+            )
+            assert outcome.imported, outcome
+
+        self.step(moment, work)
+
+    def pay(self, month: str, amount: str, paid_on: str, moment: datetime) -> None:
+        raw = {"amount": amount, "paid_on": paid_on, "reference": f"bank {month}"}
+        self.step(
+            moment,
+            lambda s: payments.record_payment(
+                s,
+                self.bot.workplace,
+                month=YearMonth.parse(month),
+                raw=raw,
+                actor=ADMIN,
+                submission_key=None,
+                now=moment,
+            ),
+        )
+
     def done(self, occurrence: str, moment: datetime) -> None:
         self.step(moment, lambda s: reminders.mark_done(s, key=occurrence, actor=ADMIN, now=moment))
 
@@ -166,10 +199,13 @@ def november(bot, clock) -> Story:
     and 2 December after it, none of which November's report counts)."""
     s = Story(bot, clock)
     A, D, R, C = Action.APPROVE, Action.DONE, Action.REJECT, Action.CANCEL
-    # October: one change, a day to approval, three to done; one question.
+    # October: the roster; one change, a day to approval, three to done; one question;
+    # October's contributions paid before their deadline (the 25th, a Sunday: the 26th).
+    s.import_roster(ROSTER, at(10, 9))
     s.file("change", at(10, 12), "SI-2026-0001")
     s.act("SI-2026-0001", A, at(10, 13))
     s.act("SI-2026-0001", D, at(10, 15))
+    s.pay("2026-10", "8876.01", "2026-10-23", at(10, 23, 15))
     s.ask("oct-payback", at(10, 30))
     s.tick(at(11, 2, 9, 5))  # the first reminder tick: reminders start on 2 November
     s.feedback("oct-payback", OTHER, True, at(11, 2, 11))  # October's answer, November's press
@@ -217,6 +253,9 @@ def november(bot, clock) -> Story:
     s.act("SI-2026-0010", A, at(12, 1))
     s.act("SI-2026-0004", D, at(12, 2))
     s.feedback("payback-3", OTHER, True, at(12, 2))
+    # November's contributions, paid on the 27th (after the missed alert), recorded now: the
+    # month's ledger is recorded as it stands, with 0004's new hire enrolled this morning.
+    s.pay("2026-11", "19164.98", "2026-11-27", at(12, 2, 15))
     return s
 
 
@@ -375,6 +414,83 @@ EXPECTED: dict[str, Any] = {
             {"kind": "payment", "sent": 5, "done": 0, "snoozed": 1, "missed": 1},
             {"kind": "stale_digest", "sent": 8, "done": 0, "snoozed": 0, "missed": 0},
         ],
+    },
+    # The ledger (Shanghai, base period 2026-07..2027-06: floor 7,546, ceiling 37,731; rates
+    # employer/employee pension 16/8 %, medical 9/2 %, unemployment 0.5/0.5 %, work injury
+    # 0.16/0 %; each share to the cent, half up). A person's shares:
+    #   base 9,000.00: pension 1,440.00/720.00, medical 810.00/180.00, unemployment
+    #     45.00/45.00, work injury 14.40/0;
+    #   base 8,000.50: pension 1,280.08/640.04, medical 720.05 (720.045)/160.01, unemployment
+    #     40.00 (40.0025)/40.00, work injury 12.80 (12.8008)/0;
+    #   base 6,000 raised to the floor 7,546: pension 1,207.36/603.68, medical 679.14/150.92,
+    #     unemployment 37.73/37.73, work injury 12.07 (12.0736)/0.
+    # October (recorded when paid on the 23rd): 陈明 9,000, 林芳 8,000.50, 王强 (floor): 3 people.
+    #   pension 1,440.00 + 1,280.08 + 1,207.36 = 3,927.44 / 720.00 + 640.04 + 603.68 = 1,963.72
+    #   medical 810.00 + 720.05 + 679.14 = 2,209.19 / 180.00 + 160.01 + 150.92 = 490.93
+    #   unemployment 45.00 + 40.00 + 37.73 = 122.73 / the same 122.73
+    #   work injury 14.40 + 12.80 + 12.07 = 39.27 / 0
+    #   employer 6,298.63, employee 2,577.38, total 8,876.01.
+    # November (recorded on 2 December): 陈明, 林芳 and the new hires of 0001-0004 (done on
+    # 15 Oct, 5 Nov, 10 Nov and 2 Dec, each enrolled from November on 9,000): 6 people; joined
+    # the four new hires, left 王强 (his leaving month was October).
+    #   pension 5 x 1,440.00 + 1,280.08 = 8,480.08 / 5 x 720.00 + 640.04 = 4,240.04
+    #   medical 5 x 810.00 + 720.05 = 4,770.05 / 5 x 180.00 + 160.01 = 1,060.01
+    #   unemployment 5 x 45.00 + 40.00 = 265.00 / the same 265.00
+    #   work injury 5 x 14.40 + 12.80 = 84.80 / 0
+    #   employer 13,599.93, employee 5,565.05, total 19,164.98.
+    # Due Wednesday 25 November (a working day); paid on the 27th: 2 days late.
+    "ledger": {
+        "headcount": 6,
+        "previous_headcount": 3,
+        "joiners": 4,
+        "leavers": 1,
+        "recorded": True,
+        "assumed": False,
+        "missing_bases": 0,
+        "previous_month": "2026-10",
+        "schemes": [
+            {
+                "scheme": "pension",
+                "employer": "8480.08",
+                "employee": "4240.04",
+                "previous_employer": "3927.44",
+                "previous_employee": "1963.72",
+            },
+            {
+                "scheme": "medical",
+                "employer": "4770.05",
+                "employee": "1060.01",
+                "previous_employer": "2209.19",
+                "previous_employee": "490.93",
+            },
+            {
+                "scheme": "unemployment",
+                "employer": "265.00",
+                "employee": "265.00",
+                "previous_employer": "122.73",
+                "previous_employee": "122.73",
+            },
+            {
+                "scheme": "work_injury",
+                "employer": "84.80",
+                "employee": "0.00",
+                "previous_employer": "39.27",
+                "previous_employee": "0.00",
+            },
+        ],
+        "employer": "13599.93",
+        "employee": "5565.05",
+        "total": "19164.98",
+        "previous_employer": "6298.63",
+        "previous_employee": "2577.38",
+        "previous_total": "8876.01",
+        "payment": {
+            "timing": "paid_late",
+            "due": "2026-11-25",
+            "paid_on": "2026-11-27",
+            "paid": "19164.98",
+            "days_late": 2,
+        },
     },
 }
 

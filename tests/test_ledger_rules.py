@@ -15,11 +15,13 @@ from bot.domain.ledger import (
     BaseNote,
     Insured,
     MonthState,
+    PaymentTiming,
     changes_between,
     compute_month,
     last_insured_month,
     late_fee_per_day,
     month_state,
+    payment_timing,
 )
 from bot.domain.months import YearMonth
 from bot.domain.policy import parse_policy
@@ -194,3 +196,15 @@ def test_a_month_s_payment_state():
     assert december is MonthState.UPCOMING
     # si-bot started keeping track after the deadline: not known to be late.
     assert state(paid=False, today=date(2026, 12, 1), since=date(2026, 11, 30)) is MonthState.UNRECORDED
+
+
+def test_whether_a_month_was_paid_on_time():
+    due, since = date(2026, 11, 25), date(2026, 3, 1)
+    timing = partial(payment_timing, due=due, since=since, today=date(2026, 11, 30))
+    assert timing(paid_on=date(2026, 11, 25)) == (PaymentTiming.ON_TIME, 0)  # the deadline itself
+    assert timing(paid_on=date(2026, 11, 3)) == (PaymentTiming.ON_TIME, 0)
+    assert timing(paid_on=date(2026, 11, 27)) == (PaymentTiming.PAID_LATE, 2)
+    assert timing(paid_on=None) == (PaymentTiming.LATE, 5)  # the 26th to the 30th
+    assert timing(paid_on=None, today=date(2026, 11, 25)) == (PaymentTiming.NOT_YET_DUE, 0)
+    # si-bot started keeping track after the deadline: not known to be late.
+    assert timing(paid_on=None, since=date(2026, 11, 26)) == (PaymentTiming.UNRECORDED, 0)

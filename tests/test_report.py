@@ -41,7 +41,7 @@ def test_the_report_of_a_past_month_is_as_of_its_end_whenever_it_is_built(bot, m
     late = figures_of(bot, NOVEMBER, at(12, 31))
     assert early == late
     assert early["complete"] and early["as_of"] == "2026-11-30"
-    assert list(early["sections"]) == ["requests", "turnaround", "waiting", "help", "reminders"]
+    assert list(early["sections"]) == ["requests", "turnaround", "waiting", "help", "reminders", "ledger"]
 
 
 def test_a_month_in_progress_is_counted_up_to_now(bot, month):
@@ -55,10 +55,32 @@ def test_a_month_in_progress_is_counted_up_to_now(bot, month):
     waiting = figures["sections"]["waiting"]["requests"]
     assert [(r["public_id"], r["waited"]) for r in waiting] == [("SI-2026-0004", 4)]
     assert "reminders" not in figures["sections"]  # 2 November's tick sent nothing
+    # Paid on the 27th: on the 10th nothing is paid yet, and the 25th is still to come.
+    assert figures["sections"]["ledger"]["payment"] == {
+        "timing": "not_yet_due", "due": "2026-11-25", "paid_on": None, "paid": "0.00", "days_late": 0,
+    }  # fmt: skip
 
 
-def test_nothing_happened_in_a_month_without_requests_questions_or_reminders(bot, month):
+def test_a_month_unpaid_past_its_deadline_is_late_by_the_days_since(bot, month):
+    payment = figures_of(bot, NOVEMBER, at(11, 26, 12))["sections"]["ledger"]["payment"]
+    assert (payment["timing"], payment["paid_on"], payment["days_late"]) == ("late", None, 1)
+
+
+def test_a_month_of_the_roster_alone_has_its_ledger_worked_out_and_unrecorded_payment(bot, month):
+    # September: nothing but the roster's people (陈明, 林芳, 王强, as in October: 8,876.01);
+    # its payment was due on the 25th, before si-bot's first reminder tick (2 November).
     figures = figures_of(bot, YearMonth(2026, 9), at(12, 3))
+    assert list(figures["sections"]) == ["ledger"]
+    september = figures["sections"]["ledger"]
+    assert (september["headcount"], september["joiners"], september["leavers"]) == (3, 0, 0)
+    assert (september["total"], september["previous_total"], september["recorded"]) == (
+        "8876.01", "8876.01", False,
+    )  # fmt: skip
+    assert september["payment"]["timing"] == "unrecorded"
+
+
+def test_nothing_happened_in_a_month_without_requests_questions_reminders_or_anyone_insured(bot, month):
+    figures = figures_of(bot, YearMonth(2019, 12), at(12, 3))  # 陈明, the first, joined in 2020-01
     assert figures["sections"] == {} and figures["complete"]
 
 

@@ -278,6 +278,32 @@ def month_state(month: YearMonth, *, paid: bool, today: date, due: date, since: 
     return MonthState.LATE if due >= since else MonthState.UNRECORDED
 
 
+class PaymentTiming(StrEnum):
+    """Whether a month's contributions were paid on time, as the monthly report says it."""
+
+    ON_TIME = "on_time"  # paid by the effective deadline
+    PAID_LATE = "paid_late"  # paid, after the deadline: a late fee counted each day between
+    NOT_YET_DUE = "not_yet_due"  # not paid, the deadline has not passed
+    LATE = "late"  # not paid, the deadline has passed
+    UNRECORDED = "unrecorded"  # not paid here, due before si-bot kept the payments
+
+
+def payment_timing(*, paid_on: date | None, due: date, today: date, since: date) -> tuple[PaymentTiming, int]:
+    """A month's payment against its effective deadline ``due``, as of ``today``: how it
+    stands and the calendar days late (the days a late fee counts, 社会保险法 Art. 86: from
+    the day after ``due`` to the day paid, or to ``today`` while unpaid). ``paid_on``: the
+    day its (last) payment was made, None when none is recorded; ``since``: the day si-bot
+    started keeping track (an unpaid month due before it is not known to be late)."""
+    if paid_on is not None:
+        late = max((paid_on - due).days, 0)
+        return (PaymentTiming.PAID_LATE if late else PaymentTiming.ON_TIME), late
+    if today <= due:
+        return PaymentTiming.NOT_YET_DUE, 0
+    if due < since:
+        return PaymentTiming.UNRECORDED, 0
+    return PaymentTiming.LATE, (today - due).days
+
+
 def year_months(year: int) -> list[YearMonth]:
     return [YearMonth(year, m) for m in range(1, 13)]
 

@@ -19,7 +19,9 @@ so a past month's report says the same whenever it is built:
   Not helpful presses: both hand the question to an administrator);
 - ``reminders``: reminders sent (by stage), duties marked Done, reminders snoozed (each
   occurrence's last Snooze, pressed the working day before the day it was snoozed to) and
-  missed-deadline alerts.
+  missed-deadline alerts;
+- ``ledger``: the people insured in the month, joiners and leavers, the contributions by
+  scheme (employer and employee) against the month before, and whether they were paid on time.
 
 Exactly once: the scheduled report of a month inserts its month into ``monthly_reports``
 (unique) in the same transaction as its outbox rows; a second process, or the same one after
@@ -34,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, literal, or_, select
@@ -42,13 +45,14 @@ from sqlalchemy.orm import Session
 
 from bot.domain import reminders as schedule
 from bot.domain.audience import Audience
-from bot.domain.deadlines import is_stale
+from bot.domain.deadlines import is_stale, payment_due
 from bot.domain.errors import Refused
 from bot.domain.kinds import spec_for
+from bot.domain.ledger import ZERO, changes_between, payment_timing
 from bot.domain.months import YearMonth
 from bot.domain.requests import OPEN_STATES, RequestKind, State
 from bot.domain.workplace import Workplace
-from bot.services import roles
+from bot.services import ledger, roles
 from bot.services.help import ANSWERED, ESCALATED, OUT_OF_SCOPE
 from bot.services.outbox import Recipient, enqueue
 from bot.storage.models import (
@@ -329,17 +333,82 @@ def reminders_sent(session: Session, workplace: Workplace, w: Window) -> dict[st
     return {**totals, "stages": stages, "by_kind": by_kind}
 
 
+def _money(value: Decimal) -> str:
+    return str(value)
+
+
+def contributions(session: Session, workplace: Workplace, w: Window) -> dict[str, Any] | None:
+    """The month's ledger (bot/services/ledger.py): the people insured in it (the month of
+    leaving is still the employer's, so everyone on it is insured at its end), who joined and
+    who left since the month before, each scheme's employer and employee totals against the
+    month before's, and whether it was paid by its effective deadline. The ledger is the one
+    recorded when the month was paid, or else worked out from today's roster. A payment
+    counts when it was made by the month's last day (its ``paid_on``, whenever recorded).
+    None when the roster insures nobody in the month."""
+    current = ledger.month_total(session, workplace, w.month)
+    if current is None:
+        return None
+    previous = ledger.month_ledger(session, workplace, w.month.plus(-1))
+    changes = changes_between(previous, current)
+    before = {t.scheme: t for t in previous.totals}
+    schemes = [*current.schemes, *(s for s in previous.schemes if s not in current.schemes)]
+    now_totals = {t.scheme: t for t in current.totals}
+    rows = []
+    for scheme in schemes:
+        this, last = now_totals.get(scheme), before.get(scheme)
+        rows.append(
+            {
+                "scheme": scheme,
+                "employer": _money(this.employer if this else ZERO),
+                "employee": _money(this.employee if this else ZERO),
+                "previous_employer": _money(last.employer if last else ZERO),
+                "previous_employee": _money(last.employee if last else ZERO),
+            }
+        )
+    last_day = w.last_day(workplace)
+    paid = [p for p in ledger.payments_of(session, w.month) if p.paid_on <= last_day]
+    paid_on = max((p.paid_on for p in paid), default=None)
+    due = payment_due(w.month, workplace.policy, workplace.calendar)
+    engine = session.get(ReminderEngine, 1)  # the day si-bot started keeping track
+    timing, days_late = payment_timing(
+        paid_on=paid_on, due=due, today=last_day, since=engine.started_on if engine else last_day
+    )
+    return {
+        "headcount": len(current.lines),
+        "previous_headcount": len(previous.lines),
+        "joiners": len(changes.joiners),
+        "leavers": len(changes.leavers),
+        "recorded": current.closed,
+        "assumed": current.assumed,
+        "missing_bases": current.missing_bases,
+        "previous_month": str(w.month.plus(-1)),
+        "schemes": rows,
+        "employer": _money(current.employer_total),
+        "employee": _money(current.employee_total),
+        "total": _money(current.total),
+        "previous_employer": _money(previous.employer_total),
+        "previous_employee": _money(previous.employee_total),
+        "previous_total": _money(previous.total),
+        "payment": {
+            "timing": timing.value,
+            "due": due.isoformat(),
+            "paid_on": None if paid_on is None else paid_on.isoformat(),
+            "paid": _money(sum((p.amount for p in paid), ZERO)),
+            "days_late": days_late,
+        },
+    }
+
+
 Section = Callable[[Session, Workplace, Window], dict[str, Any] | None]
 # The report's sections, in the order shown. A section that returns None has nothing to say
-# this month and is left out; a report with no section says that nothing happened. The
-# ledger's section (headcount, joiners and leavers, contributions by scheme, payment on time)
-# joins this list when the monthly ledger exists.
+# this month and is left out; a report with no section says that nothing happened.
 SECTIONS: Mapping[str, Section] = {
     "requests": requests_received,
     "turnaround": turnaround,
     "waiting": waiting_too_long,
     "help": help_channel,
     "reminders": reminders_sent,
+    "ledger": contributions,
 }
 
 
