@@ -114,7 +114,9 @@ def test_each_chart_is_a_real_picture_in_the_readers_language(messages, figures,
 def test_the_workbook_has_the_figures_behind_the_charts(messages, figures):
     files = dict(report_files(report_view(figures, "en"), plain_words(messages, "en")))
     book = load_workbook(io.BytesIO(files[workbook_name("2026-11")]))
-    assert book.sheetnames == ["Report", "Requests", "Turnaround", "Waiting", "Help channel", "Reminders"]
+    assert book.sheetnames == [
+        "Report", "Requests", "Turnaround", "Waiting", "Help channel", "Reminders", "Contributions",
+    ]  # fmt: skip
     rows = [[c.value for c in row] for row in book["Requests"].iter_rows()]
     assert rows[0] == ["Kind", "Submitted", "Approved", "Done", "Rejected", "Cancelled", "Total"]
     assert rows[1] == ["Insured change", 2, 2, 2, 1, 0, 7]
@@ -133,6 +135,19 @@ def test_the_workbook_has_the_figures_behind_the_charts(messages, figures):
     }
     assert reminder_rows["Declaration and payment"] == [5, 0, 1, 1]
     assert reminder_rows["Total"] == [16, 1, 1, 1]
+    contributions = {
+        row[0].value: [c.value for c in row[1:] if c.value is not None]
+        for row in book["Contributions"].iter_rows()
+    }
+    assert contributions["Scheme"] == [
+        "Employer", "Employee", "Total", "Employer, month before", "Employee, month before",
+    ]  # fmt: skip
+    # Numbers, not text: a spreadsheet sums them.
+    assert contributions["Pension"] == [8480.08, 4240.04, 12720.12, 3927.44, 1963.72]
+    assert contributions["Total"] == [13599.93, 5565.05, 19164.98, 6298.63, 2577.38]
+    assert contributions["People insured"] == [6] and contributions["Joined"] == [4]
+    assert contributions["Left"] == [1] and contributions["Days late"] == [2]
+    assert contributions["Paid on"] == ["2026-11-27"] and contributions["Payment due"] == ["2026-11-25"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -148,21 +163,30 @@ def test_the_message_gives_every_charts_figures_in_words(messages, figures, lang
         assert "8 question(s): 4 answered, 3 escalated" in text
         assert "Transferring social insurance (2)" in text
         assert "16 reminder(s) sent" in text and "1 duty(ies) marked done, 1 snoozed" in text
+        assert "6 people insured (3 in 2026-10): 4 joined, 1 left." in text
+        assert "Contributions *19,164.98 yuan* — employer 13,599.93, employee 5,565.05" in text
+        assert "2026-10: 8,876.01 (+10,288.97)" in text
+        assert "• Pension: employer 8,480.08, employee 4,240.04 (was 3,927.44, 1,963.72)" in text
+        assert "Paid late: 19,164.98 yuan on 2026-11-27, 2 day(s) after the deadline (2026-11-25)" in text
     else:
         assert "月度报告 · 2026-11" in text and "共收到 9 件" in text and "社保关系转移（2）" in text
-    assert len(message["blocks"]) == 7  # header, as of, five sections
+        assert "参保 6 人（2026-10：3 人）：新增 4 人，减少 1 人。" in text
+        assert "• 养老保险：单位 8,480.08，个人 4,240.04（上月 3,927.44，1,963.72）" in text
+        assert "逾期缴纳：2026-11-27 缴纳 19,164.98 元，晚于截止日（2026-11-25）2 天。" in text
+    assert len(message["blocks"]) == 8  # header, as of, six sections
 
 
 def test_an_empty_month_is_a_short_nothing_happened_report_without_charts(bot, clock):
-    november(bot, clock)  # nothing of it is September's
+    november(bot, clock)  # nothing of it is December 2019's: the roster's first joined in 2020-01
     with bot.db.session(read_only=True) as session:
-        figures = report.monthly_figures(session, bot.workplace, YearMonth(2026, 9), at(12, 3))
+        figures = report.monthly_figures(session, bot.workplace, YearMonth(2019, 12), at(12, 3))
     view = report_view(figures, "en")
     assert view["empty"]
     assert report_files(view, plain_words(bot.messages, "en")) == []
     message = report_message(bot.messages, figures, "en")
     assert len(message["blocks"]) == 2
-    assert "Nothing happened in 2026-09" in message_text(message)
+    assert "Nothing happened in 2019-12" in message_text(message)
+    assert "the roster insured nobody" in message_text(message)
 
 
 def test_the_font_ships_with_its_licence():

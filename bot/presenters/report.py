@@ -5,9 +5,10 @@ and the workbook all draw from this one view, so they always agree."""
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
-from bot.messages import Messages
+from bot.messages import Messages, money
 
 HOURS_A_DAY = 24
 
@@ -28,7 +29,8 @@ def topic_title(figures: dict[str, Any], topic: str | None, lang: str) -> str | 
 def report_view(figures: dict[str, Any], lang: str) -> dict[str, Any]:
     """The report of ``figures`` as the message, charts and workbook show it in ``lang``:
     the figures, with ``empty``, times in days (``median_days``, ``p90_days``), topic titles
-    (``title``) and the number of waiting requests not listed (``more``)."""
+    (``title``), the number of waiting requests not listed (``more``) and the contributions'
+    change since the month before, signed (``change``)."""
     view = copy.deepcopy(figures)
     sections = view["sections"]
     view["empty"] = not sections
@@ -44,6 +46,10 @@ def report_view(figures: dict[str, Any], lang: str) -> dict[str, Any]:
     if "help" in sections:
         for row in sections["help"]["topics"] + sections["help"]["escalating"]:
             row["title"] = topic_title(figures, row["topic"], lang)
+    if "ledger" in sections:
+        ledger = sections["ledger"]
+        change = Decimal(ledger["total"]) - Decimal(ledger["previous_total"])
+        ledger["change"] = ("+" if change >= 0 else "-") + money(abs(change))
     return view
 
 

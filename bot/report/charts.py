@@ -37,6 +37,9 @@ STAGE_COLOURS = {"warning": "#f2b134", "due_day": "#f28e2b", "missed": "#e15759"
 APPROVED, DONE = "#4e79a7", "#59a14f"
 WAITING, LIMIT = "#e15759", "#555555"
 SNOOZED = "#af7aa1"
+# The contributions: this month's employer and employee shares, the month before's paler.
+EMPLOYER, EMPLOYEE = "#4e79a7", "#f28e2b"
+PREVIOUS_ALPHA = 0.4
 BAR = 0.6  # a bar's thickness, of the space between two
 
 Chart = Callable[[dict[str, Any], Words], bytes]
@@ -212,12 +215,52 @@ def reminders_chart(view: dict[str, Any], words: Words) -> bytes:
     return _png(figure)
 
 
+def ledger_chart(view: dict[str, Any], words: Words) -> bytes:
+    """Each scheme's total, the month before's bar beside this month's, each stacked employer
+    under employee; the people and the payment written under the axes."""
+    section = view["sections"]["ledger"]
+    rows = section["schemes"]
+    figure, (ax,) = _figure()
+    x = list(range(len(rows)))
+    width = 0.38
+    months = (
+        (section["previous_month"], "previous_", -width / 2 - 0.01, PREVIOUS_ALPHA),
+        (view["month"], "", width / 2 + 0.01, 1.0),
+    )
+    for month, prefix, offset, alpha in months:
+        employer = [float(r[prefix + "employer"]) for r in rows]
+        employee = [float(r[prefix + "employee"]) for r in rows]
+        xs = [i + offset for i in x]
+        ax.bar(xs, employer, width, color=EMPLOYER, alpha=alpha,
+               label=f"{month} {words('report.chart.employer')}")  # fmt: skip
+        totals = ax.bar(xs, employee, width, bottom=employer, color=EMPLOYEE, alpha=alpha,
+                        label=f"{month} {words('report.chart.employee')}")  # fmt: skip
+        ax.bar_label(
+            totals,
+            labels=[f"{a + b:,.2f}" for a, b in zip(employer, employee, strict=True)],
+            padding=2,
+            fontsize=8,
+        )
+    ax.set_xticks(x, [words(f"scheme.{r['scheme']}") for r in rows])
+    ax.margins(y=0.12)
+    ax.set_ylabel(words("report.chart.ledger_axis"))
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    ax.set_title(words("report.chart.ledger", previous_month=section["previous_month"], month=view["month"]))
+    ax.legend(frameon=False, ncols=2)
+    people = words("report.chart.ledger_people", **section)
+    payment = words(f"report.payment.{section['payment']['timing']}", **section["payment"])
+    figure.text(0.01, 0.005, f"{people}\n{payment}", ha="left", va="bottom", fontsize=9)
+    figure.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))  # room for the two lines under it
+    return _png(figure)
+
+
 CHARTS: dict[str, Chart] = {
     "requests": requests_chart,
     "turnaround": turnaround_chart,
     "waiting": waiting_chart,
     "help": help_chart,
     "reminders": reminders_chart,
+    "ledger": ledger_chart,
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from bot.report.charts import draw
@@ -118,12 +119,56 @@ def _reminders(section: dict[str, Any], words: Words) -> list[list[Any]]:
     return rows
 
 
+def _ledger(section: dict[str, Any], words: Words) -> list[list[Any]]:
+    columns = ("scheme", "employer", "employee", "total", "previous_employer", "previous_employee")
+    rows: list[list[Any]] = [[words(f"report.sheet.{c}") for c in columns]]
+
+    for r in section["schemes"]:
+        employer, employee = Decimal(r["employer"]), Decimal(r["employee"])
+        rows.append(
+            [
+                words(f"scheme.{r['scheme']}"),
+                employer,
+                employee,
+                employer + employee,
+                Decimal(r["previous_employer"]),
+                Decimal(r["previous_employee"]),
+            ]
+        )
+    rows.append(
+        [
+            words("report.sheet.total"),
+            Decimal(section["employer"]),
+            Decimal(section["employee"]),
+            Decimal(section["total"]),
+            Decimal(section["previous_employer"]),
+            Decimal(section["previous_employee"]),
+        ]
+    )
+    payment = section["payment"]
+    rows += [
+        [],
+        [words("report.sheet.headcount"), section["headcount"]],
+        [words("report.sheet.previous_headcount"), section["previous_headcount"]],
+        [words("report.sheet.joiners"), section["joiners"]],
+        [words("report.sheet.leavers"), section["leavers"]],
+        [],
+        [words("report.sheet.payment"), words(f"report.payment.{payment['timing']}", **payment)],
+        [words("report.sheet.payment_due"), payment["due"]],
+        [words("report.sheet.paid_on"), payment["paid_on"] or ""],
+        [words("report.sheet.paid"), Decimal(payment["paid"])],
+        [words("report.sheet.days_late"), payment["days_late"]],
+    ]
+    return rows
+
+
 SHEETS: dict[str, Callable[[dict[str, Any], Words], list[list[Any]]]] = {
     "requests": _requests,
     "turnaround": _turnaround,
     "waiting": _waiting,
     "help": _help,
     "reminders": _reminders,
+    "ledger": _ledger,
 }
 
 
