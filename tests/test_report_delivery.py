@@ -20,7 +20,8 @@ from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, SHANGHAI
 from tests.report_month import NOVEMBER_REPORT, at, november
 from tests.slack import message_text
 
-FILES = [f"si-bot-report-2026-11-{s}.png" for s in ("requests", "turnaround", "waiting", "help", "reminders")]
+SECTIONS = ("requests", "turnaround", "waiting", "help", "reminders", "ledger")
+FILES = [f"si-bot-report-2026-11-{s}.png" for s in SECTIONS]
 FILES.append("si-bot-report-2026-11.xlsx")
 
 

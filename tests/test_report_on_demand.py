@@ -34,12 +34,17 @@ def test_si_bot_report_writes_the_charts_and_the_workbook(bot, clock, workdir, d
     result = run(["report", "2026-10", "--out", str(out)], workdir, **env)
     assert result.returncode == 0, result.stderr
     assert "Requests received" in result.stdout and "1 received" in result.stdout
+    # October's contributions: the roster's three, paid on the 23rd; due the 26th (the 25th
+    # is a Sunday). Recording the payment marked October's payment duty done: a reminder figure.
+    assert "3 people insured" in result.stdout and "1 duty(ies) marked done" in result.stdout
+    assert "Paid on time: 8,876.01 yuan on 2026-10-23 (due 2026-10-26)" in result.stdout
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(
-        f"si-bot-report-2026-10{s}" for s in ("-requests.png", "-turnaround.png", "-help.png", ".xlsx")
+        f"si-bot-report-2026-10{s}"
+        for s in ("-requests.png", "-turnaround.png", "-help.png", "-reminders.png", "-ledger.png", ".xlsx")
     )
-    empty = run(["report", "2026-09", "--out", str(workdir / "empty")], workdir, **env)
-    assert empty.returncode == 0 and "Nothing happened in 2026-09" in empty.stdout
+    empty = run(["report", "2019-12", "--out", str(workdir / "empty")], workdir, **env)
+    assert empty.returncode == 0 and "Nothing happened in 2019-12" in empty.stdout
     assert not (workdir / "empty").exists()
     assert run(["report", "2099-01", "--out", str(out)], workdir, **env).returncode == 2
     assert run(["report", "soon", "--out", str(out)], workdir, **env).returncode == 2
