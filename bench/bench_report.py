@@ -1,6 +1,7 @@
 """Monthly report benchmark: a year of a 10,000-person company's requests, help-channel
-questions and reminders, then the time to build one month's report — its figures from the
-database, the message, the five charts and the workbook — and App Home's headline.
+questions, reminders, roster and paid ledger, then the time to build one month's report — its
+figures from the database, the message, the six charts and the workbook — and App Home's
+headline.
 
 Run by hand (not in CI):
     python -m bench.bench_report [--employees 10000] [--month 2026-11]
@@ -10,8 +11,11 @@ URL it creates a database of its own on that server and drops it at the end. The
 written with bulk inserts (the report reads rows, however they were made): per employee and
 year 3 requests (3 events each at most; those of the last two months partly still open) and
 2 help questions (a third of them rated), and the reminders of the year's deadlines and
-daily digests. Prints the volumes, each step's time
-and the month's figures. Aim: seconds.
+daily digests. The roster: ``--employees`` people insured at the reported month's end, with
+CHURN of them joining and as many leaving each month of the year; each month's ledger
+recorded with its payment (as recording a payment does), the reported month's too. Prints
+the volumes, each step's time, the ledger section alone for a month not yet recorded (worked
+out from the roster) and the month's figures. Aim: seconds.
 """
 
 from __future__ import annotations
@@ -32,14 +36,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+from bench.bench_import import HUKOU, resident_id
 from bot.domain.months import YearMonth
 from bot.domain.policy import load_policy
 from bot.domain.requests import RequestKind
 from bot.domain.workplace import Workplace
 from bot.storage.db import Database
 from bot.storage.models import (
+    Employee,
     HelpAnswer,
     HelpFeedback,
+    Payment,
     ReminderEngine,
     ReminderOccurrence,
     ReminderSend,
@@ -51,9 +58,13 @@ TZ = ZoneInfo("Asia/Shanghai")
 REQUESTS_A_YEAR = 3  # per employee
 QUESTIONS_A_YEAR = 2  # per employee
 KINDS = [k.value for k in RequestKind]
-KIND_WEIGHTS = [60, 8, 2, 10, 6, 4, 4, 4, 2]
+# How often each kind is filed, by kind (a kind added later is filed as rarely as the rarest).
+KIND_WEIGHT = {"change": 60, "payback": 8, "complaint": 2, "card": 10, "transfer": 6, "retirement": 4,
+               "unemployment": 4, "medical": 4, "settlement": 2}  # fmt: skip
+KIND_WEIGHTS = [KIND_WEIGHT.get(kind, 2) for kind in KINDS]
 TOPICS = ["payback", "si-card", "transfer", "retirement", "maternity", "contribution-base", None]
 BATCH = 5000
+CHURN = 150  # people joining, and as many leaving, each month of the year
 
 
 @contextmanager
@@ -172,6 +183,63 @@ def year_of_work(employees: int, last: YearMonth, seed: int = 7) -> dict[str, li
     return rows
 
 
+def roster_of_the_year(employees: int, last: YearMonth, seed: int = 11) -> list[dict[str, Any]]:
+    """``employees`` people insured in ``last``: those enrolled before the year, and CHURN
+    joining each month of it; and CHURN leaving each month (insured up to the month before)."""
+    rng = random.Random(seed)
+    first = last.plus(-11)
+    joiners = [first.plus(i) for i in range(12) for _ in range(CHURN)]
+    rows = []
+    created = datetime(2026, 1, 1, tzinfo=TZ)
+    for n in range(employees + CHURN * 12):
+        staying = n < employees
+        joined = n - (employees - len(joiners))  # the last of those staying joined in the year
+        joining = staying and 0 <= joined < len(joiners)
+        enrolled = joiners[joined] if joining else YearMonth(2015 + n % 10, 1 + n % 12)
+        # Leavers' last months insured: the month before the year to the month before ``last``.
+        leaving = None if staying else first.plus((n - employees) // CHURN - 1)
+        rows.append(
+            {
+                "id": n + 1,
+                "resident_id": resident_id(n),
+                "full_name": f"员工{n:05d}",
+                "slack_user": None,
+                "hukou": HUKOU[n % len(HUKOU)],
+                "enrolled_from": str(enrolled),
+                "leaving_month": None if leaving is None else str(leaving),
+                "contribution_base": 6000 + rng.randrange(0, 40000, 50),
+                "status": "enrolled" if leaving is None else "left",
+                "retired_on": None,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+    return rows
+
+
+def ledger_of_the_year(db: Database, workplace: Workplace, last: YearMonth) -> None:
+    """Each month of the year recorded with its payment, as recording a payment does: paid
+    on the 20th, every third month on the 28th (late)."""
+    from bot.services import ledger
+
+    for month in (last.plus(i - 11) for i in range(12)):
+        paid_on = month.day(28 if month.month % 3 == 0 else 20)
+        recorded_at = datetime.combine(paid_on, clock_time(16), tzinfo=TZ)
+        with db.session() as session:
+            book = ledger.close_month(session, workplace, month=month, actor="UBENCH", now=recorded_at)
+            session.add(
+                Payment(
+                    month=str(month),
+                    amount=book.total,
+                    paid_on=paid_on,
+                    reference="bench",
+                    ledger_total=book.total,
+                    recorded_by="UBENCH",
+                    recorded_at=recorded_at,
+                )
+            )
+
+
 def reminders_of_the_year(session, last: YearMonth, workplace: Workplace) -> int:
     """The year's cut-off and payment reminders (three warnings, the due day) and a digest
     each working day; a third of the duties marked done, some snoozed."""
@@ -260,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
                 session.execute(insert(HelpFeedback), rows["feedback"][i : i + BATCH])
             sends = reminders_of_the_year(session, month, workplace)
             session.add(ReminderEngine(id=1, started_on=month.plus(-11).day(1), started_at=datetime.now(TZ)))
+            staff = roster_of_the_year(args.employees, month)
+            for i in range(0, len(staff), BATCH):
+                session.execute(insert(Employee), staff[i : i + BATCH])
+        ledger_of_the_year(db, workplace, month)
         with db.engine.begin() as conn:
             # The planner's statistics, as autovacuum (PostgreSQL) keeps them on a live database:
             # right after a bulk load they are missing, and plans are far off.
@@ -267,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"written in {time.perf_counter() - started:.1f} s: {len(rows['requests']):,} requests, "
             f"{len(rows['events']):,} events, {len(rows['answers']):,} questions, "
-            f"{len(rows['feedback']):,} ratings, {sends:,} reminders"
+            f"{len(rows['feedback']):,} ratings, {sends:,} reminders, {len(staff):,} people on the "
+            f"roster, 12 months of ledger recorded"
         )
         now = datetime.combine(month.plus(1).day(3), clock_time(10), tzinfo=TZ)
         timings = {}
@@ -288,6 +361,14 @@ def main(argv: list[str] | None = None) -> int:
         with db.session(read_only=True) as session:
             headline = report.headline(session, workplace, middle)
         timings["App Home headline"] = time.perf_counter() - started
+        # The next month, not recorded yet: its ledger worked out from the roster.
+        ahead = datetime.combine(month.plus(1).day(20), clock_time(12), tzinfo=TZ)
+        started = time.perf_counter()
+        with db.session(read_only=True) as session:
+            unrecorded = report.contributions(
+                session, workplace, report.window(workplace, month.plus(1), ahead)
+            )
+        timings["ledger section, not recorded"] = time.perf_counter() - started
         for step, seconds in timings.items():
             print(f"  {step:<32} {seconds * 1000:9.0f} ms")
         built = timings["figures (cold)"] + sum(
@@ -314,6 +395,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         m = sections["reminders"]
         print(f"  reminders sent {m['sent']}, done {m['done']}, snoozed {m['snoozed']}, missed {m['missed']}")
+        c = sections["ledger"]
+        print(
+            f"  insured {c['headcount']:,} ({c['joiners']} joined, {c['leavers']} left); contributions "
+            f"{c['total']} (employer {c['employer']}, employee {c['employee']}; the month before "
+            f"{c['previous_total']}); payment {c['payment']['timing']} on {c['payment']['paid_on']}"
+        )
+        assert unrecorded is not None
+        print(
+            f"  {month.plus(1)} so far, worked out from the roster: insured {unrecorded['headcount']:,}, "
+            f"contributions {unrecorded['total']}, payment {unrecorded['payment']['timing']}"
+        )
         print(f"  files: {', '.join(f'{name} ({len(content) // 1024} KB)' for name, content in files)}")
         print(f"App Home headline on {middle:%Y-%m-%d}: {headline}")
     return 0
