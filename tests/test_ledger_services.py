@@ -217,3 +217,22 @@ def test_app_home_shows_the_year_s_payments_to_administrators(db, bot):
     assert shown["year"] == 2026 and shown["late"] == 1
     assert shown["months"][8]["state"] == "unrecorded"
     assert shown["months"][9] == {"month": "2026-10", "state": "paid", "due": "2026-10-26", "paid": "6147.38"}
+
+
+def test_a_month_s_summary_has_the_figures_of_its_ledger_recorded_or_worked_out(db, bot):
+    from bot.domain.ledger import summarise
+
+    enrol(db)
+    pay(db, NOVEMBER, "6147.38")
+    set_base(db, LI, "9000")  # after November was recorded: December is worked out with it
+    with db.session() as session:
+        for month in (NOVEMBER, NOVEMBER.plus(1)):
+            summary = ledger.month_summary(session, WORKPLACE, month)
+            assert summary == summarise(ledger.month_ledger(session, WORKPLACE, month))
+            assert len(summary.people) == 2
+        november = ledger.month_summary(session, WORKPLACE, NOVEMBER)
+        december = ledger.month_summary(session, WORKPLACE, NOVEMBER.plus(1))
+    # 张三 3,254.40 and 李四 2,892.98 as recorded; in December both on 9,000: 2 x 3,254.40.
+    assert (november.closed, november.total) == (True, Decimal("6147.38"))
+    assert (december.closed, december.total) == (False, Decimal("6508.80"))
+    assert november.schemes == ("pension", "medical", "unemployment", "work_injury")

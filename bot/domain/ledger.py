@@ -162,6 +162,46 @@ class MonthLedger:
         return next((line for line in self.lines if line.employee_id == employee_id), None)
 
 
+@dataclass(frozen=True)
+class MonthSummary:
+    """A month's ledger in figures only (the monthly report's): who is on it (their roster
+    ids), each scheme's totals, and whether it is the one recorded when it was paid."""
+
+    month: YearMonth
+    people: frozenset[int]
+    totals: tuple[Contribution, ...]
+    closed: bool
+    assumed: bool
+    missing_bases: int
+
+    @property
+    def schemes(self) -> tuple[str, ...]:
+        return tuple(t.scheme for t in self.totals)
+
+    @property
+    def employer_total(self) -> Decimal:
+        return sum((t.employer for t in self.totals), ZERO)
+
+    @property
+    def employee_total(self) -> Decimal:
+        return sum((t.employee for t in self.totals), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.employer_total + self.employee_total
+
+
+def summarise(ledger: MonthLedger) -> MonthSummary:
+    return MonthSummary(
+        ledger.month,
+        frozenset(line.employee_id for line in ledger.lines),
+        ledger.totals,
+        ledger.closed,
+        ledger.assumed,
+        ledger.missing_bases,
+    )
+
+
 def base_used(figures: MonthFigures, on_record: Decimal | None) -> tuple[Decimal, BaseNote]:
     """The base a month's contributions are computed on: the one on record held to the
     period's floor and ceiling, and what was done to it."""

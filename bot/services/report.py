@@ -48,7 +48,7 @@ from bot.domain.audience import Audience
 from bot.domain.deadlines import is_stale, payment_due
 from bot.domain.errors import Refused
 from bot.domain.kinds import spec_for
-from bot.domain.ledger import ZERO, changes_between, payment_timing
+from bot.domain.ledger import ZERO, payment_timing
 from bot.domain.months import YearMonth
 from bot.domain.requests import OPEN_STATES, RequestKind, State
 from bot.domain.workplace import Workplace
@@ -345,11 +345,10 @@ def contributions(session: Session, workplace: Workplace, w: Window) -> dict[str
     recorded when the month was paid, or else worked out from today's roster. A payment
     counts when it was made by the month's last day (its ``paid_on``, whenever recorded).
     None when the roster insures nobody in the month."""
-    current = ledger.month_total(session, workplace, w.month)
-    if current is None:
+    current = ledger.month_summary(session, workplace, w.month)
+    if not current.people:
         return None
-    previous = ledger.month_ledger(session, workplace, w.month.plus(-1))
-    changes = changes_between(previous, current)
+    previous = ledger.month_summary(session, workplace, w.month.plus(-1))
     before = {t.scheme: t for t in previous.totals}
     schemes = [*current.schemes, *(s for s in previous.schemes if s not in current.schemes)]
     now_totals = {t.scheme: t for t in current.totals}
@@ -374,10 +373,10 @@ def contributions(session: Session, workplace: Workplace, w: Window) -> dict[str
         paid_on=paid_on, due=due, today=last_day, since=engine.started_on if engine else last_day
     )
     return {
-        "headcount": len(current.lines),
-        "previous_headcount": len(previous.lines),
-        "joiners": len(changes.joiners),
-        "leavers": len(changes.leavers),
+        "headcount": len(current.people),
+        "previous_headcount": len(previous.people),
+        "joiners": len(current.people - previous.people),
+        "leavers": len(previous.people - current.people),
         "recorded": current.closed,
         "assumed": current.assumed,
         "missing_bases": current.missing_bases,
