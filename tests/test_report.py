@@ -6,6 +6,7 @@ import pytest
 
 from bot.domain.errors import Refused
 from bot.domain.months import YearMonth
+from bot.presenters.report import report_message
 from bot.services import report
 from bot.services.outbox import Recipient
 from tests.conftest import ADMIN, ADMIN_CHANNEL, EMPLOYEE
@@ -77,6 +78,11 @@ def test_a_month_of_the_roster_alone_has_its_ledger_worked_out_and_unrecorded_pa
         "8876.01", "8876.01", False,
     )  # fmt: skip
     assert september["payment"]["timing"] == "unrecorded"
+    text = message_text(report_message(bot.messages, figures, "en"))
+    assert "3 people insured (3 in 2026-08): 0 joined, 0 left." in text
+    assert "Worked out from today's roster" in text
+    # The 25th is the Mid-Autumn Festival (a Friday): the deadline moves to Monday the 28th.
+    assert "No payment recorded here: it was due on 2026-09-28, before si-bot kept track." in text
 
 
 def test_nothing_happened_in_a_month_without_requests_questions_reminders_or_anyone_insured(bot, month):

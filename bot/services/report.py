@@ -22,6 +22,8 @@ so a past month's report says the same whenever it is built:
   missed-deadline alerts;
 - ``ledger``: the people insured in the month, joiners and leavers, the contributions by
   scheme (employer and employee) against the month before, and whether they were paid on time.
+  Two of its figures can move after the month's end: a payment made in the month but recorded
+  later, and the ledger of a month never paid (worked out from the roster as it is now).
 
 Exactly once: the scheduled report of a month inserts its month into ``monthly_reports``
 (unique) in the same transaction as its outbox rows; a second process, or the same one after
@@ -334,6 +336,7 @@ def reminders_sent(session: Session, workplace: Workplace, w: Window) -> dict[st
 
 
 def _money(value: Decimal) -> str:
+    """An amount as JSON-ready text, to the cent as the ledger has it (no float rounding)."""
     return str(value)
 
 
