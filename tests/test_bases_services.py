@@ -21,6 +21,7 @@ from bot.services.filing import seed_admins
 from bot.storage.models import Base, DeclarationEvent, Employee
 from tests.conftest import ADMIN, EMPLOYEE, STORY_NOW
 from tests.stories import WORKPLACE
+from tests.test_roster_cli import cli  # noqa: F401 - the fixture
 
 ZHANG = "11010519491231002X"
 LI = "440305198506152340"
@@ -173,3 +174,29 @@ def test_a_year_with_no_base_period_is_not_computed(people):
     with people.session() as session, pytest.raises(Refused) as refused:
         bases.compute(session, WORKPLACE, year=2028, actor=ADMIN, now=STORY_NOW)
     assert (refused.value.code, refused.value.params) == ("bases_no_period", {"year": 2028})
+
+
+def test_si_bot_bases_compute_writes_the_computed_sheet_and_status_counts(people, cli, tmp_path):  # noqa: F811
+    code, out, err = cli("bases", "compute", "2026", "--out", str(tmp_path / "out"))
+    assert (code, err) == (0, "")
+    assert "Base year 2026 (from 2026-07), draft: 3 people. Floor 7,546.00, ceiling 37,731.00." in out
+    assert "Raised 1, lowered 1, the same 0, no base before 0; held to the floor 1, to the ceiling 0" in out
+    assert "Monthly cost change: the company +653.17, the employees +267.28." in out
+    assert "王五 1101**********0010: 2025-11" in out
+    assert "张三 1101**********002X: 9,000.00 → 12,000.00" in out
+    rows = (tmp_path / "out" / "bases-2026-computed.csv").read_bytes().decode("utf-8-sig").splitlines()
+    assert rows == [
+        "Resident ID,Name,Base,Months averaged,Held to,Wage months missing,Overridden because",
+        f"{ZHANG},张三,12000.00,2025-01 – 2025-12 (12),,,",
+        f"{LI},李四,7546.00,2025-01 – 2025-12 (12),the floor,,",
+        f"{WANG},王五,9300.00,2025-10 – 2025-12 (2),,2025-11,",
+    ]
+    assert (tmp_path / "out" / "bases-2026-computed.xlsx").read_bytes()[:2] == b"PK"
+
+    code, out, _ = cli("bases", "status", "2026")
+    assert code == 0
+    assert "Declaration 2026: draft (not locked, no publicity yet)." in out
+    assert "No Slack user on the roster (not told in Slack) 1: 李四" in out
+    assert cli("bases", "status", "2025")[0] == 2
+    code, _, err = cli("bases", "compute", "2028")
+    assert code == 2 and "no base period starting in 2028" in err

@@ -418,3 +418,56 @@ def lock(session: Session, workplace: Workplace, *, year: int, actor: str, now: 
 
 def declaration_of(session: Session, year: int) -> BaseDeclaration:
     return _declaration(session, year)
+
+
+# --- publicity: how it stands ---------------------------------------------------------------------
+
+SENT, CONFIRMED, DISPUTED = "sent", "confirmed", "disputed"
+
+
+@dataclass(frozen=True)
+class PublicityStatus:
+    """How the declaration's publicity stands, with the names behind each number."""
+
+    year: int
+    state: str
+    sent: list[str]  # every person sent the DM (whatever their answer since)
+    confirmed: list[str]
+    disputed: list[str]  # with the request's id: "王五 (CORR-0001)"
+    unanswered: list[str]
+    no_slack_user: list[str]  # enrolled with no Slack user on the roster: not told in Slack
+
+
+def status(session: Session, *, year: int, viewer: str) -> PublicityStatus:
+    """The publicity of ``year``'s declaration: sent, confirmed, disputed, unanswered,
+    and who has no Slack user. Administrators and the command line only."""
+    require_admin(session, viewer)
+    declaration = _declaration(session, year)
+    found: dict[str | None, list[str]] = {None: [], SENT: [], CONFIRMED: [], DISPUTED: []}
+    no_slack: list[str] = []
+    rows = session.execute(
+        select(
+            DeclaredBase.publicity,
+            DeclaredBase.slack_user,
+            DeclaredBase.request_public_id,
+            Employee.full_name,
+        )
+        .join(Employee, Employee.id == DeclaredBase.employee_id)
+        .where(DeclaredBase.declaration_id == declaration.id)
+        .order_by(Employee.full_name, Employee.resident_id)
+    )
+    for publicity, slack_user, public_id, name in rows:
+        if not slack_user:
+            no_slack.append(name)
+        elif publicity is not None:
+            found[publicity].append(f"{name} ({public_id})" if public_id else name)
+    answered = found[CONFIRMED] + found[DISPUTED]
+    return PublicityStatus(
+        year=year,
+        state=declaration.state,
+        sent=sorted(found[SENT] + answered),
+        confirmed=found[CONFIRMED],
+        disputed=found[DISPUTED],
+        unanswered=found[SENT],
+        no_slack_user=no_slack,
+    )
