@@ -10,19 +10,21 @@ the company); every change is an event in ``declaration_events``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.bases import (
     Employment,
     Held,
+    back_pay,
     base_year_start,
     compute_base,
     is_outlier,
@@ -32,13 +34,23 @@ from bot.domain.bases import (
 from bot.domain.errors import Refused
 from bot.domain.fields import FormReader
 from bot.domain.months import YearMonth
-from bot.domain.policy import MonthFigures
+from bot.domain.policy import Contribution, MonthFigures
 from bot.domain.roster import EmployeeStatus
 from bot.domain.workplace import Workplace
-from bot.services.ledger import CHUNK, recorded_bases
+from bot.services.ledger import CHUNK, figures_from, recorded_bases
+from bot.services.outbox import FAN_OUT_SPACING, Outgoing, Recipient, enqueue, enqueue_many
 from bot.services.roles import require_admin
 from bot.storage.bulk import insert_rows
-from bot.storage.models import BaseDeclaration, DeclarationEvent, DeclaredBase, Employee, WageRecord
+from bot.storage.models import (
+    BaseDeclaration,
+    DeclarationEvent,
+    DeclaredBase,
+    Employee,
+    LedgerLineRecord,
+    LedgerMonth,
+    OutboxMessage,
+    WageRecord,
+)
 
 DRAFT, LOCKED = "draft", "locked"
 ZERO = Decimal("0.00")
@@ -431,19 +443,23 @@ class PublicityStatus:
 
     year: int
     state: str
-    sent: list[str]  # every person sent the DM (whatever their answer since)
+    sent: list[str]  # posted to the person (whatever their answer since)
     confirmed: list[str]
-    disputed: list[str]  # with the request's id: "王五 (CORR-0001)"
-    unanswered: list[str]
+    disputed: list[str]  # with the request's id: "王五 (SI-2026-0001)"
+    unanswered: list[str]  # posted, not answered
+    waiting: list[str]  # queued, not posted yet (Slack's pace)
     no_slack_user: list[str]  # enrolled with no Slack user on the roster: not told in Slack
 
 
 def status(session: Session, *, year: int, viewer: str) -> PublicityStatus:
     """The publicity of ``year``'s declaration: sent, confirmed, disputed, unanswered,
-    and who has no Slack user. Administrators and the command line only."""
+    still waiting to be posted, and who has no Slack user. Administrators and the command
+    line only."""
     require_admin(session, viewer)
     declaration = _declaration(session, year)
-    found: dict[str | None, list[str]] = {None: [], SENT: [], CONFIRMED: [], DISPUTED: []}
+    found: dict[str, list[str]] = {
+        what: [] for what in ("sent", CONFIRMED, DISPUTED, "unanswered", "waiting")
+    }
     no_slack: list[str] = []
     rows = session.execute(
         select(
@@ -451,23 +467,432 @@ def status(session: Session, *, year: int, viewer: str) -> PublicityStatus:
             DeclaredBase.slack_user,
             DeclaredBase.request_public_id,
             Employee.full_name,
+            OutboxMessage.sent_at,
         )
         .join(Employee, Employee.id == DeclaredBase.employee_id)
+        .outerjoin(OutboxMessage, OutboxMessage.key == DeclaredBase.outbox_key)
         .where(DeclaredBase.declaration_id == declaration.id)
         .order_by(Employee.full_name, Employee.resident_id)
+        .execution_options(yield_per=CHUNK)
     )
-    for publicity, slack_user, public_id, name in rows:
+    for publicity, slack_user, public_id, name, sent_at in rows:
         if not slack_user:
             no_slack.append(name)
-        elif publicity is not None:
-            found[publicity].append(f"{name} ({public_id})" if public_id else name)
-    answered = found[CONFIRMED] + found[DISPUTED]
+        elif publicity is None:
+            continue
+        elif sent_at is None and publicity == SENT:
+            found["waiting"].append(name)
+        else:
+            found["sent"].append(name)
+            if publicity == SENT:
+                found["unanswered"].append(name)
+            else:
+                found[publicity].append(f"{name} ({public_id})" if public_id else name)
     return PublicityStatus(
         year=year,
         state=declaration.state,
-        sent=sorted(found[SENT] + answered),
+        sent=found["sent"],
         confirmed=found[CONFIRMED],
         disputed=found[DISPUTED],
-        unanswered=found[SENT],
+        unanswered=found["unanswered"],
+        waiting=found["waiting"],
         no_slack_user=no_slack,
     )
+
+
+# --- publicity: the DM to each person ---------------------------------------------------------------
+
+NOTICE = "base_publicity"
+REMINDER_NOTICE = "base_publicity_reminder"
+
+
+def publicity_key(year: int, employee_id: int, revision: int = 0) -> str:
+    return f"bases:{year}:{employee_id}" + (f":{revision}" if revision else "")
+
+
+def _paid_on_old_bases(
+    session: Session, start: YearMonth, ids: list[int], today: YearMonth
+) -> dict[int, list[tuple[MonthFigures, tuple[Contribution, ...]]]]:
+    """For each of ``ids``: the months of the base year already closed (paid) in the
+    ledger, each with its figures and the shares paid then — what the back-pay is the
+    difference from."""
+    last = min(start.plus(11), today)
+    if last < start:
+        return {}
+    closed = {
+        row.month: row
+        for row in session.scalars(
+            select(LedgerMonth).where(LedgerMonth.month.between(str(start), str(last)))
+        )
+    }
+    if not closed:
+        return {}
+    figures = {month: figures_from(YearMonth.parse(month), row.figures) for month, row in closed.items()}
+    found: dict[int, list[tuple[MonthFigures, tuple[Contribution, ...]]]] = {}
+    for record in session.scalars(
+        select(LedgerLineRecord)
+        .where(LedgerLineRecord.employee_id.in_(ids), LedgerLineRecord.month.in_(sorted(closed)))
+        .order_by(LedgerLineRecord.month)
+    ):
+        shares = tuple(
+            Contribution(scheme, Decimal(er), Decimal(ee)) for scheme, (er, ee) in record.shares.items()
+        )
+        found.setdefault(record.employee_id, []).append((figures[record.month], shares))
+    return found
+
+
+def publicity_params(
+    year: int,
+    start: YearMonth,
+    line: PersonLine,
+    figures: MonthFigures,
+    paid: list[tuple[MonthFigures, tuple[Contribution, ...]]],
+    *,
+    revised: bool = False,
+) -> dict[str, Any]:
+    """What the person's DM shows (JSON-safe: it waits in the outbox): the new base and
+    why, each scheme's monthly shares from the new period's rates, and the back-pay of
+    the months already paid on the old base."""
+    base = line.base
+    assert base is not None
+    shares = figures.contributions(base)
+    owed = back_pay(base, paid)
+    return {
+        "year": year,
+        "start": str(start),
+        "person": line.full_name,
+        "base": str(base),
+        "previous": None if line.previous is None else str(line.previous),
+        "rule": line.rule,
+        "averaged": line.averaged,
+        "held": "" if line.override is not None else line.held,
+        "floor": str(figures.floor),
+        "ceiling": str(figures.ceiling),
+        "overridden": line.override is not None,
+        "shares": [[s.scheme, str(s.employer), str(s.employee)] for s in shares],
+        "employer": str(sum((s.employer for s in shares), ZERO)),
+        "employee": str(sum((s.employee for s in shares), ZERO)),
+        "back_pay": {
+            "months": [str(m) for m in owed.months],
+            "shares": [[scheme, str(er), str(ee)] for scheme, (er, ee) in owed.by_scheme.items()],
+            "employer": str(owed.employer),
+            "employee": str(owed.employee),
+        }
+        if owed.months
+        else None,
+        "revised": revised,
+        "reference": f"{year}:{line.employee_id}",
+    }
+
+
+@dataclass(frozen=True)
+class PublicityQueued:
+    year: int
+    queued: int
+    status: PublicityStatus
+
+
+def send_publicity(
+    sessions: Callable[[], AbstractContextManager[Session]],
+    workplace: Workplace,
+    *,
+    year: int,
+    actor: str,
+    now: datetime,
+) -> PublicityQueued:
+    """Queue the locked declaration's DM to every person with a Slack user not sent one
+    yet, a chunk at a time, each chunk a short transaction with the declaration locked
+    (two runs at once queue each person once; one stopped halfway is finished by the
+    next). The outbox sends them at Slack's pace, across processes. Administrators only;
+    Refused ``bases_not_locked`` before the lock."""
+    with sessions() as session:
+        require_admin(session, actor)
+        declaration = _declaration(session, year)
+        if declaration.state != LOCKED:
+            raise Refused("bases_not_locked", year=year)
+        declaration_id, start = declaration.id, YearMonth.parse(declaration.start)
+        ids = list(
+            session.scalars(
+                select(DeclaredBase.employee_id)
+                .where(
+                    DeclaredBase.declaration_id == declaration_id,
+                    DeclaredBase.slack_user.is_not(None),
+                    DeclaredBase.publicity.is_(None),
+                )
+                .order_by(DeclaredBase.employee_id)
+            )
+        )
+    figures = workplace.policy.period_for(start)
+    today = YearMonth.of(workplace.today(now))
+    queued = 0
+    for at in range(0, len(ids), CHUNK):
+        chunk = ids[at : at + CHUNK]
+        with sessions() as session:
+            session.scalars(
+                select(BaseDeclaration.id).where(BaseDeclaration.id == declaration_id).with_for_update()
+            ).one()
+            todo = [
+                line
+                for line in _lines_of(session, declaration_id, chunk)
+                if line.publicity is None and line.slack_user
+            ]
+            paid = _paid_on_old_bases(session, start, [line.employee_id for line in todo], today)
+            messages = [
+                Outgoing(
+                    key=publicity_key(year, line.employee_id),
+                    notice=NOTICE,
+                    to=Recipient.person(line.slack_user),
+                    params=publicity_params(year, start, line, figures, paid.get(line.employee_id, [])),
+                )
+                for line in todo
+                if line.slack_user
+            ]
+            if todo:
+                # One statement for the chunk: the key is publicity_key(year, employee_id).
+                key = literal(f"bases:{year}:", String) + cast(DeclaredBase.employee_id, String)
+                session.execute(
+                    update(DeclaredBase)
+                    .where(
+                        DeclaredBase.declaration_id == declaration_id,
+                        DeclaredBase.employee_id.in_([line.employee_id for line in todo]),
+                    )
+                    .values(publicity=SENT, outbox_key=key)
+                    .execution_options(synchronize_session=False)
+                )
+            queued += enqueue_many(session, messages, now=now, start=now + FAN_OUT_SPACING * queued)
+    with sessions() as session:
+        return PublicityQueued(year, queued, status(session, year=year, viewer=actor))
+
+
+def _lines_of(session: Session, declaration_id: int, ids: list[int]) -> list[PersonLine]:
+    rows = session.execute(
+        select(*_LINE_COLUMNS)
+        .join(Employee, Employee.id == DeclaredBase.employee_id)
+        .where(DeclaredBase.declaration_id == declaration_id, DeclaredBase.employee_id.in_(ids))
+        .order_by(DeclaredBase.employee_id)
+    )
+    return [PersonLine(*row) for row in rows]
+
+
+# --- the person's answer, the administrator's resolution, the reminder ---------------------------
+
+
+def _own(session: Session, reference: str, actor: str) -> tuple[BaseDeclaration, DeclaredBase]:
+    """The declared base ``year:employee_id`` if it was sent to ``actor``: Refused
+    ``bases_not_yours`` otherwise."""
+    year, _, employee_id = reference.partition(":")
+    found = session.execute(
+        select(BaseDeclaration, DeclaredBase)
+        .join(DeclaredBase, DeclaredBase.declaration_id == BaseDeclaration.id)
+        .where(BaseDeclaration.year == int(year), DeclaredBase.employee_id == int(employee_id))
+    ).one_or_none()
+    if found is None or found[1].slack_user != actor or found[1].publicity is None:
+        raise Refused("bases_not_yours")
+    return found[0], found[1]
+
+
+def _answer(session: Session, row: DeclaredBase, state: str, now: datetime, **values: Any) -> None:
+    moved = session.execute(
+        update(DeclaredBase)
+        .where(DeclaredBase.id == row.id, DeclaredBase.publicity == SENT)
+        .values(publicity=state, answered_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(row)
+    if moved.rowcount != 1:
+        raise Refused("bases_answered", state=row.publicity, public_id=row.request_public_id or "")
+
+
+def answered_params(session: Session, row: DeclaredBase) -> dict[str, Any]:
+    """The DM as sent, with its answer: to redraw it."""
+    params = session.scalar(select(OutboxMessage.params).where(OutboxMessage.key == row.outbox_key)) or {}
+    return {**params, "answer": row.publicity, "request": row.request_public_id}
+
+
+def confirm(session: Session, *, reference: str, actor: str, now: datetime) -> dict[str, Any]:
+    """Confirm: the person agrees with their new base. Returns the DM's values to redraw
+    it. Refused for anyone but the person, and once it was answered."""
+    declaration, row = _own(session, reference, actor)
+    _answer(session, row, CONFIRMED, now)
+    _event(session, declaration, "confirmed", actor, now, employee_id=row.employee_id)
+    return answered_params(session, row)
+
+
+def dispute_form(
+    session: Session, workplace: Workplace, *, reference: str, actor: str, now: datetime
+) -> dict[str, str]:
+    """Dispute: the correction form (what is wrong, the figure expected), filled in with
+    who, the base year's first month (or this month, if it has not begun) and "the base
+    is wrong". Refused as :func:`confirm` says."""
+    declaration, row = _own(session, reference, actor)
+    if row.publicity != SENT:
+        raise Refused("bases_answered", state=row.publicity, public_id=row.request_public_id or "")
+    person = session.get(Employee, row.employee_id)
+    assert person is not None
+    first = min(YearMonth.parse(declaration.start), YearMonth.of(workplace.today(now)))
+    return {
+        "full_name": person.full_name,
+        "resident_id": person.resident_id,
+        "month_from": str(first),
+        "month_to": "",
+        "issue": "base_wrong",
+    }
+
+
+def dispute(
+    session: Session,
+    workplace: Workplace,
+    *,
+    reference: str,
+    raw: dict[str, Any],
+    actor: str,
+    submission_key: str | None,
+    now: datetime,
+) -> str:
+    """Dispute, filled in: a contribution record correction request filed by the person
+    (the administrators get its card like any other request), and the base marked
+    disputed. Returns the request's id. ``FieldErrors`` as for any request."""
+    from bot.services.bills import file_correction  # the correction kind's one way in
+
+    declaration, row = _own(session, reference, actor)
+    public_id = file_correction(
+        session, workplace, raw=raw, actor=actor, submission_key=submission_key, now=now
+    )
+    if row.request_public_id == public_id:
+        return public_id  # the same submission again
+    _answer(session, row, DISPUTED, now, request_public_id=public_id)
+    _event(session, declaration, "disputed", actor, now, employee_id=row.employee_id, request=public_id)
+    return public_id
+
+
+def resolve(
+    session: Session,
+    workplace: Workplace,
+    *,
+    year: int,
+    raw: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> PersonLine:
+    """Resolve a disputed base of the locked declaration: ``raw`` holds ``person``, a
+    ``reason`` and either a ``base`` (an override within the bounds) or none, to compute
+    the base again from the wages as recorded now (after the wage record was corrected).
+    The person gets a new DM with the revised base (Confirm / Dispute again). Refused
+    ``bases_not_disputed`` for someone whose base is not disputed."""
+    require_admin(session, actor)
+    declaration = _declaration(session, year, lock=True)
+    if declaration.state != LOCKED:
+        raise Refused("bases_not_locked", year=year)
+    start = YearMonth.parse(declaration.start)
+    figures = workplace.policy.period_for(start)
+    form = FormReader(raw)
+    base = form.base("base", [figures], required=False)
+    reason = form.text("reason", required=True)
+    form.done()
+    row = _person(session, declaration, str(raw.get("person", "")))
+    if row.publicity != DISPUTED:
+        raise Refused("bases_not_disputed", person=str(raw.get("person", "")))
+    before = row.base
+    if base is None:
+        person = session.get(Employee, row.employee_id)
+        assert person is not None
+        first_wage, last_wage = YearMonth(year - 1, 1), start.plus(12)
+        wages = {
+            YearMonth.parse(month): wage
+            for month, wage in session.execute(
+                select(WageRecord.month, WageRecord.gross_wage).where(
+                    WageRecord.employee_id == row.employee_id,
+                    WageRecord.month.between(str(first_wage), str(last_wage)),
+                )
+            )
+        }
+        employment = Employment(
+            YearMonth.parse(person.enrolled_from),
+            YearMonth.parse(person.leaving_month) if person.leaving_month else None,
+        )
+        found = compute_base(employment, wages, start, figures)
+        if not found.complete:
+            raise Refused("bases_still_missing", months=", ".join(str(m) for m in found.missing))
+        row.rule, row.held = found.rule.value, found.held.value
+        row.averaged, row.missing = [str(m) for m in found.averaged], []
+        row.average = None if found.average is None else found.average.quantize(Decimal("0.01"))
+        row.computed, row.override, row.override_reason, row.override_by = found.base, None, reason, actor
+    else:
+        row.override, row.override_reason, row.override_by = base, reason, actor
+    revision = session.scalar(
+        select(func.count())
+        .select_from(DeclarationEvent)
+        .where(
+            DeclarationEvent.declaration_id == declaration.id,
+            DeclarationEvent.employee_id == row.employee_id,
+            DeclarationEvent.action == "resolved",
+        )
+    )
+    key = publicity_key(year, row.employee_id, (revision or 0) + 1)
+    _event(
+        session,
+        declaration,
+        "resolved",
+        actor,
+        now,
+        employee_id=row.employee_id,
+        before=None if before is None else str(before),
+        after=str(row.base),
+        reason=reason,
+        request=row.request_public_id,
+    )
+    row.publicity, row.outbox_key, row.answered_at, row.reminded_at = SENT, key, None, None
+    session.flush()
+    line = _line(session, row)
+    paid = _paid_on_old_bases(session, start, [row.employee_id], YearMonth.of(workplace.today(now)))
+    params = publicity_params(year, start, line, figures, paid.get(row.employee_id, []), revised=True)
+    params["request"] = row.request_public_id
+    if line.slack_user:
+        enqueue(session, key=key, notice=NOTICE, to=Recipient.person(line.slack_user), now=now, params=params)
+    return line
+
+
+def remind_unanswered(session: Session, workplace: Workplace, now: datetime) -> int:
+    """One reminder to each person who has not answered their base's DM the policy's
+    number of working days after it was posted (a DM posted on a day off counts from the
+    next working day); each is reminded once — the row is moved and the message recorded
+    in one transaction under a unique key — whichever process runs it. A chunk of people
+    a call (the scheduler calls it every few minutes). Returns how many were queued."""
+    days = workplace.policy.base_publicity_reminder_working_days
+    last_day = workplace.calendar.add_working_days(workplace.today(now), -days)
+    posted_before = datetime.combine(last_day + timedelta(days=1), time(0), workplace.tz)
+    rows = session.execute(
+        select(DeclaredBase.id, DeclaredBase.slack_user, OutboxMessage.key, OutboxMessage.params)
+        .join(BaseDeclaration, BaseDeclaration.id == DeclaredBase.declaration_id)
+        .join(OutboxMessage, OutboxMessage.key == DeclaredBase.outbox_key)
+        .where(
+            BaseDeclaration.state == LOCKED,
+            DeclaredBase.publicity == SENT,
+            DeclaredBase.reminded_at.is_(None),
+            OutboxMessage.sent_at < posted_before,
+        )
+        .order_by(DeclaredBase.id)
+        .limit(CHUNK)
+    ).all()
+    queued = 0
+    for row_id, slack_user, key, params in rows:
+        moved = session.execute(
+            update(DeclaredBase)
+            .where(
+                DeclaredBase.id == row_id, DeclaredBase.reminded_at.is_(None), DeclaredBase.publicity == SENT
+            )
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:
+            continue  # another process reminded them a moment ago
+        queued += enqueue(
+            session,
+            key=f"{key}:reminder",
+            notice=NOTICE,
+            to=Recipient.person(slack_user),
+            now=now,
+            # Not "reminder": the outbox reads that key as a dated duty's reminder.
+            params={**params, "remind": True},
+        )
+    return queued

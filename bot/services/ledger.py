@@ -219,7 +219,7 @@ def _stored(session: Session, closed: LedgerMonth) -> MonthLedger:
     )
     lines = [_line_from(record, slack_user) for record, slack_user in rows]
     lines.sort(key=lambda line: (line.full_name, line.resident_id))
-    return MonthLedger(month, _figures_from(month, closed.figures), tuple(lines), closed=True)
+    return MonthLedger(month, figures_from(month, closed.figures), tuple(lines), closed=True)
 
 
 def _line_from(record: LedgerLineRecord, slack_user: str | None) -> LedgerLine:
@@ -258,7 +258,8 @@ def _figures_record(figures: MonthFigures) -> dict[str, Any]:
     }
 
 
-def _figures_from(month: YearMonth, data: dict[str, Any]) -> MonthFigures:
+def figures_from(month: YearMonth, data: dict[str, Any]) -> MonthFigures:
+    """A closed month's figures as recorded with it (``ledger_months.figures``)."""
     p = data["period"]
     period = BasePeriod(
         start=YearMonth.parse(p["start"]),
