@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.bases import (
+    BackPay,
     Employment,
     Held,
     back_pay,
@@ -572,16 +573,32 @@ def publicity_params(
         "shares": [[s.scheme, str(s.employer), str(s.employee)] for s in shares],
         "employer": str(sum((s.employer for s in shares), ZERO)),
         "employee": str(sum((s.employee for s in shares), ZERO)),
-        "back_pay": {
-            "months": [str(m) for m in owed.months],
-            "shares": [[scheme, str(er), str(ee)] for scheme, (er, ee) in owed.by_scheme.items()],
-            "employer": str(owed.employer),
-            "employee": str(owed.employee),
-        }
-        if owed.months
-        else None,
+        "back_pay": _back_pay_params(owed) if owed.months else None,
         "revised": revised,
         "reference": f"{year}:{line.employee_id}",
+    }
+
+
+def _back_pay_params(owed: BackPay) -> dict[str, Any]:
+    """``kind``: ``owed`` (both sides pay more), ``refund`` (both get back: the figures
+    shown without their sign) or ``mixed``."""
+    employer, employee = owed.employer, owed.employee
+    kind = (
+        "owed"
+        if employer >= 0 and employee >= 0
+        else "refund"
+        if employer <= 0 and employee <= 0
+        else "mixed"
+    )
+    shown = abs if kind == "refund" else (lambda amount: amount)
+    return {
+        "months": [str(m) for m in owed.months],
+        "shares": [[scheme, str(shown(er)), str(shown(ee))] for scheme, (er, ee) in owed.by_scheme.items()],
+        "employer": str(employer),
+        "employee": str(employee),
+        "kind": kind,
+        "employer_shown": str(shown(employer)),
+        "employee_shown": str(shown(employee)),
     }
 
 
