@@ -102,7 +102,7 @@ def publicity_status(settings: Settings, args: argparse.Namespace) -> int:
         print(words(f"error.{refused.code}", **refused.params), file=sys.stderr)
         return 2
     print(words("bases.status.headline", year=found.year, state=found.state))
-    for what in ("sent", "confirmed", "disputed", "unanswered", "no_slack_user"):
+    for what in ("sent", "confirmed", "disputed", "unanswered", "waiting", "no_slack_user"):
         names = getattr(found, what)
         print(words(f"bases.status.{what}", n=len(names), names="、".join(names)))
     return 0
