@@ -23,6 +23,7 @@ from bot.storage.models import OutboxMessage, Request
 from tests.conftest import ADMIN, EMPLOYEE, OTHER, STORY_NOW
 from tests.slack import message_text
 from tests.stories import WORKPLACE
+from tests.test_workspace_e2e import wait_home
 
 ZHANG, LI, WANG, ZHAO = "11010519491231002X", "440305198506152340", "110101198001010010", "440305197901015552"
 WANG_USER = "UWANG00001"
@@ -203,6 +204,13 @@ def test_compute_review_override_lock_publicity_answers_and_resolution(slack, db
     assert "Confirmed 1: 张三" in text and "Disputed 1: 李四 (SI-2026-0001)" in text
     assert "Unanswered 1: 王五" in text and "not told in Slack) 1: 赵六" in text
     assert "Sent 3" in text
+    # App Home shows the administrator the same, with the names.
+    event = {"type": "app_home_opened", "user": ADMIN, "channel": "D" + ADMIN[1:], "tab": "home"}
+    assert slack.event(event, event_id="EvHomeBases1").status == 200
+    home = wait_home(slack.fake, ADMIN, "Contribution bases 2026: publicity")
+    text = message_text(home)
+    assert "Confirmed 1: 张三" in text and "Disputed 1: 李四 (SI-2026-0001)" in text
+    assert "Unanswered 1: 王五" in text
 
     # The administrator resolves it: 8,000; 李四 gets a new DM.
     form = open_form(slack, "bases_resolve", buttons(status)["bases_resolve"]["value"], user=ADMIN)

@@ -457,7 +457,43 @@ def status(session: Session, *, year: int, viewer: str) -> PublicityStatus:
     still waiting to be posted, and who has no Slack user. Administrators and the command
     line only."""
     require_admin(session, viewer)
-    declaration = _declaration(session, year)
+    return _status(session, _declaration(session, year))
+
+
+def home_section(session: Session, workplace: Workplace, *, now: datetime) -> dict[str, Any] | None:
+    """App Home's (administrators'): the publicity of the latest locked declaration while
+    its base year runs — the counts, and up to HOME_NAMES names behind each. None when
+    there is none."""
+    this_month = YearMonth.of(workplace.today(now))
+    declaration = session.scalar(
+        select(BaseDeclaration)
+        .where(BaseDeclaration.state == LOCKED, BaseDeclaration.start > str(this_month.plus(-12)))
+        .order_by(BaseDeclaration.start.desc())
+        .limit(1)
+    )
+    if declaration is None:
+        return None
+    found = _status(session, declaration)
+    return {
+        "year": found.year,
+        **{
+            what: {"n": len(names), "names": names[:HOME_NAMES]}
+            for what, names in (
+                ("sent", found.sent),
+                ("confirmed", found.confirmed),
+                ("disputed", found.disputed),
+                ("unanswered", found.unanswered),
+                ("waiting", found.waiting),
+            )
+        },
+    }
+
+
+HOME_NAMES = 10
+
+
+def _status(session: Session, declaration: BaseDeclaration) -> PublicityStatus:
+    year = declaration.year
     found: dict[str, list[str]] = {
         what: [] for what in ("sent", CONFIRMED, DISPUTED, "unanswered", "waiting")
     }
