@@ -143,5 +143,7 @@ def test_app_home_shows_the_declaration_s_publicity(lang):
     View(**view).validate_json()
     text = message_text(view)
     if lang == "en":
-        assert "Contribution bases 2026: publicity" in text and "Unanswered 9000: 员工0 &lt;b&gt;、员工1" in text
+        assert (
+            "Contribution bases 2026: publicity" in text and "Unanswered 9000: 员工0 &lt;b&gt;、员工1" in text
+        )
         assert "Still to send" not in text
