@@ -200,3 +200,87 @@ def test_si_bot_bases_compute_writes_the_computed_sheet_and_status_counts(people
     assert cli("bases", "status", "2025")[0] == 2
     code, _, err = cli("bases", "compute", "2028")
     assert code == 2 and "no base period starting in 2028" in err
+
+
+def test_a_dispute_resolved_by_correcting_the_wages_is_computed_again_and_told_anew(people):
+    from bot.storage.models import OutboxMessage
+
+    WANG_USER = "UWANG0001"
+    compute(people)
+    with people.session() as session:
+        bases.override(
+            session,
+            WORKPLACE,
+            year=2026,
+            raw={"person": WANG, "base": "9300", "reason": "payslip"},
+            actor=ADMIN,
+            now=STORY_NOW,
+        )
+        bases.lock(session, WORKPLACE, year=2026, actor=ADMIN, now=STORY_NOW)
+    queued = bases.send_publicity(people.session, WORKPLACE, year=2026, actor=ADMIN, now=STORY_NOW)
+    assert queued.queued == 2  # 张三 and 王五; 李四 has no Slack user
+    assert bases.send_publicity(people.session, WORKPLACE, year=2026, actor=ADMIN, now=STORY_NOW).queued == 0
+    with people.session() as session:
+        employee_id = session.scalar(select(Employee.id).where(Employee.resident_id == WANG))
+        public_id = bases.dispute(
+            session,
+            WORKPLACE,
+            reference=f"2026:{employee_id}",
+            raw={
+                "full_name": "王五",
+                "resident_id": WANG,
+                "month_from": "2026-07",
+                "issue": "base_wrong",
+                "expected": "9200",
+                "description": "November was 9,000",
+            },
+            actor=WANG_USER,
+            submission_key="view:1",
+            now=STORY_NOW,
+        )
+    # Resolving with no base while November is still missing is refused: nothing is guessed.
+    with people.session() as session, pytest.raises(Refused) as refused:
+        bases.resolve(
+            session, WORKPLACE, year=2026, raw={"person": WANG, "reason": "wages"}, actor=ADMIN, now=STORY_NOW
+        )
+    assert refused.value.params == {"months": "2025-11"}
+    # November's wage is imported; the base is computed again: (9,000 + 9,000 + 9,600) / 3.
+    with people.session() as session:
+        assert wages.import_wages(
+            session,
+            WORKPLACE,
+            actor=ADMIN,
+            file_name="november.csv",
+            content=wage_file([(WANG, "王五", "2025-11", "9000")]),
+            now=STORY_NOW,
+        ).imported
+        line = bases.resolve(
+            session,
+            WORKPLACE,
+            year=2026,
+            raw={"person": WANG, "reason": f"{public_id}: November imported"},
+            actor=ADMIN,
+            now=STORY_NOW,
+        )
+    assert (line.base, line.override, line.publicity) == (Decimal("9200.00"), None, "sent")
+    with people.session() as session:
+        revised = session.scalar(
+            select(OutboxMessage).where(OutboxMessage.key == f"bases:2026:{employee_id}:1")
+        )
+        assert (revised.target, revised.params["base"], revised.params["revised"]) == (
+            WANG_USER,
+            "9200.00",
+            True,
+        )
+        assert revised.params["averaged"] == ["2025-10", "2025-11", "2025-12"]
+        # Resolved once: a second resolution needs a new dispute.
+        with pytest.raises(Refused) as refused:
+            bases.resolve(
+                session,
+                WORKPLACE,
+                year=2026,
+                raw={"person": WANG, "base": "9300", "reason": "again"},
+                actor=ADMIN,
+                now=STORY_NOW,
+            )
+        assert refused.value.code == "bases_not_disputed"
