@@ -148,6 +148,12 @@ def test_compute_review_override_lock_publicity_answers_and_resolution(slack, db
     ]
     assert "bases-2026-declaration.xlsx" in files
     assert any("3 DM(s) are queued" in t for t in said(slack))
+    # Compute again after the lock: nothing is re-computed; the review and the sheet again.
+    again = slack.command("bases compute 2026", user=ADMIN).body["text"]
+    assert "is locked: it is not computed again" in again
+    slack.idle()
+    assert any("0 DM(s) are queued" in t for t in said(slack))
+    assert len(slack.fake.calls_to("files.completeUploadExternal")) == 2
 
     # The fan-out goes at Slack's pace: the sweep sends it.
     clock.shift(60)

@@ -47,15 +47,24 @@ def computing(bot: SiBot, command: cmd.BasesCompute, user: str, session: Session
     roles.require_admin(session, user)
     year = _year(bot, command.year)
     base_year_start(bot.policy, year)  # Refused at once when the policy has no such period
+    if bases.is_locked(session, year):
+        return notice(bot, "bases.already_locked", year=year)
     return notice(bot, "bases.computing", year=year)
 
 
 def send_review(turn: Interaction, command: cmd.BasesCompute, session: Session) -> None:
-    """After the ack: compute the draft, then show the administrator its review."""
+    """After the ack: compute the draft, then show the administrator its review. A locked
+    declaration is not computed again: its review and its sheet are sent again, and any
+    DM not queued yet (a lock whose follow-up failed halfway) is queued."""
     bot = turn.bot
-    review = bases.compute(
-        session, bot.workplace, year=_year(bot, command.year), actor=turn.user, now=bot.now()
-    )
+    year = _year(bot, command.year)
+    if bases.is_locked(session, year):
+        review = bases.review(session, bot.workplace, year=year, viewer=turn.user)
+        locked_by = bases.declaration_of(session, year).locked_by
+        turn.reply(ephemeral(bot, "bases_review", r=review, shown=SHOWN, locked_by=locked_by))
+        turn.then(lambda: _declare(turn, year))
+        return
+    review = bases.compute(session, bot.workplace, year=year, actor=turn.user, now=bot.now())
     turn.reply(ephemeral(bot, "bases_review", r=review, shown=SHOWN, locked_by=None))
 
 
@@ -157,16 +166,17 @@ def register(listen: Listen) -> None:
         }
 
 
-def _declare(press: Interaction, year: int) -> None:
-    """After the lock's commit: the declaration sheet to the administrator's DM, then the
-    DMs to everyone queued (each chunk a transaction of its own), then the count."""
-    bot = press.bot
+def _declare(turn: Interaction, year: int) -> None:
+    """After the lock's commit: the DMs to everyone queued first (each chunk a transaction
+    of its own: in the database, whatever happens to Slack next), then the declaration
+    sheet to the administrator's DM, then the count."""
+    bot = turn.bot
+    queued = bases.send_publicity(bot.db.session, bot.workplace, year=year, actor=turn.user, now=bot.now())
     words = plain_words(bot.messages)
     with bot.db.session(read_only=True) as session:
         declaration = bases.declaration_of(session, year)
         files = declaration_files(
             year, declaration.start, lambda: bases.lines(session, declaration.id), words
         )
-    upload_to_dm(bot.client, press.user, files, title=words("bases.sheet_title", year=year))
-    queued = bases.send_publicity(bot.db.session, bot.workplace, year=year, actor=press.user, now=bot.now())
-    press.reply_now(notice(bot, "bases.locked", year=year, queued=queued.queued))
+    upload_to_dm(bot.client, turn.user, files, title=words("bases.sheet_title", year=year))
+    turn.reply_now(notice(bot, "bases.locked", year=year, queued=queued.queued))

@@ -433,6 +433,10 @@ def declaration_of(session: Session, year: int) -> BaseDeclaration:
     return _declaration(session, year)
 
 
+def is_locked(session: Session, year: int) -> bool:
+    return session.scalar(select(BaseDeclaration.state).where(BaseDeclaration.year == year)) == LOCKED
+
+
 # --- publicity: how it stands ---------------------------------------------------------------------
 
 SENT, CONFIRMED, DISPUTED = "sent", "confirmed", "disputed"
