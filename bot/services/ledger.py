@@ -8,8 +8,8 @@ month is what was declared and paid, whatever the roster says later, and reading
 one indexed query for that month (or for one person), however many years are stored.
 
 The base: :func:`recorded_bases` is the one place that says which base a person has in a
-month. Today it is their current base on the roster; the yearly declaration records a base
-per base year and plugs in there.
+month: the base locked in the yearly declaration for the base year that covers it
+(bot/services/bases.py), else their current base on the roster.
 """
 
 from __future__ import annotations
