@@ -36,6 +36,11 @@ class ActionId(StrEnum):
     STATEMENT_CONFIRM = "statement_confirm"
     STATEMENT_DISPUTE = "statement_dispute"
     CORRECT_WAGE = "roster_correct_wage"
+    BASES_OVERRIDE = "bases_override"
+    BASES_LOCK = "bases_lock"
+    BASES_RESOLVE = "bases_resolve"
+    BASES_CONFIRM = "bases_confirm"
+    BASES_DISPUTE = "bases_dispute"
 
 
 class CallbackId(StrEnum):
@@ -47,6 +52,9 @@ class CallbackId(StrEnum):
     STATEMENT_DISPUTE_FORM = "statement_dispute_form"
     WAGE_CORRECTION = "wage_correction"
     TEACH_NEW_TOPIC = "help_teach_new_topic"
+    BASES_OVERRIDE_FORM = "bases_override_form"
+    BASES_RESOLVE_FORM = "bases_resolve_form"
+    BASES_DISPUTE_FORM = "bases_dispute_form"
 
 
 OFFERS = (ActionId.OFFER_1, ActionId.OFFER_2, ActionId.OFFER_3)

@@ -1,5 +1,5 @@
-"""Background work of a running bot: the outbox sweep, the reminder tick and the monthly
-report.
+"""Background work of a running bot: the outbox sweep, the reminder tick, the monthly
+report and the reminder of the base declaration's publicity.
 
 APScheduler 3.x with an in-memory job store: each process runs its own jobs, and the
 work they do is claimed in the database, so several processes never do it twice.
@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.domain.months import YearMonth
 from bot.presenters.report import topic_titles
 from bot.runtime import SiBot
+from bot.services.bases import remind_unanswered
 from bot.services.reminders import DueReminder, send_due
 from bot.services.report import send_monthly_report
 
@@ -42,7 +43,11 @@ def start_scheduler(bot: SiBot) -> BackgroundScheduler:
     # once when it wakes, however late: each works out from the database what is due and
     # unsent, so a late run only catches up (APScheduler's default grace of 1 s would silently
     # drop it). Both run at start too, not 5 minutes later.
-    for work, job_id in ((_remind, "reminder-tick"), (_report, "monthly-report")):
+    for work, job_id in (
+        (_remind, "reminder-tick"),
+        (_report, "monthly-report"),
+        (_bases_remind, "bases-publicity-reminder"),
+    ):
         scheduler.add_job(
             work,
             "cron",
@@ -77,6 +82,27 @@ def report_tick(bot: SiBot, now: datetime | None = None) -> YearMonth | None:
     if month is not None:
         bot.deliverer.deliver_pending()
     return month
+
+
+def bases_reminder_tick(bot: SiBot, now: datetime | None = None) -> int:
+    """Remind the people who have not answered their new base's DM (once each, whichever
+    process claims them first), then deliver the outbox. Returns how many were queued."""
+    now = now or bot.now()
+    with bot.db.session() as session:
+        queued = remind_unanswered(session, bot.workplace, now)
+    if queued:
+        bot.deliverer.deliver_pending()
+    return queued
+
+
+def _bases_remind(bot: SiBot) -> None:
+    try:
+        queued = bases_reminder_tick(bot)
+    except Exception:
+        log.exception("base publicity reminder tick failed; the next tick retries")
+        return
+    if queued:
+        log.info("reminded %d person(s) of their new contribution base", queued)
 
 
 def _report(bot: SiBot) -> None:

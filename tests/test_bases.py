@@ -79,3 +79,30 @@ def test_missing_wage_months_are_listed_and_the_average_is_of_those_recorded():
 def test_the_months_already_paid_on_the_old_base_are_paid_back_or_refunded():
     assert back_pay_months(START, M(2026, 9)) == (M(2026, 7), M(2026, 8), M(2026, 9))
     assert back_pay_months(START, M(2026, 6)) == () and back_pay_months(START, None) == ()
+
+
+def test_back_pay_is_months_times_the_difference_times_each_rate():
+    # July to October 2026 paid on 9,000; the new base is 12,000. Each month: employer
+    # 16 % + 9 % + 0.5 % + 0.16 % of 3,000 = 480 + 270 + 15 + 4.80 = 769.80, employee 8 % +
+    # 2 % + 0.5 % = 240 + 60 + 15 = 315. Four months: 3,079.20 and 1,260.00.
+    from bot.domain.bases import back_pay
+
+    paid = [(FIGURES, FIGURES.contributions(D(9000)))] * 4
+    owed = back_pay(D(12000), paid)
+    assert (owed.employer, owed.employee) == (D("3079.20"), D("1260.00"))
+    assert owed.by_scheme["pension"] == (D("1920.00"), D("960.00"))
+    # A lower base is refunded: the figure is negative.
+    assert back_pay(D(7546), paid[:1]).employee == D("792.33") - D("945.00")
+
+
+def test_outliers_move_further_than_the_policys_percent():
+    from bot.domain.bases import Movement, is_outlier, movement
+
+    assert is_outlier(D(9000), D(12000), D(30)) and not is_outlier(D(9000), D(11700), D(30))
+    assert is_outlier(D(10000), D(6999), D(30)) and not is_outlier(None, D(12000), D(30))
+    assert [movement(D(1), D(2)), movement(D(2), D(1)), movement(D(1), D(1)), movement(None, D(1))] == [
+        Movement.RAISED,
+        Movement.LOWERED,
+        Movement.SAME,
+        Movement.NEW,
+    ]

@@ -267,9 +267,16 @@ def test_the_payment_deadline_answer_moves_holiday_deadlines_later(kb):
             "business licence (with the unified social credit code",
             "registration certificate, the old and new",
         ),
-        # Item 5: no promise of a Confirm / Dispute DM until it is built.
-        ("base-declaration", "en", "makes the bases known to staff", "Dispute"),
-        ("base-declaration", "zh", "公示", "有异议"),
+        # Item 5: the Confirm / Dispute DM is built (issue 11, tests/test_bases_e2e.py): the
+        # answer says what it really does, and no longer sends a wrong base to /si change.
+        (
+            "base-declaration",
+            "en",
+            "Dispute opens a form (what is wrong, the figure you expect)",
+            "/si change",
+        ),
+        ("base-declaration", "zh", "提出异议会打开一张表，写明哪里不对、你认为应是多少", "/si change"),
+        ("base-declaration", "en", "what you and the company pay more or get back", "ask the administrator"),
         # Item 7: local practice says so.
         ("maternity", "en", "*local practice*, not the text of the law", "(Art. 56); if"),
         ("maternity", "zh", "这是*地方做法*", "× 产假天数（第56条）"),

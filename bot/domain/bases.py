@@ -22,13 +22,14 @@ are the common local practice for new hires (check the local notice).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from bot.domain.errors import Refused
 from bot.domain.months import YearMonth, month_range
-from bot.domain.policy import MonthFigures
+from bot.domain.policy import HUNDRED, Contribution, MonthFigures, Policy
 
 
 class BaseRule(StrEnum):
@@ -108,3 +109,82 @@ def back_pay_months(start: YearMonth, paid_through: YearMonth | None) -> tuple[Y
     if paid_through is None or paid_through < start:
         return ()
     return tuple(month_range(start, paid_through))
+
+
+def base_year_start(policy: Policy, year: int) -> YearMonth:
+    """The first month of the base year that starts in ``year``: the start of the policy's
+    base period that begins that year. Refused ``bases_no_period`` when the policy file has
+    none (the local notice is not out, or not entered yet: its floor and ceiling decide the
+    bases, so nothing is computed on a guess)."""
+    for period in policy.base_periods:
+        if period.start.year == year:
+            return period.start
+    raise Refused("bases_no_period", year=year)
+
+
+class Movement(StrEnum):
+    RAISED = "raised"
+    LOWERED = "lowered"
+    SAME = "same"
+    NEW = "new"  # no previous base on record
+
+
+def movement(previous: Decimal | None, new: Decimal) -> Movement:
+    if previous is None:
+        return Movement.NEW
+    if new > previous:
+        return Movement.RAISED
+    return Movement.LOWERED if new < previous else Movement.SAME
+
+
+def is_outlier(previous: Decimal | None, new: Decimal, percent: Decimal) -> bool:
+    """Whether ``new`` moved from ``previous`` by more than ``percent`` either way (a
+    person with no previous base is not an outlier: there is nothing to compare)."""
+    if not previous:
+        return False
+    return abs(new - previous) * HUNDRED > previous * percent
+
+
+def monthly_cost(figures: MonthFigures, base: Decimal | None) -> tuple[Decimal, Decimal]:
+    """The employer's and the employee's monthly contributions on ``base`` (0 for none)."""
+    if base is None:
+        return Decimal("0.00"), Decimal("0.00")
+    shares = figures.contributions(base)
+    return (
+        sum((s.employer for s in shares), Decimal("0.00")),
+        sum((s.employee for s in shares), Decimal("0.00")),
+    )
+
+
+@dataclass(frozen=True)
+class BackPay:
+    """The difference owed (positive) or refunded (negative) for the months of the base
+    year already paid on the old base, per scheme: ``{scheme: (employer, employee)}``."""
+
+    months: tuple[YearMonth, ...]
+    by_scheme: dict[str, tuple[Decimal, Decimal]]
+
+    @property
+    def employer(self) -> Decimal:
+        return sum((er for er, _ in self.by_scheme.values()), Decimal("0.00"))
+
+    @property
+    def employee(self) -> Decimal:
+        return sum((ee for _, ee in self.by_scheme.values()), Decimal("0.00"))
+
+
+def back_pay(new_base: Decimal, paid: Sequence[tuple[MonthFigures, Sequence[Contribution]]]) -> BackPay:
+    """多退少补: for each month paid on the old base (its figures and the shares paid),
+    each scheme's share on ``new_base`` less what was paid — months × (new − old) × rate,
+    rounded per month and side as each month's contributions are."""
+    by_scheme: dict[str, tuple[Decimal, Decimal]] = {}
+    for figures, was in paid:
+        old = {c.scheme: c for c in was}
+        for share in figures.contributions(new_base):
+            before = old.get(share.scheme, Contribution(share.scheme, Decimal(0), Decimal(0)))
+            er, ee = by_scheme.get(share.scheme, (Decimal("0.00"), Decimal("0.00")))
+            by_scheme[share.scheme] = (
+                er + share.employer - before.employer,
+                ee + share.employee - before.employee,
+            )
+    return BackPay(tuple(f.month for f, _ in paid), by_scheme)

@@ -151,6 +151,18 @@ class SendStatements:
     year: int
 
 
+@dataclass(frozen=True)
+class BasesCompute:
+    """``/si bases compute [YYYY]``: the base year starting in ``year`` (None: this year)."""
+
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class BasesStatus:
+    year: int | None = None
+
+
 Subcommand = (
     Help
     | FileRequest
@@ -177,6 +189,8 @@ Subcommand = (
     | Reconciliation
     | OwnStatement
     | SendStatements
+    | BasesCompute
+    | BasesStatus
 )
 Args = Sequence[str]
 
@@ -284,6 +298,14 @@ def _admin_statements(args: Args) -> SendStatements:
     return SendStatements(_year(args[0]))
 
 
+def _bases(args: Args) -> BasesCompute | BasesStatus:
+    verb = args[0].lower() if args else ""
+    if verb not in ("compute", "status") or len(args) > 2:
+        raise Refused("usage_bases")
+    year = _year(args[1]) if len(args) == 2 else None
+    return BasesCompute(year) if verb == "compute" else BasesStatus(year)
+
+
 def _admin(args: Args) -> Subcommand:
     if not args:
         raise Refused("usage_admin")
@@ -357,6 +379,7 @@ _GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {
     "paid": _paid,
     "bill": _bill,
     "statement": _statement,
+    "bases": _bases,
     "admin": _admin,
 }
 _ADMIN_GRAMMAR: Mapping[str, Callable[[Args], Subcommand]] = {

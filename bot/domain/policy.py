@@ -187,6 +187,12 @@ class Policy:
     holiday_shift_source: str = ""
     # The administrators' monthly report on the first working day: `[report] monthly`.
     monthly_report: bool = True
+    # The yearly declaration's review: a new base further than this from the previous one
+    # (in percent, either way) is listed as an outlier: `[base_declaration] outlier_percent`.
+    base_outlier_percent: Decimal = Decimal(30)
+    # Working days after the publicity DM before one reminder to whoever has not answered:
+    # `[base_declaration] publicity_reminder_working_days`.
+    base_publicity_reminder_working_days: int = 3
 
     # -- the timeline ---------------------------------------------------------------------
 
@@ -383,6 +389,8 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         rounding_source=str(rounding.get("source", "")),
         holiday_shift_source=str(deadlines.get("holiday_shift_source", "")),
         monthly_report=monthly_report,
+        base_outlier_percent=_dec(decl.get("outlier_percent", 30), "base_declaration.outlier_percent"),
+        base_publicity_reminder_working_days=int(decl.get("publicity_reminder_working_days", 3)),
     )
 
 

@@ -3,7 +3,17 @@ shape of ``listen.py``, and ``/si`` is the table of ``subcommands.py``."""
 
 from slack_bolt import App
 
-from bot.handlers import files, help_channel, ledger, reminders, requests, roster, subcommands, workspace
+from bot.handlers import (
+    bases,
+    files,
+    help_channel,
+    ledger,
+    reminders,
+    requests,
+    roster,
+    subcommands,
+    workspace,
+)
 from bot.handlers.listen import Listen
 from bot.runtime import SiBot
 
@@ -18,3 +28,4 @@ def register(app: App, bot: SiBot) -> None:
     roster.register(listen)
     files.register(listen)
     ledger.register(listen)
+    bases.register(listen)

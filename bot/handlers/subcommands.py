@@ -23,6 +23,7 @@ from bot.domain import commands as cmd
 from bot.domain.errors import Refused
 from bot.domain.kinds import KINDS
 from bot.domain.requests import Action
+from bot.handlers import bases as bases_handlers
 from bot.handlers import ledger as ledger_handlers
 from bot.handlers import report, workspace
 from bot.handlers import roster as roster_handlers
@@ -250,6 +251,10 @@ TABLE: dict[type, Entry] = {
     cmd.Reconciliation: Entry(_reconciliation, follow_up=_send_reconciliation),
     cmd.OwnStatement: Entry(ledger_handlers.own_statement),
     cmd.SendStatements: Entry(ledger_handlers.statements_starting, follow_up=ledger_handlers.send_statements),
+    cmd.BasesCompute: Entry(
+        bases_handlers.computing, follow_up=bases_handlers.send_review, follow_up_writes=True
+    ),
+    cmd.BasesStatus: Entry(bases_handlers.status),
 }
 
 # /si help, in this order: (text key of the usage line, for administrators only).
@@ -276,6 +281,7 @@ USAGE_ADMINS = [
     "usage.paid",
     "usage.bill",
     "usage.admin_statements",
+    "usage.bases",
 ]
 
 

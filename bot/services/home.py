@@ -19,7 +19,7 @@ from bot.domain.months import YearMonth
 from bot.domain.policy import policy_note
 from bot.domain.requests import OPEN_STATES, RequestKind, State
 from bot.domain.workplace import Workplace
-from bot.services import change_form, documents, handover, ledger, report, roles
+from bot.services import bases, change_form, documents, handover, ledger, report, roles
 from bot.services.requests import own_requests
 from bot.storage.models import HomeTab, Request
 
@@ -133,6 +133,10 @@ def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict
         # The year's contributions: paid, due or late (bot/services/ledger.py).
         "payments": ledger.home_payments(session, workplace, now=now),
     }
+    # The yearly base declaration's publicity, while its base year runs (bot/services/bases.py).
+    declaration = bases.home_section(session, workplace, now=now)
+    if declaration is not None:
+        data["bases"] = declaration
     # The month so far, as the monthly report counts it (absent before anything happened).
     headline = report.headline(session, workplace, now)
     if headline is not None:

@@ -8,8 +8,8 @@ month is what was declared and paid, whatever the roster says later, and reading
 one indexed query for that month (or for one person), however many years are stored.
 
 The base: :func:`recorded_bases` is the one place that says which base a person has in a
-month. Today it is their current base on the roster; the yearly declaration records a base
-per base year and plugs in there.
+month: the base locked in the yearly declaration for the base year that covers it
+(bot/services/bases.py), else their current base on the roster.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,7 +50,15 @@ from bot.domain.policy import BasePeriod, Contribution, MonthFigures, Rate
 from bot.domain.workplace import Workplace
 from bot.services.roles import require_admin
 from bot.storage.bulk import insert_rows
-from bot.storage.models import Employee, LedgerLineRecord, LedgerMonth, Payment, ReminderEngine
+from bot.storage.models import (
+    BaseDeclaration,
+    DeclaredBase,
+    Employee,
+    LedgerLineRecord,
+    LedgerMonth,
+    Payment,
+    ReminderEngine,
+)
 
 # People read, computed and written at a time when a whole year is gone through (the
 # statements): memory stays flat however large the company, and each chunk is a short
@@ -77,10 +85,34 @@ class RecordedBase:
 def recorded_bases(session: Session, month: YearMonth, people: Sequence[Any]) -> dict[int, RecordedBase]:
     """The base each of ``people`` (roster rows: ``id``, ``contribution_base``) has on
     record for ``month`` — THE base lookup of the ledger, the statements and the bill's
-    reconciliation. Today: their current base on the roster. The yearly declaration
-    plugs in here: a base declared for the base year that covers ``month`` replaces the
-    roster's, with ``BaseSource.DECLARED``."""
-    return {p.id: RecordedBase(p.contribution_base, BaseSource.ROSTER) for p in people}
+    reconciliation: the base locked in the yearly declaration of the base year that
+    covers ``month`` (``BaseSource.DECLARED``), else their current base on the roster."""
+    declared = _declared_bases(session, month, [p.id for p in people]) if people else {}
+    return {
+        p.id: RecordedBase(declared[p.id], BaseSource.DECLARED)
+        if p.id in declared
+        else RecordedBase(p.contribution_base, BaseSource.ROSTER)
+        for p in people
+    }
+
+
+def _declared_bases(session: Session, month: YearMonth, ids: list[int]) -> dict[int, Decimal]:
+    """The bases locked for the base year (twelve months from its start) that covers
+    ``month``, of the people ``ids`` who have one (bot/services/bases.py declares them)."""
+    start = session.scalar(
+        select(func.max(BaseDeclaration.start)).where(
+            BaseDeclaration.state == "locked", BaseDeclaration.start <= str(month)
+        )
+    )
+    if start is None or YearMonth.parse(start).plus(12) <= month:
+        return {}
+    found = session.execute(
+        select(DeclaredBase.employee_id, DeclaredBase.computed, DeclaredBase.override)
+        .join(BaseDeclaration, BaseDeclaration.id == DeclaredBase.declaration_id)
+        .where(BaseDeclaration.start == start, DeclaredBase.employee_id.in_(ids))
+    )
+    bases = {person: computed if override is None else override for person, computed, override in found}
+    return {person: base for person, base in bases.items() if base is not None}
 
 
 def _roster_rows(
@@ -190,7 +222,7 @@ def _stored(session: Session, closed: LedgerMonth) -> MonthLedger:
     )
     lines = [_line_from(record, slack_user) for record, slack_user in rows]
     lines.sort(key=lambda line: (line.full_name, line.resident_id))
-    return MonthLedger(month, _figures_from(month, closed.figures), tuple(lines), closed=True)
+    return MonthLedger(month, figures_from(month, closed.figures), tuple(lines), closed=True)
 
 
 def _line_from(record: LedgerLineRecord, slack_user: str | None) -> LedgerLine:
@@ -229,7 +261,8 @@ def _figures_record(figures: MonthFigures) -> dict[str, Any]:
     }
 
 
-def _figures_from(month: YearMonth, data: dict[str, Any]) -> MonthFigures:
+def figures_from(month: YearMonth, data: dict[str, Any]) -> MonthFigures:
+    """A closed month's figures as recorded with it (``ledger_months.figures``)."""
     p = data["period"]
     period = BasePeriod(
         start=YearMonth.parse(p["start"]),

@@ -737,3 +737,76 @@ class SendPace(Base):
 
     lane: Mapped[str] = mapped_column(String(80), primary_key=True)
     next_at: Mapped[datetime]
+
+
+# --- the yearly contribution-base declaration (bot/services/bases.py) -------------------------
+
+
+class BaseDeclaration(Base):
+    """The declaration of one base year (the one that starts in ``year``): a ``draft``
+    re-computed from the wages as often as needed, then ``locked`` (declared: the bases
+    apply, the sheet is made and the publicity goes out)."""
+
+    __tablename__ = "base_declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    start: Mapped[str] = mapped_column(String(7))  # YYYY-MM, the base year's first month
+    state: Mapped[str] = mapped_column(String(10))  # draft | locked
+    computed_at: Mapped[datetime]
+    computed_by: Mapped[str] = mapped_column(String(32))
+    locked_at: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class DeclaredBase(Base):
+    """One person's base in a declaration: as computed (the rule, the months averaged and
+    missing, held to the floor or the ceiling), the base before it, an administrator's
+    override (with the reason and who), and the publicity: ``sent`` through the outbox
+    (``outbox_key``), then ``confirmed`` or ``disputed`` (a request)."""
+
+    __tablename__ = "declared_bases"
+    __table_args__ = (
+        UniqueConstraint("declaration_id", "employee_id"),
+        Index("ix_declared_bases_declaration_publicity", "declaration_id", "publicity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("base_declarations.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    rule: Mapped[str] = mapped_column(String(20))  # bot.domain.bases.BaseRule
+    averaged: Mapped[list[str]] = mapped_column(JSON)  # YYYY-MM
+    missing: Mapped[list[str]] = mapped_column(JSON)
+    average: Mapped[Decimal | None] = mapped_column(Money)
+    computed: Mapped[Decimal | None] = mapped_column(Money)
+    held: Mapped[str] = mapped_column(String(8))  # "" | floor | ceiling
+    previous: Mapped[Decimal | None] = mapped_column(Money)
+    override: Mapped[Decimal | None] = mapped_column(Money)
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    override_by: Mapped[str | None] = mapped_column(String(32))
+    publicity: Mapped[str | None] = mapped_column(String(10))  # sent | confirmed | disputed
+    slack_user: Mapped[str | None] = mapped_column(String(32))
+    outbox_key: Mapped[str | None] = mapped_column(String(160))
+    answered_at: Mapped[datetime | None]
+    request_public_id: Mapped[str | None] = mapped_column(String(20))
+    reminded_at: Mapped[datetime | None]
+
+    @property
+    def base(self) -> Decimal | None:
+        """The base declared: the override when there is one, else the computed base."""
+        return self.override if self.override is not None else self.computed
+
+
+class DeclarationEvent(Base):
+    """What happened to a declaration, for the record: computed, overridden (a person's
+    base, from what to what, why), locked, disputed, resolved."""
+
+    __tablename__ = "declaration_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("base_declarations.id"), index=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]]
