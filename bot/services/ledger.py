@@ -286,7 +286,7 @@ def month_summary(session: Session, workplace: Workplace, month: YearMonth) -> M
     closed = session.get(LedgerMonth, str(month))
     if closed is None:
         return summarise(month_ledger(session, workplace, month))
-    figures = _figures_from(month, closed.figures)
+    figures = figures_from(month, closed.figures)
     sums = {rate.name: [ZERO, ZERO] for rate in figures.rates}
     people, missing = set(), 0
     for employee_id, shares, note in session.execute(
