@@ -36,6 +36,8 @@ class ActionId(StrEnum):
     STATEMENT_CONFIRM = "statement_confirm"
     STATEMENT_DISPUTE = "statement_dispute"
     CORRECT_WAGE = "roster_correct_wage"
+    # A form's choice that redraws it (the fields that apply change): dispatch_action.
+    FORM_REDRAW = "form_redraw"
 
 
 class CallbackId(StrEnum):
