@@ -52,6 +52,8 @@ def person(db, number: str) -> Employee | None:
 
 def file(slack, kind: str, answers: dict, *, user: str):
     view = slack.open_form(kind, user=user)
+    if "change_type" in answers:  # the type chosen redraws the form with its fields
+        view = slack.choose(view, answers, "change_type", user=user)
     return slack.submit(view, answers, user=user, view_id=view["id"])
 
 

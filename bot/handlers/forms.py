@@ -16,7 +16,6 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.domain import unemployment
-from bot.domain.errors import Refused
 from bot.domain.fields import MAX_AMOUNT, MAX_YEARS, MonthWindow
 from bot.domain.kinds import spec_for
 from bot.domain.months import YearMonth, month_range
@@ -68,11 +67,12 @@ def form_view(
     spec = spec_for(kind)
     prefill = {key: value for key, value in (prefill or {}).items() if value}
     for_others = spec.for_others and roles.may_file_for_others(session, user)
+    # Employees file for themselves: no picker, unless they named someone else (``/si
+    # change add @x``), whom the form then shows, and refuses on submission.
+    picker = for_others
     if spec.subject_field:
         named = prefill.get(spec.subject_field)
-        if named and named != user and not for_others:
-            # The form of an employee has no picker: it would file for them instead.
-            raise Refused("only_for_yourself")
+        picker = for_others or bool(named and named != user)
         if prefill.get("settle_reason") == "death":
             if named == user:
                 del prefill[spec.subject_field]  # one does not file one's own death
@@ -87,19 +87,28 @@ def form_view(
         spec.template,
         callback_id=form_callback(kind),
         metadata=FormMetadata(channel=channel).dump(),
-        **form_context(bot.policy, kind, prefill, today=today, for_others=for_others),
+        **form_context(bot.policy, kind, prefill, today=today, for_others=for_others, picker=picker),
     )
 
 
 def form_context(
-    policy: Policy, kind: RequestKind, prefill: Mapping[str, str], *, today: date, for_others: bool
+    policy: Policy,
+    kind: RequestKind,
+    prefill: Mapping[str, str],
+    *,
+    today: date,
+    for_others: bool,
+    picker: bool | None = None,
 ) -> dict[str, Any]:
-    """What a request kind's form template is drawn from, besides its ids."""
+    """What a request kind's form template is drawn from, besides its ids: ``for_others``,
+    the filer may file for others; ``picker``, the form shows the insured person (by
+    default when the filer may file for others)."""
     months = _months(spec_for(kind).month_windows(policy, today), prefill)
     base = _base_figures(policy, kind, prefill, months, today)
     return {
         "prefill": prefill,
         "for_others": for_others,
+        "picker": for_others if picker is None else picker,
         "policy": policy,
         "months": months,
         # The base period that applies (the form's month, else this month's): its floor

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from bot.domain import commands as cmd
 from bot.domain.errors import FieldErrors, Problem
 from bot.domain.months import YearMonth
+from bot.domain.requests import RequestKind
 from bot.exports import plain_words, upload_to_dm
-from bot.handlers.forms import FormMetadata
+from bot.handlers.forms import FormMetadata, form_context
 from bot.handlers.listen import Interaction, Listen, Submission
 from bot.handlers.replies import ephemeral, modal, notice
 from bot.ids import ActionId, CallbackId
@@ -41,6 +42,11 @@ class LedgerMetadata(FormMetadata):
 
 def register(listen: Listen) -> None:
     bot = listen.bot
+
+    def correction_form(prefill: dict[str, str]) -> dict:
+        """The record correction form's months, bounds and pre-filled values."""
+        today = bot.workplace.today(bot.now())
+        return form_context(bot.policy, RequestKind.CORRECTION, prefill, today=today, for_others=False)
 
     @listen.button(ActionId.RECORD_PAYMENT, read_only=True)
     def record_payment_pressed(press: Interaction, session: Session) -> None:
@@ -92,7 +98,7 @@ def register(listen: Listen) -> None:
                 "form_correction",
                 callback_id=CallbackId.DIFFERENCE_REQUEST.value,
                 metadata=metadata,
-                prefill=prefill,
+                **correction_form(prefill),
             )
         )
 
@@ -136,7 +142,9 @@ def register(listen: Listen) -> None:
         metadata = LedgerMetadata(item=press.value, channel=press.channel, ts=press.message_ts).dump()
         callback = CallbackId.STATEMENT_DISPUTE_FORM.value
         press.open(
-            bot.messages.render("form_correction", callback_id=callback, metadata=metadata, prefill=prefill)
+            bot.messages.render(
+                "form_correction", callback_id=callback, metadata=metadata, **correction_form(prefill)
+            )
         )
 
     @listen.submission(CallbackId.STATEMENT_DISPUTE_FORM)
