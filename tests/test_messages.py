@@ -10,6 +10,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.domain.months import YearMonth
 from bot.domain.policy import load_policy
 from bot.domain.requests import RequestKind, State
 from bot.domain.workplace import Workplace
@@ -182,6 +183,15 @@ def test_forms_and_lists_render_in_both_languages(lang):
             view = messages.render(f"form_{kind.value}", callback_id="x", metadata="{}", **context)
             View(**view).validate_json()
             assert len(view["blocks"]) <= 100
+    wage = messages.render(
+        "form_wage_correction",
+        callback_id="w",
+        metadata="{}",
+        name="Zhang <San>",
+        months=[YearMonth(2026, 11), YearMonth(2026, 10)],
+        max_amount="100000000",
+    )
+    View(**wage).validate_json()
     rejected = present(sample_request(RequestKind.CHANGE, State.SUBMITTED), WORKPLACE, whole=False)
     reject = messages.render("form_reject", callback_id="r", metadata="{}", view=rejected, month="2026-12")
     View(**reject).validate_json()

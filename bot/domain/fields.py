@@ -121,14 +121,14 @@ class FormReader:
     def past_months(
         self, first_key: str, last_key: str, today: date, *, first_required: bool
     ) -> tuple[YearMonth | None, YearMonth | None]:
-        """A from-to pair of months, neither after this month (``month_in_future``), in
+        """A from-to pair of months, neither after this month (``month_not_past``), in
         order; the last is optional."""
         first = self.month(first_key, required=first_required)
         last = self.month(last_key, required=False)
         current = YearMonth.of(today)
         for key, month in ((first_key, first), (last_key, last)):
             if month and month > current:
-                self.problem(key, "month_in_future", current=str(current))
+                self.problem(key, "month_not_past", current=str(current))
         self.in_order(first, last, last_key)
         return first, last
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain import commands as cmd
 from bot.domain.errors import FieldErrors, Problem
+from bot.domain.fields import MAX_AMOUNT
 from bot.domain.months import YearMonth
 from bot.domain.requests import RequestKind
 from bot.exports import plain_words, upload_to_dm
@@ -265,6 +266,7 @@ def payment_form(bot: SiBot, session: Session, *, user: str, month: YearMonth) -
         people=len(book.lines) if book else 0,
         assumed=book.assumed if book else False,
         initial_amount=str(book.total) if book and not paid else "",
+        max_amount=f"{MAX_AMOUNT:f}",
         paid=paid,
         due=due.isoformat(),
         today=bot.workplace.today(now).isoformat(),
