@@ -81,6 +81,10 @@ def test_the_change_form_shows_the_base_only_for_the_types_that_take_one(slack, 
     assert element(removed, "full_name")["initial_value"] == "Zhang San"
     updated = slack.choose(removed, {**typed, "change_type": "update"}, "change_type", user=EMPLOYEE)
     assert blocks(updated)["contribution_base"]["optional"] is True
+    # A base below the floor is not kept as the initial value (Slack would refuse the view).
+    low = {**typed, "change_type": "update", "contribution_base": "100"}
+    updated = slack.choose(updated, low, "change_type", user=EMPLOYEE)
+    assert "initial_value" not in element(updated, "contribution_base")
 
     # What number_input sends is read as the amount.
     added = slack.choose(updated, {**typed, "change_type": "add"}, "change_type", user=EMPLOYEE)

@@ -105,6 +105,17 @@ def form_context(
     default when the filer may file for others)."""
     months = _months(spec_for(kind).month_windows(policy, today), prefill)
     base = _base_figures(policy, kind, prefill, months, today)
+    low, high = min(f.floor for f in base), max(f.ceiling for f in base)
+    # A number outside its element's bounds can't be its initial value (Slack may refuse
+    # the view): such a value was not accepted anyway, and the hint says the bounds.
+    bounds = {
+        "contribution_base": (low, high),
+        "monthly_base": (low, high),
+        "contribution_years": (Decimal(0), MAX_YEARS),
+        "carried_over_months": (Decimal(0), Decimal(unemployment.MAX_MONTHS)),
+        "expected": (Decimal(0), MAX_AMOUNT),
+    }
+    prefill = {k: v for k, v in prefill.items() if k not in bounds or _within(v, *bounds[k])}
     return {
         "prefill": prefill,
         "for_others": for_others,
@@ -114,12 +125,20 @@ def form_context(
         # The base period that applies (the form's month, else this month's): its floor
         # and ceiling bound the base field and are in its hint.
         "period": base[0],
-        "base_min": f"{min(f.floor for f in base):f}",
-        "base_max": f"{max(f.ceiling for f in base):f}",
+        "base_min": f"{low:f}",
+        "base_max": f"{high:f}",
         "max_amount": f"{MAX_AMOUNT:f}",
         "max_years": f"{MAX_YEARS:f}",
         "max_benefit_months": unemployment.MAX_MONTHS,
     }
+
+
+def _within(value: str, low: Decimal, high: Decimal) -> bool:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return False
+    return number.is_finite() and low <= number <= high
 
 
 def _months(windows: Mapping[str, MonthWindow], prefill: Mapping[str, str]) -> dict[str, list[YearMonth]]:
@@ -163,22 +182,6 @@ def _base_figures(
     return [policy.period_for(current)]
 
 
-def redraw_values(view: Mapping[str, Any]) -> dict[str, str]:
-    """What was typed in a modal, to draw it again: its values, less a number Slack has not
-    checked yet that is not one (it would make Slack refuse the new view)."""
-    values = field_values(dict(view))
-    numbers = {
-        b["block_id"] for b in view.get("blocks", []) if b.get("element", {}).get("type") == "number_input"
-    }
-    for key in numbers & values.keys():
-        try:
-            if not Decimal(values[key]).is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            del values[key]
-    return values
-
-
 def register(listen: Listen) -> None:
     bot = listen.bot
 
@@ -190,7 +193,7 @@ def register(listen: Listen) -> None:
         view = press.view
         kind = FORM_CALLBACKS[view["callback_id"]]
         channel = FormMetadata.load(view.get("private_metadata")).channel
-        new = form_view(bot, session, kind, user=press.user, channel=channel, prefill=redraw_values(view))
+        new = form_view(bot, session, kind, user=press.user, channel=channel, prefill=field_values(view))
         press.then(lambda: _update(press.client, view, new))
 
 
