@@ -183,6 +183,10 @@ def test_forms_and_lists_render_in_both_languages(lang):
             view = messages.render(f"form_{kind.value}", callback_id="x", metadata="{}", **context)
             View(**view).validate_json()
             assert len(view["blocks"]) <= 100
+            # Slack marks optional fields itself; labels and hints don't say it again.
+            for block in view["blocks"]:
+                words = [block.get(k, {}).get("text", "") for k in ("label", "hint")]
+                assert not [w for w in words if any(m in w for m in ("ptional", "选填", "可选"))]
     wage = messages.render(
         "form_wage_correction",
         callback_id="w",
