@@ -45,7 +45,9 @@ class FakeSlack:
         # the same database never reuses the first one's (its cards are recorded by ts).
         self._ts = itertools.count(int(time.time() * 1_000_000))
         self.people: dict[str, str] = {}  # @name -> user id: the workspace's people
-        self._views = itertools.count(1)
+        # View ids too: a form's submission is recorded by its view id (a double submission
+        # files once), so a second session must not reuse the first one's.
+        self._views = itertools.count(int(time.time() * 1000))
         self._view_hashes: dict[str, str] = {}  # each view's current hash
         self._hashes = itertools.count(1)
         self._files = itertools.count(1)

@@ -116,7 +116,7 @@ def view_state(view: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
         answer = answers.get(name, _initial(element))
         kind = element["type"]
         if kind in ("static_select", "radio_buttons"):
-            option = next((o for o in _options(element) if o["value"] == answer), None)
+            option = next((o for o in options_of(element) if o["value"] == answer), None)
             if answer and option is None:
                 # Not an option of the form: a forged payload, or a form opened long ago.
                 option = {"text": {"type": "plain_text", "text": answer}, "value": answer}
@@ -131,7 +131,7 @@ def view_state(view: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
+def options_of(element: dict[str, Any]) -> list[dict[str, Any]]:
     """A select's options, in its option groups if it has them."""
     groups = element.get("option_groups") or [{"options": element.get("options", [])}]
     return [option for group in groups for option in group["options"]]
