@@ -41,6 +41,8 @@ class ActionId(StrEnum):
     BASES_RESOLVE = "bases_resolve"
     BASES_CONFIRM = "bases_confirm"
     BASES_DISPUTE = "bases_dispute"
+    # A form's choice that redraws it (the fields that apply change): dispatch_action.
+    FORM_REDRAW = "form_redraw"
 
 
 class CallbackId(StrEnum):

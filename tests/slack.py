@@ -136,6 +136,23 @@ class SlackDriver:
     def submit(self, view: dict[str, Any], answers: dict[str, str], *, user: str, **kw: Any) -> Reply:
         return self.send(payloads.view_submission(self.secret, user=user, view=view, answers=answers, **kw))
 
+    def choose(
+        self, view: dict[str, Any], answers: dict[str, str], field: str, *, user: str
+    ) -> dict[str, Any]:
+        """Make the choice ``answers[field]`` in the open modal ``view`` (its other fields
+        as ``answers`` say) and return the modal the app redrew it to (views.update)."""
+        before = len(self.fake.calls_to("views.update"))
+        signed = payloads.view_block_action(
+            self.secret, user=user, view=view, answers=answers, block_id=field
+        )
+        reply = self.send(signed)
+        assert reply.status == 200, reply.raw
+        updated = self.fake.wait_for("views.update", before + 1)
+        assert len(updated) == before + 1, "the form was not redrawn"
+        call = updated[-1]
+        assert call.params["view_id"] == view["id"] and call.params.get("hash"), call.params
+        return call.result["view"]
+
     def press(self, action_id: str, value: str, *, user: str, **kw: Any) -> Reply:
         kw.setdefault("response_url", self.fake.response_url(user))
         return self.send(

@@ -191,7 +191,10 @@ def test_compute_review_override_lock_publicity_answers_and_resolution(slack, db
         slack, "bases_dispute", buttons(li)["bases_dispute"]["value"], user=OTHER, channel="D" + OTHER[1:]
     )
     filled = {
-        b["block_id"]: b["element"].get("initial_value") for b in form["blocks"] if b["type"] == "input"
+        b["block_id"]: b["element"].get("initial_value")
+        or b["element"].get("initial_option", {}).get("value")
+        for b in form["blocks"]
+        if b["type"] == "input"
     }
     assert (filled["full_name"], filled["resident_id"], filled["month_from"]) == ("李四", LI, "2026-07")
     reply = slack.submit(

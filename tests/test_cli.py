@@ -55,8 +55,7 @@ def test_console_files_a_change_and_the_admin_approves_it(workdir):
     script = "\n".join(
         [
             "/si change add @me 2026-12",
-            "",  # type: keep "add"
-            "",  # person: keep
+            "",  # type: keep "add" (an employee's form has no person picker)
             "Zhang San",
             "110105194912310021",  # a typo: the check digit does not match
             "1",  # hukou: local urban
@@ -120,7 +119,6 @@ def test_the_console_reads_like_the_readme_and_keeps_to_its_own_database(workdir
 def test_a_second_console_session_goes_on_where_the_first_left_off(workdir):
     first = [
         "/si change add @me 2026-12",
-        "",
         "",
         "Zhang San",
         "11010519491231002X",

@@ -25,7 +25,7 @@ CHANGE = {
 
 
 def file_change(slack, user=EMPLOYEE, **answers):
-    view = slack.open_form("change", user=user)
+    view = slack.open_form("change add", user=user)
     reply = slack.submit(view, {**CHANGE, **answers}, user=user, view_id=view["id"])
     assert reply.status == 200, reply.raw
     return view, reply
@@ -82,7 +82,7 @@ def test_change_text_arguments_prefill_the_form(slack, db):
     blocks = {b.get("block_id"): b for b in view["blocks"]}
     assert blocks["change_type"]["element"]["initial_option"]["value"] == "add"
     assert blocks["person"]["element"]["initial_user"] == OTHER
-    assert blocks["effective_month"]["element"]["initial_value"] == "2026-12"
+    assert blocks["effective_month"]["element"]["initial_option"]["value"] == "2026-12"
 
 
 def test_text_argument_mistakes_get_an_ephemeral_that_says_what_to_fix(slack):
@@ -99,7 +99,7 @@ def test_text_argument_mistakes_get_an_ephemeral_that_says_what_to_fix(slack):
 
 
 def test_form_mistakes_show_on_the_exact_fields_and_nothing_is_saved(slack, db):
-    view = slack.open_form("change", user=EMPLOYEE)
+    view = slack.open_form("change add", user=EMPLOYEE)
     reply = slack.submit(
         view,
         {
@@ -129,19 +129,28 @@ def test_form_mistakes_show_on_the_exact_fields_and_nothing_is_saved(slack, db):
 
 
 def test_employee_may_file_only_for_themselves_but_hr_staff_for_anyone(slack, db):
-    view = slack.open_form("change", user=EMPLOYEE)
+    # An employee's form has no person picker: it is always them.
+    view = slack.open_form("change add", user=EMPLOYEE)
+    assert "person" not in {b.get("block_id") for b in view["blocks"]}
+    reply = slack.submit(view, CHANGE, user=EMPLOYEE)
+    assert reply.body["response_action"] == "update", reply.raw
+    assert request_row(db, "SI-2026-0001").subject_id == EMPLOYEE
+    # An employee who names someone else sees them on the form, and is told.
+    view = slack.open_form(f"change add <@{OTHER}>", user=EMPLOYEE)
+    person = next(b for b in view["blocks"] if b.get("block_id") == "person")
+    assert person["element"]["initial_user"] == OTHER
     reply = slack.submit(view, {**CHANGE, "person": OTHER}, user=EMPLOYEE)
     assert "only for yourself" in reply.body["errors"]["person"]
 
     assert "on the HR staff list" in message_text(slack.command(f"admin staff add <@{HR}>", user=ADMIN).body)
-    view = slack.open_form("change", user=HR)
+    view = slack.open_form("change add", user=HR)
     reply = slack.submit(view, {**CHANGE, "person": OTHER}, user=HR)
     assert reply.body["response_action"] == "update"
-    assert request_row(db, "SI-2026-0001").subject_id == OTHER
+    assert request_row(db, "SI-2026-0002").subject_id == OTHER
 
 
 def test_double_submission_of_one_form_creates_one_request(slack, db):
-    view = slack.open_form("change", user=EMPLOYEE)
+    view = slack.open_form("change add", user=EMPLOYEE)
     first = slack.submit(view, CHANGE, user=EMPLOYEE, view_id=view["id"])
     second = slack.submit(view, CHANGE, user=EMPLOYEE, view_id=view["id"])
     assert "SI-2026-0001" in message_text(first.body["view"])
@@ -376,7 +385,7 @@ def test_help_explains_every_subcommand(slack):
 def test_messages_follow_si_language(make_bot, slack_for):
     slack = slack_for(make_bot(language="zh"))
     assert "参保人员变更" in message_text(slack.command("help", user=EMPLOYEE).body)
-    view = slack.open_form("change", user=EMPLOYEE)
+    view = slack.open_form("change add", user=EMPLOYEE)
     assert view["title"]["text"] == "参保人员变更"
     reply = slack.submit(view, {**CHANGE, "contribution_base": "100"}, user=EMPLOYEE)
     assert "缴费基数必须在 7,546.00 至 37,731.00 元之间" in reply.body["errors"]["contribution_base"]

@@ -119,6 +119,7 @@ def test_the_contribution_and_payment_messages_render(lang):
             paid=1,
             due="2026-11-25",
             today="2026-11-27",
+            max_amount="100000000",
         )
         View(**view).validate_json()
 

@@ -3,7 +3,7 @@ valid Block Kit within Slack's limits, and user input cannot break out of its pl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +14,7 @@ from bot.domain.months import YearMonth
 from bot.domain.policy import load_policy
 from bot.domain.requests import RequestKind, State
 from bot.domain.workplace import Workplace
+from bot.handlers.forms import form_context
 from bot.handlers.subcommands import USAGE_ADMINS, USAGE_EVERYONE
 from bot.messages import MESSAGES_DIR, Messages
 from bot.presenters.requests import present
@@ -175,21 +176,31 @@ def test_request_messages_render_in_both_languages(lang, kind, state, whole):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_forms_and_lists_render_in_both_languages(lang):
     messages = Messages(lang)
+    filled = {"change_type": "update", "settle_reason": "death", "month_from": "2019-01", "person": "U1"}
     for kind in RequestKind:
-        view = messages.render(
-            f"form_{kind.value}",
-            callback_id="x",
-            metadata="{}",
-            prefill={},
-            for_others=True,
-            policy=POLICY,
-            period=POLICY.period_for(YearMonth(2026, 11)),
-        )
-        View(**view).validate_json()
-        assert len(view["blocks"]) <= 100
-    View(
-        **messages.render("form_reject", callback_id="r", metadata="{}", public_id="SI-2026-0042")
-    ).validate_json()
+        for prefill, for_others in (({}, True), ({}, False), (filled, True)):
+            context = form_context(POLICY, kind, prefill, today=date(2026, 11, 30), for_others=for_others)
+            view = messages.render(f"form_{kind.value}", callback_id="x", metadata="{}", **context)
+            View(**view).validate_json()
+            assert len(view["blocks"]) <= 100
+            # Slack marks optional fields itself; labels and hints don't say it again.
+            for block in view["blocks"]:
+                words = [block.get(k, {}).get("text", "") for k in ("label", "hint")]
+                assert not [w for w in words if any(m in w for m in ("ptional", "选填", "可选"))]
+    wage = messages.render(
+        "form_wage_correction",
+        callback_id="w",
+        metadata="{}",
+        name="Zhang <San>",
+        months=[YearMonth(2026, 11), YearMonth(2026, 10)],
+        max_amount="100000000",
+    )
+    View(**wage).validate_json()
+    rejected = present(sample_request(RequestKind.CHANGE, State.SUBMITTED), WORKPLACE, whole=False)
+    reject = messages.render("form_reject", callback_id="r", metadata="{}", view=rejected, month="2026-12")
+    View(**reject).validate_json()
+    moved = present(sample_request(RequestKind.CHANGE, State.REJECTED), WORKPLACE, whole=False)
+    View(**messages.render("form_moved_on", view=moved, month="2026-12")).validate_json()
     views = [present(sample_request(RequestKind.PAYBACK, s), WORKPLACE, whole=True) for s in State]
     check_message(messages.render("request_list", views=views, total=40, mine=False))
     check_message(messages.render("request_list", views=[], total=0, mine=True))

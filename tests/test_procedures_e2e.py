@@ -192,21 +192,28 @@ def test_medical_treatment_dates_and_registration_first(slack, db):
 
 def test_settlement_for_a_death_is_filed_by_hr_for_the_person(slack, db):
     slack.command(f"admin staff add <@{HR}>", user=ADMIN)
+    # An employee files only for themselves: no person picker, and no death to choose.
     view = slack.open_form("settle death", user=EMPLOYEE)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert "person" not in blocks
+    reasons = [o["value"] for o in blocks["settle_reason"]["element"]["options"]]
+    assert reasons == ["leaving_china", "other"]
     answers = {
         "settle_reason": "death",
-        "person": EMPLOYEE,
         "full_name": "Zhang San",
         "id_number": MAN_1970,
         "event_date": "2026-11-20",
     }
-    reply = slack.submit(view, answers, user=EMPLOYEE)
-    assert "choose the person who died" in reply.body["errors"]["person"]
-    reply = slack.submit(view, {**answers, "person": OTHER}, user=EMPLOYEE)
-    assert "only for yourself" in reply.body["errors"]["person"]
+    reply = slack.submit(view, answers, user=EMPLOYEE)  # a forged choice
+    assert "choose the person who died" in reply.body["errors"]["settle_reason"]
     assert count(db) == 0
 
+    # HR staff: the picker is there, and for a death it does not preselect the filer.
     view = slack.open_form("settle death", user=HR)
+    person = next(b for b in view["blocks"] if b.get("block_id") == "person")
+    assert "initial_user" not in person["element"]
+    reply = slack.submit(view, {**answers, "person": HR}, user=HR, view_id=view["id"])
+    assert "choose the person who died" in reply.body["errors"]["person"]
     reply = slack.submit(view, {**answers, "person": OTHER}, user=HR, view_id=view["id"])
     text = message_text(reply.body["view"])
     assert "inherited" in text and "funeral grant" in text

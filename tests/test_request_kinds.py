@@ -165,6 +165,13 @@ def test_settlement_rules():
         {**raw, "settle_reason": "leaving_china", "person": "U1", "id_number": "e12345678"},
     )
     assert leaving.id_number == "E12345678" and mask_document(leaving.id_number) == "*******78"
+    # An employee's form has no person picker: the filer is the person, and a death (an
+    # option their form does not offer) is refused on the reason.
+    own = {k: v for k, v in raw.items() if k != "person"}
+    assert parse(RequestKind.SETTLEMENT, {**own, "settle_reason": "leaving_china"}).person == "U1"
+    assert problems(lambda: parse(RequestKind.SETTLEMENT, {**own, "event_date": "2026-11-01"})) == {
+        "settle_reason": "settle_death_self"
+    }
 
 
 def test_every_form_survives_storage():
@@ -256,7 +263,7 @@ def test_the_form_refuses_a_deferral_once_the_statutory_date_has_passed():
 def test_a_record_correction_is_about_past_months_and_says_what_is_wrong():
     raw = {"full_name": "Zhang San", "resident_id": MAN_1970, "month_from": "2026-12", "issue": "x"}
     assert problems(lambda: parse(RequestKind.CORRECTION, raw)) == {
-        "month_from": "month_in_future",
+        "month_from": "month_not_past",
         "issue": "choose_one",
         "description": "required",
     }

@@ -52,6 +52,8 @@ def person(db, number: str) -> Employee | None:
 
 def file(slack, kind: str, answers: dict, *, user: str):
     view = slack.open_form(kind, user=user)
+    if "change_type" in answers:  # the type chosen redraws the form with its fields
+        view = slack.choose(view, answers, "change_type", user=user)
     return slack.submit(view, answers, user=user, view_id=view["id"])
 
 
@@ -149,6 +151,11 @@ def test_an_administrator_corrects_a_wage_with_a_reason_and_the_old_figure_stays
     zhang = person(db, ZHANG)
     slack.press("roster_correct_wage", str(zhang.id), user=ADMIN)
     view = slack.fake.wait_for("views.open")[-1].result["view"]
+    elements = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert (
+        elements["month"]["type"] == "static_select" and elements["month"]["options"][0]["value"] == "2026-11"
+    )
+    assert elements["gross_wage"]["type"] == "number_input" and elements["gross_wage"]["is_decimal_allowed"]
     refused = slack.submit(view, {"month": "2026-10", "gross_wage": "13000"}, user=ADMIN, view_id=view["id"])
     assert refused.body["response_action"] == "errors" and "reason" in refused.body["errors"]
     missing = slack.submit(

@@ -130,7 +130,7 @@ def test_healthz_answers_when_the_database_is_reachable(slack):
 def test_an_absurd_amount_and_control_characters_are_field_errors_not_apologies(slack, db):
     from tests.test_intake_e2e import CHANGE
 
-    view = slack.open_form("change", user=EMPLOYEE)
+    view = slack.open_form("change add", user=EMPLOYEE)
     reply = slack.submit(
         view,
         {**CHANGE, "contribution_base": "1e308", "full_name": "Zhang\x00San", "notes": "a\x07b"},

@@ -112,7 +112,10 @@ def test_the_yearly_statements_are_sent_answered_and_counted(slack, db, clock, e
     slack.press("statement_dispute", theirs[1], user=OTHER, channel="D" + OTHER[1:])
     form = slack.fake.wait_for("views.open")[-1].result["view"]
     filled = {
-        b["block_id"]: b["element"].get("initial_value") for b in form["blocks"] if b["type"] == "input"
+        b["block_id"]: b["element"].get("initial_value")
+        or b["element"].get("initial_option", {}).get("value")
+        for b in form["blocks"]
+        if b["type"] == "input"
     }
     assert (
         filled["full_name"] == "李四"

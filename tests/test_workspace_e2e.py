@@ -30,7 +30,7 @@ CHANGE = {
 
 
 def file_change(slack, user=EMPLOYEE, **answers) -> str:
-    view = slack.open_form("change", user=user)
+    view = slack.open_form("change add", user=user)
     reply = slack.submit(view, {**CHANGE, **answers}, user=user, view_id=view["id"])
     assert reply.body["response_action"] == "update", reply.raw
     text = message_text(reply.body["view"])

@@ -28,6 +28,7 @@ from bot.services import roles
 EMPLOYEE = "U0EMPLOYEE"
 CONSOLE_ADMIN = "U0ADMIN"
 QUIT = (":quit", ":q", ":exit", "exit", "quit")
+CHOICES = ("static_select", "radio_buttons")  # answered by an option's number (or value)
 _AT_NAME = re.compile(r"(?<![<\w])@([\w.\-]+)")
 
 
@@ -192,8 +193,7 @@ class Console:
             elif call.method == "response_url":
                 self.show(params, self.t("ephemeral"))
             elif call.method == "views.open":
-                view = params["view"]
-                self.fill(view if isinstance(view, dict) else _json_or_empty(view))
+                self.fill(call.result["view"])  # with its id and hash
 
     def fill(self, view: dict[str, Any]) -> None:
         view = {**view, "id": view.get("id") or f"V{secrets.token_hex(4).upper()}"}
@@ -204,16 +204,26 @@ class Console:
                 for line in self._block_lines(block, None, None):
                     self.write("│ " + line)
         answers: dict[str, str] = {}
-        inputs = [b for b in view["blocks"] if b.get("type") == "input"]
-        pending = [b["block_id"] for b in inputs]
         while True:
+            inputs = [b for b in view["blocks"] if b.get("type") == "input"]
+            redrawn = None
             for block in inputs:
-                if block["block_id"] in pending:
-                    answer = self.ask(block)
-                    if answer is None:
-                        self.write(self.t("closed"))
-                        return
-                    answers[block["block_id"]] = answer
+                name = block["block_id"]
+                if name in answers:
+                    continue
+                answer = self.ask(block)
+                if answer is None:
+                    self.write(self.t("closed"))
+                    return
+                answers[name] = answer
+                if block.get("dispatch_action") and answer != _initial(block["element"]):
+                    # A choice that changes the form (as in Slack: the app redraws it).
+                    redrawn = self.redraw(view, answers, name)
+                    if redrawn:
+                        break
+            if redrawn:
+                view = redrawn
+                continue
             reply = self.dispatch(
                 payloads.view_submission(self.secret, user=self.user, view=view, answers=answers)
             )
@@ -230,12 +240,21 @@ class Console:
                             self.write(self.t("closed"))
                             return
                         answers[name] = answer
-                pending = []
                 continue
             if reply.get("response_action") == "update":
                 self.show(reply["view"], _plain_text(reply["view"]["title"]["text"]))
             break
         self.follow_calls()
+
+    def redraw(self, view: dict[str, Any], answers: dict[str, str], name: str) -> dict[str, Any] | None:
+        """Send the choice made in ``name``; the view the app redrew the form to, if it did."""
+        before = len(self.fake.calls)
+        signed = payloads.view_block_action(
+            self.secret, user=self.user, view=view, answers=answers, block_id=name
+        )
+        self.dispatch(signed)
+        updates = [c for c in self.fake.calls[before:] if c.method == "views.update" and c.result.get("ok")]
+        return updates[-1].result["view"] if updates else None
 
     def ask(self, block: dict[str, Any]) -> str | None:
         element = block["element"]
@@ -244,14 +263,13 @@ class Console:
         hint = _plain_text(block.get("hint", {}).get("text", ""))
         if hint:
             self.write(f"│   ({hint})")
-        initial = (
-            element.get("initial_value")
-            or element.get("initial_user")
-            or ((element.get("initial_option") or {}).get("value", ""))
-        )
-        if element["type"] == "static_select":
-            for n, option in enumerate(element["options"], 1):
-                self.write(f"│   {n}. {_plain_text(option['text']['text'])}")
+        initial = _initial(element)
+        choices = payloads.options_of(element) if element["type"] in CHOICES else []
+        for n, option in enumerate(choices, 1):
+            described = option.get("description", {}).get("text", "")
+            self.write(
+                f"│   {n}. {_plain_text(option['text']['text'])}{f' — {described}' if described else ''}"
+            )
         prompt = f"│ {label}{'' if optional else ' *'}{f' [{initial}]' if initial else ''}: "
         try:
             answer = self.read(prompt).strip()
@@ -263,10 +281,9 @@ class Console:
             self.write(self.t("closed"))
             raise Leaving
         answer = answer or initial
-        if element["type"] == "static_select" and answer.isdigit():
-            options = element["options"]
+        if choices and answer.isdigit():
             index = int(answer) - 1
-            answer = options[index]["value"] if 0 <= index < len(options) else answer
+            answer = choices[index]["value"] if 0 <= index < len(choices) else answer
         if element["type"] == "users_select":
             name = answer.lstrip("@")
             known = {"me": self.user, "employee": EMPLOYEE, "admin": self.admin}
@@ -313,6 +330,15 @@ class Console:
 
 
 _MENTION = re.compile(r"<([@#])([A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def _initial(element: dict[str, Any]) -> str:
+    return (
+        element.get("initial_value")
+        or element.get("initial_user")
+        or element.get("initial_date")
+        or (element.get("initial_option") or {}).get("value", "")
+    )
 
 
 def _plain_text(text: str) -> str:

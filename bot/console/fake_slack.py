@@ -45,7 +45,11 @@ class FakeSlack:
         # the same database never reuses the first one's (its cards are recorded by ts).
         self._ts = itertools.count(int(time.time() * 1_000_000))
         self.people: dict[str, str] = {}  # @name -> user id: the workspace's people
-        self._views = itertools.count(1)
+        # View ids too: a form's submission is recorded by its view id (a double submission
+        # files once), so a second session must not reuse the first one's.
+        self._views = itertools.count(int(time.time() * 1000))
+        self._view_hashes: dict[str, str] = {}  # each view's current hash
+        self._hashes = itertools.count(1)
         self._files = itertools.count(1)
         self.shared_files: dict[str, dict[str, Any]] = {}  # files people sent, by id (files.info)
         self._file_names: dict[str, str] = {}  # file id -> its name (files_upload_v2, step 1)
@@ -190,7 +194,14 @@ class FakeSlack:
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else dict(view or {})
+            if method == "views.update" and params.get("view_id"):
+                view["id"] = str(params["view_id"])
+                # As Slack: an update carrying an older hash than the view's is refused.
+                if params.get("hash") and params["hash"] != self._view_hashes.get(view["id"]):
+                    return {"ok": False, "error": "hash_conflict"}
             view.setdefault("id", f"V{next(self._views):08d}")
+            view["hash"] = f"{time.time():.6f}.{next(self._hashes)}"
+            self._view_hashes[view["id"]] = view["hash"]
             return {"ok": True, "view": view}
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts", "")).replace(".", "")

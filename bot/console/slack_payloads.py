@@ -115,9 +115,12 @@ def view_state(view: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
         # A field left as the form had it is sent with its initial value, as Slack does.
         answer = answers.get(name, _initial(element))
         kind = element["type"]
-        if kind == "static_select":
-            option = next((o for o in element["options"] if o["value"] == answer), None) if answer else None
-            state = {"type": kind, "selected_option": option}
+        if kind in ("static_select", "radio_buttons"):
+            option = next((o for o in options_of(element) if o["value"] == answer), None)
+            if answer and option is None:
+                # Not an option of the form: a forged payload, or a form opened long ago.
+                option = {"text": {"type": "plain_text", "text": answer}, "value": answer}
+            state = {"type": kind, "selected_option": option if answer else None}
         elif kind == "users_select":
             state = {"type": kind, "selected_user": answer or None}
         elif kind == "datepicker":
@@ -126,6 +129,12 @@ def view_state(view: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
             state = {"type": kind, "value": answer or None}
         values[name] = {element["action_id"]: state}
     return values
+
+
+def options_of(element: dict[str, Any]) -> list[dict[str, Any]]:
+    """A select's options, in its option groups if it has them."""
+    groups = element.get("option_groups") or [{"options": element.get("options", [])}]
+    return [option for group in groups for option in group["options"]]
 
 
 def _initial(element: dict[str, Any]) -> str:
@@ -159,6 +168,46 @@ def view_submission(
         "user": {"id": user},
         "api_app_id": "AFAKE",
         "view": submitted,
+    }
+    return _interactive(secret, payload, timestamp)
+
+
+def view_block_action(
+    secret: str,
+    *,
+    user: str,
+    view: dict[str, Any],
+    answers: dict[str, str],
+    block_id: str,
+    view_id: str = "V00000001",
+    trigger_id: str = "trigger-view",
+    timestamp: int | None = None,
+) -> SignedRequest:
+    """A choice made in an open modal whose element dispatches its actions (a radio or a
+    select with ``dispatch_action``): ``answers`` is what the form shows then, the choice
+    of ``block_id`` among them."""
+    values = view_state(view, answers)
+    element = next(b["element"] for b in view["blocks"] if b.get("block_id") == block_id)
+    action = {
+        "block_id": block_id,
+        "action_id": element["action_id"],
+        **values[block_id][element["action_id"]],
+    }
+    shown = {
+        **view,
+        "id": view.get("id", view_id),
+        "hash": view.get("hash", "1700000000.hash"),
+        "state": {"values": values},
+    }
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "api_app_id": "AFAKE",
+        "trigger_id": trigger_id,
+        "container": {"type": "view", "view_id": shown["id"]},
+        "view": shown,
+        "actions": [action],
     }
     return _interactive(secret, payload, timestamp)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -31,6 +32,26 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and newlines a
 _AMOUNT_NOISE = str.maketrans({",": None, "，": None, "¥": None, "￥": None, " ": None})
 
 E = TypeVar("E", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class MonthWindow:
+    """The months a form's month field offers (a select of them), both ends included. The
+    parser holds the kind's own rules (past months only…); this is what is offered."""
+
+    earliest: YearMonth
+    latest: YearMonth
+
+    def __contains__(self, month: YearMonth) -> bool:
+        return self.earliest <= month <= self.latest
+
+    def months(self) -> list[YearMonth]:
+        """Newest first: the months people pick most are the recent ones."""
+        return [self.latest.plus(-i) for i in range(self.latest.months_since(self.earliest) + 1)]
+
+    @classmethod
+    def back(cls, current: YearMonth, months_back: int, months_ahead: int = 0) -> MonthWindow:
+        return cls(current.plus(-months_back), current.plus(months_ahead))
 
 
 class FormReader:
@@ -85,6 +106,7 @@ class FormReader:
             return None
 
     def month(self, key: str, *, required: bool = True) -> YearMonth | None:
+        """A month, as the form's select of months sends it (``2026-12``)."""
         value = self.text(key)
         if not value:
             if required:
@@ -99,14 +121,14 @@ class FormReader:
     def past_months(
         self, first_key: str, last_key: str, today: date, *, first_required: bool
     ) -> tuple[YearMonth | None, YearMonth | None]:
-        """A from-to pair of months, neither after this month (``month_in_future``), in
+        """A from-to pair of months, neither after this month (``month_not_past``), in
         order; the last is optional."""
         first = self.month(first_key, required=first_required)
         last = self.month(last_key, required=False)
         current = YearMonth.of(today)
         for key, month in ((first_key, first), (last_key, last)):
             if month and month > current:
-                self.problem(key, "month_in_future", current=str(current))
+                self.problem(key, "month_not_past", current=str(current))
         self.in_order(first, last, last_key)
         return first, last
 
@@ -209,8 +231,9 @@ class FormReader:
         return number
 
     def person(self, key: str, *, actor: str, may_file_for_others: bool) -> str:
-        """The Slack user a request is about: employees may only choose themselves."""
-        person = self.text(key, required=True)
+        """The Slack user a request is about: employees may only choose themselves. Their
+        form has no picker (it is always them): no choice is the filer."""
+        person = self.text(key) or actor
         if person and person != actor and not may_file_for_others:
             self.problem(key, "only_for_yourself")
         return person

@@ -193,6 +193,12 @@ class Policy:
     # Working days after the publicity DM before one reminder to whoever has not answered:
     # `[base_declaration] publicity_reminder_working_days`.
     base_publicity_reminder_working_days: int = 3
+    # The months the forms offer (`[requests]`): how far back a complaint or a record
+    # correction may point, how far back a transfer's period may start, how far ahead a
+    # wanted retirement month may be.
+    record_months_back: int = 36
+    transfer_months_back: int = 240
+    retirement_months_ahead: int = 84
 
     # -- the timeline ---------------------------------------------------------------------
 
@@ -380,6 +386,9 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         change_max_months_back=int(req.get("change_max_months_back", 3)),
         change_max_months_ahead=int(req.get("change_max_months_ahead", 3)),
         stale_after_working_days=int(req.get("stale_after_working_days", 3)),
+        record_months_back=int(req.get("record_months_back", 36)),
+        transfer_months_back=int(req.get("transfer_months_back", 240)),
+        retirement_months_ahead=int(req.get("retirement_months_ahead", 84)),
         contact={k: str(v) for k, v in data.get("contact", {}).items()},
         path=path,
         holidays_file=_holidays_file(data.get("calendar", {}), path),

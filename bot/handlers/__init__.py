@@ -6,6 +6,7 @@ from slack_bolt import App
 from bot.handlers import (
     bases,
     files,
+    forms,
     help_channel,
     ledger,
     reminders,
@@ -22,6 +23,7 @@ def register(app: App, bot: SiBot) -> None:
     subcommands.register(app, bot)  # first: /si is what most requests are
     listen = Listen(app, bot)
     requests.register(listen)
+    forms.register(listen)
     workspace.register(listen)
     help_channel.register(listen)
     reminders.register(listen)

@@ -15,7 +15,7 @@ from bot.domain import commands as cmd
 from bot.domain.bases import base_year_start
 from bot.domain.months import YearMonth
 from bot.exports import plain_words, upload_to_dm
-from bot.handlers.forms import FormMetadata
+from bot.handlers.forms import FormMetadata, correction_modal
 from bot.handlers.listen import Interaction, Listen, Submission
 from bot.handlers.replies import ephemeral, modal, notice
 from bot.ids import ActionId, CallbackId
@@ -144,9 +144,7 @@ def register(listen: Listen) -> None:
         )
         metadata = BasesMetadata(item=press.value, channel=press.channel, ts=press.message_ts).dump()
         callback = CallbackId.BASES_DISPUTE_FORM.value
-        press.open(
-            bot.messages.render("form_correction", callback_id=callback, metadata=metadata, prefill=prefill)
-        )
+        press.open(correction_modal(bot, callback_id=callback, metadata=metadata, prefill=prefill))
 
     @listen.submission(CallbackId.BASES_DISPUTE_FORM)
     def dispute_filed(form: Submission, session: Session) -> dict:

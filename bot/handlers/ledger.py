@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from bot.domain import commands as cmd
 from bot.domain.errors import FieldErrors, Problem
+from bot.domain.fields import MAX_AMOUNT
 from bot.domain.months import YearMonth
 from bot.exports import plain_words, upload_to_dm
-from bot.handlers.forms import FormMetadata
+from bot.handlers.forms import FormMetadata, correction_modal
 from bot.handlers.listen import Interaction, Listen, Submission
 from bot.handlers.replies import ephemeral, modal, notice
 from bot.ids import ActionId, CallbackId
@@ -88,11 +89,8 @@ def register(listen: Listen) -> None:
             ),
         }
         press.open(
-            bot.messages.render(
-                "form_correction",
-                callback_id=CallbackId.DIFFERENCE_REQUEST.value,
-                metadata=metadata,
-                prefill=prefill,
+            correction_modal(
+                bot, callback_id=CallbackId.DIFFERENCE_REQUEST.value, metadata=metadata, prefill=prefill
             )
         )
 
@@ -135,9 +133,7 @@ def register(listen: Listen) -> None:
         prefill = statements.dispute_form(session, reference=press.value, actor=press.user)
         metadata = LedgerMetadata(item=press.value, channel=press.channel, ts=press.message_ts).dump()
         callback = CallbackId.STATEMENT_DISPUTE_FORM.value
-        press.open(
-            bot.messages.render("form_correction", callback_id=callback, metadata=metadata, prefill=prefill)
-        )
+        press.open(correction_modal(bot, callback_id=callback, metadata=metadata, prefill=prefill))
 
     @listen.submission(CallbackId.STATEMENT_DISPUTE_FORM)
     def statement_dispute_filed(form: Submission, session: Session) -> dict:
@@ -257,6 +253,7 @@ def payment_form(bot: SiBot, session: Session, *, user: str, month: YearMonth) -
         people=len(book.lines) if book else 0,
         assumed=book.assumed if book else False,
         initial_amount=str(book.total) if book and not paid else "",
+        max_amount=f"{MAX_AMOUNT:f}",
         paid=paid,
         due=due.isoformat(),
         today=bot.workplace.today(now).isoformat(),

@@ -50,6 +50,7 @@ class Interaction:
     respond: Callable[..., Any] | None = None  # the response URL ("" on App Home)
     # What the selects of the message show when the button is pressed, by action id.
     chosen: dict[str, str] = field(default_factory=dict)
+    view: dict[str, Any] = field(default_factory=dict)  # the modal a choice was made in
     effects: list[Effect] = field(default_factory=list)
 
     @classmethod
@@ -69,6 +70,7 @@ class Interaction:
             message_ts=container.get("message_ts", "") if on_message else "",
             respond=respond if body.get("response_url") else None,
             chosen=_chosen(body),
+            view=(body.get("view") or {}) if container.get("type") == "view" else {},
         )
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.domain.errors import FieldErrors, Problem
+from bot.domain.errors import FieldErrors, Problem, Refused
 from bot.domain.requests import Action
 from bot.handlers.forms import FormMetadata
 from bot.handlers.listen import Interaction, Listen, Submission
@@ -14,6 +14,7 @@ from bot.ids import FORM_CALLBACKS, ActionId, CallbackId
 from bot.presenters.requests import present
 from bot.services import roles
 from bot.services.requests import act_on_request, file_request, find_request
+from bot.storage.models import Request
 
 MOVES = {ActionId.APPROVE: Action.APPROVE, ActionId.DONE: Action.DONE}
 
@@ -51,28 +52,47 @@ def register(listen: Listen) -> None:
     @listen.button(ActionId.REJECT, read_only=True)
     def ask_reason(press: Interaction, session: Session) -> None:
         roles.require_admin(session, press.user)
+        request = find_request(session, press.value)
+        view = present(request, bot.workplace, whole=False)
+        if not view.can_reject:  # the card was not redrawn yet
+            press.open(moved_on(request))
+            return
         press.open(
             bot.messages.render(
                 "form_reject",
                 callback_id=CallbackId.REJECT_REASON.value,
-                metadata=FormMetadata(public_id=press.value).dump(),
-                public_id=press.value,
+                metadata=FormMetadata(public_id=request.public_id).dump(),
+                view=view,
+                month=request.effective_month or "",
             )
         )
 
     @listen.submission(CallbackId.REJECT_REASON)
-    def reject(form: Submission, session: Session) -> None:
+    def reject(form: Submission, session: Session) -> dict | None:
         reason = form.values.get("reason", "").strip()
         if not reason:
             raise FieldErrors({"reason": Problem("reason_required")})
-        act_on_request(
-            session,
-            public_id=FormMetadata.load(form.view.get("private_metadata")).public_id,
-            action=Action.REJECT,
-            actor=form.user,
-            now=bot.now(),
-            reason=reason,
-        )
+        public_id = FormMetadata.load(form.view.get("private_metadata")).public_id
+        try:
+            act_on_request(
+                session,
+                public_id=public_id,
+                action=Action.REJECT,
+                actor=form.user,
+                now=bot.now(),
+                reason=reason,
+            )
+        except Refused as exc:
+            if exc.code not in ("transition_not_allowed", "already_moved"):
+                raise
+            # Someone acted on it while the form was open: say who and when (no field
+            # error: there is nothing to fix).
+            return {"response_action": "update", "view": moved_on(find_request(session, public_id))}
+        return None
+
+    def moved_on(request: Request) -> dict:
+        view = present(request, bot.workplace, whole=False)
+        return bot.messages.render("form_moved_on", view=view, month=request.effective_month or "")
 
     @listen.button(ActionId.DETAILS, read_only=True)
     def details(press: Interaction, session: Session) -> None:

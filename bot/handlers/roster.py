@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.domain import commands as cmd
+from bot.domain.fields import MAX_AMOUNT, MonthWindow
+from bot.domain.months import YearMonth
 from bot.domain.roster import FileKind
 from bot.exports import plain_words, upload_to_dm
 from bot.handlers.forms import FormMetadata
@@ -73,12 +75,16 @@ def register(listen: Listen) -> None:
     def correct(press: Interaction, session: Session) -> None:
         roles.require_admin(session, press.user)
         person = roster.visible_employee(session, viewer=press.user, employee_id=int(press.value))
+        today = bot.workplace.today(bot.now())
         press.open(
             bot.messages.render(
                 "form_wage_correction",
                 callback_id=CallbackId.WAGE_CORRECTION.value,
                 metadata=FormMetadata(employee=str(person.id)).dump(),
                 name=person.full_name,
+                # The months whose wages can be corrected here, newest first.
+                months=MonthWindow.back(YearMonth.of(today), bot.policy.record_months_back).months(),
+                max_amount=f"{MAX_AMOUNT:f}",
             )
         )
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain.errors import Refused
-from bot.domain.fields import FormReader
+from bot.domain.fields import FormReader, MonthWindow
 from bot.domain.kinds.spec import AMOUNT, LONG, PERSON, RESIDENT_ID, FormContext, KindSpec
 from bot.domain.mentions import parse_user
 from bot.domain.months import YearMonth
+from bot.domain.policy import Policy
 from bot.domain.requests import RequestKind
 
 
@@ -91,6 +93,14 @@ def arguments(word: str, args: Sequence[str]) -> dict[str, str]:
     return prefill
 
 
+def month_windows(policy: Policy, today: date) -> dict[str, MonthWindow]:
+    """The effective months a change may have: the policy's window around this month."""
+    window = MonthWindow.back(
+        YearMonth.of(today), policy.change_max_months_back, policy.change_max_months_ahead
+    )
+    return {"effective_month": window}
+
+
 SPEC = KindSpec(
     kind=RequestKind.CHANGE,
     command="change",
@@ -100,4 +110,5 @@ SPEC = KindSpec(
     subject_field="person",
     for_others=True,
     month_field="effective_month",
+    month_windows=month_windows,
 )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.domain.fields import FormReader
-from bot.domain.kinds.spec import LONG, FormContext, KindSpec
+from bot.domain.kinds.spec import LONG, FormContext, KindSpec, past_months
 from bot.domain.months import YearMonth
 from bot.domain.requests import RequestKind
 
@@ -42,4 +42,5 @@ SPEC = KindSpec(
     form=Complaint,
     parse=parse,
     confidential=True,
+    month_windows=past_months("month_from", "month_to", back=lambda policy: policy.record_months_back),
 )

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.domain.errors import Refused
 from bot.domain.fields import FormReader
-from bot.domain.kinds.spec import AMOUNT, LONG, RESIDENT_ID, FormContext, KindSpec
+from bot.domain.kinds.spec import AMOUNT, LONG, RESIDENT_ID, FormContext, KindSpec, past_months
 from bot.domain.months import YearMonth
 from bot.domain.requests import RequestKind
 
@@ -71,4 +71,5 @@ SPEC = KindSpec(
     parse=parse,
     arguments=arguments,
     month_field="month_from",
+    month_windows=past_months("month_from", "month_to", back=lambda policy: policy.record_months_back),
 )

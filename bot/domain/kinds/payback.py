@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain.fields import FormReader
-from bot.domain.kinds.spec import AMOUNT, LONG, Fact, FactContext, FormContext, KindSpec
+from bot.domain.kinds.spec import AMOUNT, LONG, Fact, FactContext, FormContext, KindSpec, past_months
 from bot.domain.months import YearMonth, month_range
 from bot.domain.payback import estimate_payback
 from bot.domain.requests import RequestKind
@@ -97,4 +97,5 @@ SPEC = KindSpec(
     form=PaybackRequest,
     parse=parse,
     facts=facts,
+    month_windows=past_months("month_from", "month_to", back=lambda policy: policy.payback_max_months_back),
 )

@@ -9,9 +9,10 @@ from decimal import Decimal
 
 from bot.domain import resident_id
 from bot.domain import retirement as rules
-from bot.domain.fields import FormReader
+from bot.domain.fields import FormReader, MonthWindow
 from bot.domain.kinds.spec import LONG, RESIDENT_ID, YEARS, Fact, FactContext, FormContext, KindSpec
 from bot.domain.months import YearMonth
+from bot.domain.policy import Policy
 from bot.domain.requests import RequestKind
 from bot.domain.retirement import Category
 
@@ -126,6 +127,11 @@ def years_text(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def month_windows(policy: Policy, today: date) -> dict[str, MonthWindow]:
+    """A wanted month: from this month on (the parser holds it to the flexible bounds)."""
+    return {"wanted_month": MonthWindow.back(YearMonth.of(today), 0, policy.retirement_months_ahead)}
+
+
 SPEC = KindSpec(
     kind=RequestKind.RETIREMENT,
     command="retire",
@@ -133,4 +139,5 @@ SPEC = KindSpec(
     parse=parse,
     materials=lambda form: "materials.retirement",
     facts=facts,
+    month_windows=month_windows,
 )

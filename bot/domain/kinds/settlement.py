@@ -40,7 +40,8 @@ def parse(form: FormReader, ctx: FormContext) -> SettlementRequest:
     reason = form.choice("settle_reason", SettleReason)
     person = form.person("person", actor=ctx.actor, may_file_for_others=ctx.may_file_for_others)
     if reason is SettleReason.DEATH and person and person == ctx.actor:
-        form.problem("person", "settle_death_self")
+        # An employee's form has no person picker (it is always them): the reason is wrong.
+        form.problem("person" if ctx.may_file_for_others else "settle_reason", "settle_death_self")
     full_name = form.name("full_name")
     number = resident_id.normalise(form.text("id_number"))
     if not number:

@@ -10,7 +10,8 @@ from typing import Any
 
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.errors import Refused
-from bot.domain.fields import FormReader
+from bot.domain.fields import FormReader, MonthWindow
+from bot.domain.months import YearMonth
 from bot.domain.policy import Policy
 from bot.domain.requests import RequestKind
 
@@ -61,6 +62,25 @@ def no_arguments(word: str, args: Sequence[str]) -> dict[str, str]:
     return {}
 
 
+# The months each month field of a form offers, from the policy and today.
+MonthWindows = Callable[[Policy, date], dict[str, MonthWindow]]
+
+
+def no_months(policy: Policy, today: date) -> dict[str, MonthWindow]:
+    """A form without month fields."""
+    return {}
+
+
+def past_months(*keys: str, back: Callable[[Policy], int]) -> MonthWindows:
+    """Month fields ``keys`` offering the months from ``back(policy)`` months ago to this one."""
+
+    def windows(policy: Policy, today: date) -> dict[str, MonthWindow]:
+        window = MonthWindow.back(YearMonth.of(today), back(policy))
+        return dict.fromkeys(keys, window)
+
+    return windows
+
+
 def option_argument(name: str, enum: type[StrEnum], usage: str) -> Callable[[str, Sequence[str]], dict]:
     """``/si card lost``, ``/si transfer in``: one optional word that picks the form's
     option ``name``."""
@@ -92,6 +112,8 @@ class KindSpec:
     - ``materials``: the text key of what to prepare; ``facts``: what the rules say about it.
     - ``month_field``: the form's month stored as the request's ``effective_month`` column,
       for the queries that select by it (the monthly change form).
+    - ``month_windows``: the months each month field of the form offers, from the policy
+      and today (its select of months).
     """
 
     kind: RequestKind
@@ -105,6 +127,7 @@ class KindSpec:
     materials: Callable[[Any], str] | None = None
     facts: Callable[[Any, FactContext], list[Fact]] | None = None
     month_field: str | None = None
+    month_windows: MonthWindows = no_months
 
     @property
     def template(self) -> str:

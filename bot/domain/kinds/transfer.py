@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.domain.fields import FormReader
-from bot.domain.kinds.spec import LONG, FormContext, KindSpec, option_argument
+from bot.domain.kinds.spec import LONG, FormContext, KindSpec, option_argument, past_months
 from bot.domain.months import YearMonth
 from bot.domain.requests import RequestKind
 
@@ -54,4 +54,5 @@ SPEC = KindSpec(
     parse=parse,
     arguments=option_argument("direction", TransferDirection, "usage_transfer"),
     materials=materials,
+    month_windows=past_months("month_from", "month_to", back=lambda policy: policy.transfer_months_back),
 )
