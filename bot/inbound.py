@@ -140,8 +140,11 @@ def shape_problem(text: str, content_type: str | None) -> str | None:
     shaped as Slack shapes what our listeners and Bolt's middleware read."""
     try:
         data = parse_body(text, content_type)
-    except (ValueError, RecursionError):
-        return "payload is not JSON"
+    except RecursionError:
+        return "payload is not JSON (nested too deep)"
+    except ValueError as exc:
+        # The decoder's message says where, never what: "Expecting value: line 1 column 5".
+        return f"payload is not JSON ({exc})"
     if not isinstance(data, dict):
         return f"payload is {_JSON_NAMES.get(type(data), 'something else')}, not a JSON object"
     if data.get("ssl_check"):

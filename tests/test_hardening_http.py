@@ -19,11 +19,14 @@ from collections.abc import Iterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from bot.config import DEFAULT_MAX_BODY_BYTES, ConfigError, load_settings
+from bot.ids import ActionId, CallbackId
 from bot.inbound import Gate, Refusal
 from bot.logs import LOG_FORMAT, SafeFormatter
-from tests.conftest import EMPLOYEE, SECRET
+from tests.conftest import ADMIN, EMPLOYEE, SECRET
 from tests.slack import SlackDriver
 
 # A resident ID someone might smuggle in; masked it reads 3101**********001X.
@@ -363,3 +366,146 @@ def test_gunicorn_writes_its_own_log_through_the_safe_formatter():
     logger = safe_gunicorn_logger()(config)
     assert logger.error_log.handlers
     assert all(isinstance(h.formatter, SafeFormatter) for h in logger.error_log.handlers)
+
+
+# --- 10. the property: whatever arrives, no 500, at most one line, no whole ID ----------------------
+
+# Values a field may hold: text (sometimes holding a resident ID), or any JSON value at all.
+ids_18 = st.one_of(st.just(RESIDENT_ID), st.from_regex(r"\A[0-9]{17}[0-9X]\Z"))
+texts = st.one_of(
+    st.text(max_size=30),
+    st.builds(lambda a, i, b: a + i + b, st.text(max_size=10), ids_18, st.text(max_size=10)),
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | texts,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+people = st.sampled_from([EMPLOYEE, ADMIN]) | json_values
+action_ids = st.sampled_from([str(a) for a in ActionId]) | json_values
+callback_ids = st.sampled_from([str(c) for c in CallbackId]) | json_values
+subcommands = st.sampled_from(["help", "status", "change", "cancel SI-2026-0001", "admin list", "report", ""])
+
+block_actions = st.fixed_dictionaries(
+    {"type": st.just("block_actions")},
+    optional={
+        "user": st.fixed_dictionaries({"id": people}) | json_values,
+        "actions": st.lists(
+            st.fixed_dictionaries({"action_id": action_ids}, optional={"value": texts | json_values})
+            | json_values,
+            max_size=2,
+        )
+        | json_values,
+        "trigger_id": texts,
+        "response_url": json_values,
+        "container": json_values,
+        "state": json_values,
+    },
+)
+view_submissions = st.fixed_dictionaries(
+    {"type": st.sampled_from(["view_submission", "view_closed"])},
+    optional={
+        "user": st.fixed_dictionaries({"id": people}) | json_values,
+        "view": st.fixed_dictionaries(
+            {"id": texts, "type": st.just("modal") | json_values, "callback_id": callback_ids},
+            optional={
+                "state": st.fixed_dictionaries(
+                    {
+                        "values": st.dictionaries(
+                            texts, st.dictionaries(texts, json_values, max_size=2), max_size=3
+                        )
+                    }
+                )
+                | json_values,
+                "private_metadata": texts | json_values,
+            },
+        )
+        | json_values,
+    },
+)
+events = st.fixed_dictionaries(
+    {"type": st.just("event_callback") | texts},
+    optional={
+        "event_id": texts | json_values,
+        "event": st.fixed_dictionaries(
+            {"type": st.sampled_from(["app_mention", "message", "app_home_opened"]) | json_values},
+            optional={"user": people, "text": texts | json_values, "channel": texts, "ts": texts},
+        )
+        | json_values,
+        "challenge": json_values,
+    },
+)
+payloads_ = st.one_of(block_actions, view_submissions, events, json_values)
+slash_commands = st.fixed_dictionaries(
+    {"command": st.just("/si") | st.text(max_size=5)},
+    optional={
+        "text": subcommands | texts,
+        "user_id": st.sampled_from([EMPLOYEE, ADMIN]) | texts,
+        "channel_id": texts,
+        "trigger_id": texts,
+    },
+)
+FORM, JSON = "application/x-www-form-urlencoded", "application/json"
+# A body with the content type Slack would send it with.
+bodies = st.one_of(
+    slash_commands.map(lambda c: (urlencode(c), FORM)),
+    payloads_.map(lambda p: (urlencode({"payload": json.dumps(p)}), FORM)),
+    payloads_.map(lambda p: (json.dumps(p), JSON)),
+    st.tuples(st.text(max_size=200) | st.binary(max_size=200), st.sampled_from([FORM, JSON, ""])),
+)
+# Mostly the body's own, sometimes another.
+content_types = st.one_of(st.none(), st.sampled_from([FORM, JSON, "text/plain", "", "application/JSON; x=1"]))
+# What an HTTP header can carry: printable Latin-1, no line breaks.
+header_texts = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=20
+)
+timestamps = st.one_of(st.just("stale"), st.integers(-(10**12), 10**13).map(str), header_texts, st.none())
+# Most requests signed as Slack signs them (or they would all stop at the signature).
+signing = st.sampled_from(["signed now", "signed now", "signed now", "signed", "unsigned"])
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI is repeatable
+    database=None,
+    # One served app for all the examples is the point (what one request does must not
+    # break the next); the properties hold whatever the database holds by then.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    body=bodies,
+    content_type=content_types,
+    signing=signing,
+    timestamp=timestamps,
+    signature=header_texts,
+    retry=st.none() | header_texts,
+)
+def test_whatever_arrives_no_500_at_most_one_line_and_no_whole_id(
+    slack, log, body, content_type, signing, timestamp, signature, retry
+):
+    text, natural_type = body
+    raw = text.encode() if isinstance(text, str) else text
+    headers = {"Content-Length": str(len(raw))}
+    content_type = natural_type if content_type is None else content_type
+    if content_type:
+        headers["Content-Type"] = content_type
+    now = int(time.time())
+    if signing == "signed now":
+        timestamp = str(now)
+    if timestamp is not None:
+        timestamp = str(now - 301) if timestamp == "stale" else timestamp.strip()
+        headers["X-Slack-Request-Timestamp"] = timestamp
+        if signing != "unsigned":
+            base = b"v0:" + timestamp.encode("latin-1") + b":" + raw
+            signature = "v0=" + hmac.new(SECRET.encode(), base, hashlib.sha256).hexdigest()
+    headers["X-Slack-Signature"] = signature.strip()
+    if retry is not None:
+        headers["X-Slack-Retry-Num"] = retry.strip()
+    status, answer = raw_post(slack, headers, raw)
+    slack.idle()  # what the lazy listeners log is this request's too
+    lines = log.new_lines()
+    event(f"answered {status}")  # --hypothesis-show-statistics: how many got how far
+    assert status != 500 and b"Traceback" not in answer, answer
+    assert len(lines) <= 1, lines
+    assert not any(WHOLE_ID.search(line) for line in lines), lines
