@@ -137,7 +137,8 @@ class Gate:
 
 def shape_problem(text: str, content_type: str | None) -> str | None:
     """What is wrong with a signed body, read exactly as Bolt will read it; None when it is
-    shaped as Slack shapes what our listeners and Bolt's middleware read."""
+    shaped as Slack shapes what Bolt's dispatch and our listeners read without looking first
+    (slack_bolt.request.payload_utils, IgnoringSelfEvents, bot/handlers/listen.py)."""
     try:
         data = parse_body(text, content_type)
     except RecursionError:
@@ -154,35 +155,64 @@ def shape_problem(text: str, content_type: str | None) -> str | None:
     kind = data.get("type")
     if not isinstance(kind, str) or not kind:
         return "no type"
+    for key in ("event", "view", "container", "state", "workflow_step"):
+        if key in data and not isinstance(data[key], dict):
+            return f"{key} is not an object"
+    return _event_problem(kind, data) or _interaction_problem(kind, data)
+
+
+def _event_problem(kind: str, data: dict[str, Any]) -> str | None:
     if kind == "url_verification":
         return _missing(data, "challenge")
-    if kind == "event_callback":
-        event = data.get("event")
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            return "event_callback without an event type"
-        return _missing(data, "event_id")
+    event = data.get("event")
+    if kind == "event_callback" and (event is None or not isinstance(event.get("type"), str)):
+        return "event_callback without an event type"
+    if kind == "event_callback" and _missing(data, "event_id"):
+        return "event_callback without event_id"
+    if event is not None:
+        for key in ("message", "previous_message"):
+            if event.get(key) is not None and not isinstance(event[key], dict):
+                return f"event.{key} is not an object"
+    return None
+
+
+def _interaction_problem(kind: str, data: dict[str, Any]) -> str | None:
     if kind in _FROM_A_PERSON:
         user = data.get("user")
         if not isinstance(user, dict) or _missing(user, "id"):
             return f"{kind} without user.id"
-    if kind == "block_actions":
+    if kind in ("block_actions", "interactive_message"):
         actions = data.get("actions")
         if not isinstance(actions, list) or not actions:
-            return "block_actions without actions"
-        if not all(isinstance(a, dict) and not _missing(a, "action_id") for a in actions):
+            return f"{kind} without actions"
+        if not all(isinstance(a, dict) and isinstance(a.get("selected_option") or {}, dict) for a in actions):
+            return "an action that is not an object"
+        if kind == "block_actions" and any(_missing(a, "action_id") for a in actions):
             return "an action without action_id"
-    if kind in ("view_submission", "view_closed"):
+    if kind in ("block_actions", "view_submission", "view_closed"):
         view = data.get("view")
-        if not isinstance(view, dict) or _missing(view, "id", "type", "callback_id"):
+        if kind != "block_actions" and (view is None or _missing(view, "id", "type", "callback_id")):
             return f"{kind} without view.id, view.type and view.callback_id"
-        state = view.get("state", {})
-        values = state.get("values", {}) if isinstance(state, dict) else None
-        if not isinstance(values, dict) or not all(
-            isinstance(block, dict) and all(isinstance(element, dict) for element in block.values())
-            for block in values.values()
-        ):
-            return f"{kind} whose view.state.values are not objects"
+        for where, holder in (("state", data), ("view.state", view or {})):
+            if not _state_is_objects(holder.get("state")):
+                return f"{where}.values are not objects"
+    steps = kind == "workflow_step_edit" or (
+        kind == "view_submission" and data["view"]["type"] == "workflow_step"
+    )
+    if steps and "workflow_step" not in data:
+        return f"{kind} without workflow_step"
     return None
+
+
+def _state_is_objects(state: Any) -> bool:
+    """A view's or message's state: ``{"values": {block: {action: {...}}}}``, or none."""
+    if state is None:
+        return True
+    values = state.get("values", {}) if isinstance(state, dict) else None
+    return isinstance(values, dict) and all(
+        isinstance(block, dict) and all(isinstance(element, dict) for element in block.values())
+        for block in values.values()
+    )
 
 
 def _missing(data: dict[str, Any], *keys: str) -> str | None:

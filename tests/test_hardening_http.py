@@ -281,6 +281,19 @@ MALFORMED = {
         400,
         "event_callback without an event type",
     ),
+    # What the property test found: Bolt's IgnoringSelfEvents reads event.get() on any type.
+    "an event that is null": (
+        json.dumps({"type": "0", "event": None}),
+        "application/json",
+        400,
+        "event is not an object",
+    ),
+    "an edited message that is not an object": (
+        json.dumps({"type": "event_callback", "event_id": "Ev1", "event": {"type": "message", "message": 5}}),
+        "application/json",
+        400,
+        "event.message is not an object",
+    ),
     "an unknown callback_id": (
         interactive({"type": "view_submission", "user": {"id": EMPLOYEE}, "view": VIEW}),
         None,
@@ -429,13 +442,38 @@ events = st.fixed_dictionaries(
         "event_id": texts | json_values,
         "event": st.fixed_dictionaries(
             {"type": st.sampled_from(["app_mention", "message", "app_home_opened"]) | json_values},
-            optional={"user": people, "text": texts | json_values, "channel": texts, "ts": texts},
+            optional={
+                "user": people,
+                "text": texts | json_values,
+                "channel": texts,
+                "ts": texts,
+                "channel_type": st.just("im") | json_values,
+                "message": json_values,
+                "previous_message": json_values,
+                "bot_id": json_values,
+            },
         )
         | json_values,
         "challenge": json_values,
     },
 )
-payloads_ = st.one_of(block_actions, view_submissions, events, json_values)
+# Any type Slack sends, with any of the keys Bolt or our listeners read, holding anything.
+SLACK_TYPES = [
+    "block_actions", "view_submission", "view_closed", "shortcut", "message_action", "interactive_message",
+    "workflow_step_edit", "block_suggestion", "dialog_submission", "dialog_suggestion", "dialog_cancellation",
+    "event_callback", "url_verification", "app_rate_limited",
+]  # fmt: skip
+KEYS_READ = [
+    "user", "actions", "view", "event", "container", "state", "workflow_step", "callback_id", "action_id",
+    "trigger_id", "response_url", "channel", "team", "enterprise", "message", "authorizations",
+    "is_enterprise_install", "function_data", "bot_access_token", "challenge", "event_id", "api_app_id",
+]  # fmt: skip
+any_shape = st.builds(
+    lambda kind, fields: {"type": kind, **fields},
+    st.sampled_from(SLACK_TYPES),
+    st.dictionaries(st.sampled_from(KEYS_READ), json_values, max_size=5),
+)
+payloads_ = st.one_of(block_actions, view_submissions, events, any_shape, json_values)
 slash_commands = st.fixed_dictionaries(
     {"command": st.just("/si") | st.text(max_size=5)},
     optional={
