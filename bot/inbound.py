@@ -28,10 +28,9 @@ PREVIEW_CHARS = 64
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _FRESH_SECONDS = 5 * 60
-# Read the body in pieces of this size: a client that sends less than it declared is
-# answered when it stops, not waited for byte by byte.
+# Read the body in pieces of this size: memory grows with what arrives, not with what a
+# Content-Length under the cap promised.
 _CHUNK = 64 * 1024
-# The interactive payloads whose listeners read the person who acted.
 # What a JSON value that is not an object is, for the log.
 _JSON_NAMES = {
     list: "an array",
@@ -41,6 +40,7 @@ _JSON_NAMES = {
     bool: "true or false",
     type(None): "null",
 }
+# The interactive payloads whose listeners read the person who acted.
 _FROM_A_PERSON = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action")
 
 
