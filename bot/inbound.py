@@ -230,7 +230,7 @@ def preview(body: bytes) -> str:
     text = safe_log_text(body[: PREVIEW_CHARS + 32].decode("utf-8", "backslashreplace"))
     if len(text) <= PREVIEW_CHARS and len(body) <= PREVIEW_CHARS + 32:
         return f'"{text}"'
-    return '"' + re.sub(r"[0-9Xx]+$", "", text[:PREVIEW_CHARS]) + '…"'
+    return '"' + re.sub(r"[0-9]+$", "", text[:PREVIEW_CHARS]) + '…"'
 
 
 def _size(body: bytes) -> str:

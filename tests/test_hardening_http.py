@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from bot.config import DEFAULT_MAX_BODY_BYTES, ConfigError, load_settings
 from bot.ids import ActionId, CallbackId
-from bot.inbound import Gate, Refusal
+from bot.inbound import Gate, Refusal, preview
 from bot.logs import LOG_FORMAT, SafeFormatter
 from tests.conftest import ADMIN, EMPLOYEE, SECRET
 from tests.slack import SlackDriver
@@ -177,6 +177,16 @@ def test_the_gate_reads_no_byte_past_the_cap_with_or_without_a_length():
     with pytest.raises(Refusal) as refused:
         gate.read_body({"wsgi.input": Counting(b""), "CONTENT_LENGTH": "12abc"})
     assert refused.value.status.startswith("400")
+
+
+def test_the_first_bytes_in_the_log_never_show_part_of_an_id_cut_by_the_preview():
+    cut_at_64 = ("a" * 60 + RESIDENT_ID + "b" * 100).encode()
+    assert preview(cut_at_64) == '"' + "a" * 60 + '…"'
+    # An ID just inside the preview is masked whole; plain letters are kept.
+    assert (
+        preview(("a" * 10 + RESIDENT_ID + "x" * 100).encode()) == '"' + "a" * 10 + MASKED_ID + "x" * 36 + '…"'
+    )
+    assert preview(b"\xff\x00" + RESIDENT_ID.encode()) == '"\\xff\\x00' + MASKED_ID + '"'
 
 
 def test_the_cap_is_a_setting():
