@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.request import BoltRequest
@@ -44,14 +43,13 @@ _JSON_NAMES = {
 _FROM_A_PERSON = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action")
 
 
-@dataclass
 class Refusal(Exception):
-    """Why a request is refused: the HTTP status, what the log says, and the body so far."""
+    """Why a request is refused: the HTTP status, what the log says, and the body so far
+    (kept out of the exception's own text, which a traceback would print unmasked)."""
 
-    status: str
-    reason: str
-    size: str
-    body: bytes = b""
+    def __init__(self, status: str, reason: str, size: str, body: bytes = b""):
+        super().__init__(f"{status} {reason}")
+        self.status, self.reason, self.size, self.body = status, reason, size, body
 
     def log_line(self, path: str) -> str:
         return f"refused {path}: {self.status} {self.reason}; {self.size}; first bytes: {preview(self.body)}"
