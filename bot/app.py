@@ -23,7 +23,7 @@ def build_app(bot: SiBot, *, signing_secret: str | None = None, executor: Execut
     Bolt does not verify signatures here: over HTTP the gate in front of it does
     (bot/inbound.py, before anything is parsed and without Bolt's log of the whole body of
     a refused request), Socket Mode's requests are not signed, and the console makes its
-    own. A request nothing listens for is answered 404 with one log line (``not_handled``),
+    own. A request nothing listens for is answered 404 with one log line (``on_error``),
     instead of Bolt's warning that quotes the body and suggests code."""
     app = App(
         client=bot.client,
@@ -36,12 +36,12 @@ def build_app(bot: SiBot, *, signing_secret: str | None = None, executor: Execut
         listener_executor=executor,
         logger=logging.getLogger("slack_bolt.App"),
     )
-    app.error(not_handled)
+    app.error(on_error)
     handlers.register(app, bot)
     return app
 
 
-def not_handled(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
     """Bolt's error handler. A request no listener matches: one line naming what it was
     (404, as Bolt answers). Any other error escaped a listener or Bolt's middleware: its
     trace, once (the response stays Bolt's 500)."""
