@@ -8,6 +8,7 @@ import os
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.config import DEFAULT_MAX_BODY_BYTES
 from bot.storage.db import Database
 from bot.web import make_wsgi_app
 
@@ -29,8 +30,11 @@ def si_bot():
     from bot.config import load_settings
     from bot.runtime import build_runtime
 
-    bot = build_runtime(load_settings(), migrate=False)
-    return make_wsgi_app(build_app(bot), bot.db)
+    settings = load_settings()
+    bot = build_runtime(settings, migrate=False)
+    return make_wsgi_app(
+        build_app(bot), bot.db, signing_secret=settings.signing_secret, max_body_bytes=settings.max_body_bytes
+    )
 
 
 def bare():
@@ -50,4 +54,9 @@ def bare():
     def only_ack_the_press(ack):
         ack()
 
-    return make_wsgi_app(app, Database(os.environ["DATABASE_URL"]))
+    return make_wsgi_app(
+        app,
+        Database(os.environ["DATABASE_URL"]),
+        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+        max_body_bytes=DEFAULT_MAX_BODY_BYTES,
+    )

@@ -11,6 +11,14 @@ from dotenv import load_dotenv
 
 DEFAULT_API_URL = "https://slack.com/api/"
 LANGUAGES = ("zh", "en")
+# The largest request body /slack/events reads. Slack's largest requests are modal
+# submissions: the view (Slack allows 100 blocks; our largest form renders to under 20 KB)
+# and what was typed (a text input holds at most 3,000 characters and our largest form has
+# fewer than 20 fields: at 3 UTF-8 bytes a CJK character, percent-encoded to 9, under
+# 540 KB), and message events (a message's text is at most 40,000 characters: under
+# 360 KB even if all of it were escaped the same way). 1 MiB is above both with room to
+# spare, and small enough that a refusal costs nothing.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -35,6 +43,7 @@ class Settings:
     language: str = "zh"
     policy_file: str = ""
     log_level: str = "INFO"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def tz(self) -> ZoneInfo:
@@ -74,6 +83,11 @@ def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | N
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"SI_TIMEZONE {timezone!r} is not a known time zone (e.g. Asia/Shanghai)") from exc
+    max_body = env.get("SI_MAX_BODY_BYTES", "").strip() or str(DEFAULT_MAX_BODY_BYTES)
+    if not max_body.isdigit() or int(max_body) < 1:
+        raise ConfigError(
+            f"SI_MAX_BODY_BYTES must be a whole number of bytes (e.g. 1048576), not {max_body!r}"
+        )
     return Settings(
         bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
         signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
@@ -87,4 +101,5 @@ def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | N
         language=language,
         policy_file=env.get("SI_POLICY_FILE", "").strip(),
         log_level=env.get("SI_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+        max_body_bytes=int(max_body),
     )

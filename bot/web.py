@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.inbound import Gate, Refusal
+from bot.logs import SafeFormatter
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -24,14 +26,32 @@ HEALTH_PATH = "/healthz"
 StartResponse = Callable[..., Any]
 
 
-def make_wsgi_app(app: App, db: Database) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def make_wsgi_app(
+    app: App, db: Database, *, signing_secret: str, max_body_bytes: int
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    """``app`` behind the gate (bot/inbound.py): Bolt only sees requests Slack signed, of a
+    size and shape Slack sends; the others are answered here with a 4xx and one log line."""
+    gate = Gate(signing_secret, max_body_bytes)
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
-            return slack(environ, start_response)
+            try:
+                request = gate.admit(environ)
+            except Refusal as refusal:
+                log.warning("%s", refusal.log_line(path))
+                return _plain(start_response, refusal.status, refusal.status.encode() + b"\n")
+            try:
+                response = app.dispatch(request)
+            except Exception:
+                # Bolt answers its listeners' and middleware's errors itself (bot.app's
+                # error handler logs them); this is for an error in that answering.
+                log.exception("error in Bolt for a request to %s", path)
+                return _plain(start_response, "500 Internal Server Error", b"500 Internal Server Error\n")
+            answer = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
+            start_response(answer.status, answer.get_headers())
+            return answer.get_body()
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             try:
                 db.ping()
@@ -51,6 +71,21 @@ def _plain(start_response: StartResponse, status: str, body: bytes) -> list[byte
     return [body]
 
 
+def safe_gunicorn_logger() -> type:
+    from gunicorn.glogging import Logger
+
+    class SafeGunicornLogger(Logger):
+        """Gunicorn's own log (its errors, with their tracebacks) through ``SafeFormatter``
+        too: its handlers are its own, not the root logger's."""
+
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for handler in self.error_log.handlers:
+                handler.setFormatter(SafeFormatter(self.error_fmt, self.datefmt))
+
+    return SafeGunicornLogger
+
+
 def serve(wsgi_factory: Callable[[], Any], *, host: str, port: int, workers: int, threads: int) -> None:
     """Run gunicorn in this process with ``gthread`` workers. Each worker builds its own
     app (``wsgi_factory``) after the fork, so no database connection crosses a fork."""
@@ -65,6 +100,7 @@ def serve(wsgi_factory: Callable[[], Any], *, host: str, port: int, workers: int
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 30)
             self.cfg.set("accesslog", None)
+            self.cfg.set("logger_class", safe_gunicorn_logger())
 
         def load(self) -> Any:
             return wsgi_factory()

@@ -155,7 +155,12 @@ def slack_for(db, fake_slack) -> Iterator:
         def serve(bot: SiBot) -> SlackDriver:
             pool = ListenerPool()
             stack.callback(pool.shutdown, wait=True)  # after the server has stopped
-            wsgi = make_wsgi_app(build_app(bot, executor=pool), bot.db)
+            wsgi = make_wsgi_app(
+                build_app(bot, executor=pool),
+                bot.db,
+                signing_secret=SECRET,
+                max_body_bytes=bot.settings.max_body_bytes,
+            )
             url = stack.enter_context(serve_wsgi(wsgi))
             return SlackDriver(url=url, secret=SECRET, fake=fake_slack, bot=bot, pool=pool)
 

@@ -25,9 +25,9 @@ def test_a_forged_signature_is_refused_before_any_work_and_the_log_masks_the_id(
     with caplog.at_level(logging.INFO):
         reply = slack.send(forged)
     assert reply.status == 401
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "Invalid request signature" in logged
-    assert VALID_ID not in logged and "1101**********002X" in logged
+    # One line from the gate in front of Bolt (tests/test_hardening_http.py has the rest).
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "401 Unauthorized signature does not match" in line and VALID_ID not in line
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Request)) == 0
     assert not slack.fake.calls

@@ -84,7 +84,12 @@ def serve_http(settings: Settings, args: argparse.Namespace) -> int:
     def wsgi_factory():
         bot = build_runtime(settings, migrate=False)
         start_scheduler(bot)
-        return make_wsgi_app(build_app(bot), bot.db)
+        return make_wsgi_app(
+            build_app(bot),
+            bot.db,
+            signing_secret=settings.signing_secret,
+            max_body_bytes=settings.max_body_bytes,
+        )
 
     log.info(
         "serving HTTP on %s:%s (%d workers x %d threads)", args.host, args.port, args.workers, args.threads
