@@ -187,6 +187,10 @@ class Policy:
     holiday_shift_source: str = ""
     # The administrators' monthly report on the first working day: `[report] monthly`.
     monthly_report: bool = True
+    # The outbox (`[outbox]`): a message Slack keeps refusing is retried at most this far
+    # apart, forever; past the alert limit the administrators are told and /healthz says so.
+    outbox_retry_cap_minutes: int = 15
+    outbox_alert_minutes: int = 60
 
     # -- the timeline ---------------------------------------------------------------------
 
@@ -349,6 +353,11 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         raise PolicyError(f"report.monthly: expected true or false, got {monthly_report!r}")
     if unit <= 0:
         raise PolicyError(f"contribution_rounding.unit: expected a positive amount like 0.01, got {unit}")
+    outbox = data.get("outbox", {})
+    retry_cap = _minutes(outbox.get("retry_cap_minutes", 15), "outbox.retry_cap_minutes")
+    alert_after = _minutes(
+        outbox.get("undeliverable_alert_minutes", 60), "outbox.undeliverable_alert_minutes"
+    )
     return Policy(
         region=str(meta.get("region", "")),
         region_zh=str(meta.get("region_zh", meta.get("region", ""))),
@@ -383,7 +392,15 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         rounding_source=str(rounding.get("source", "")),
         holiday_shift_source=str(deadlines.get("holiday_shift_source", "")),
         monthly_report=monthly_report,
+        outbox_retry_cap_minutes=retry_cap,
+        outbox_alert_minutes=alert_after,
     )
+
+
+def _minutes(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise PolicyError(f"{where}: expected a whole number of minutes, 1 or more, got {value!r}")
+    return value
 
 
 def _month(value: Any, where: str) -> YearMonth:
