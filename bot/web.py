@@ -15,6 +15,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.services.undeliverable import undeliverable
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,14 @@ def make_wsgi_app(app: App, db: Database) -> Callable[[dict[str, Any], StartResp
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             try:
                 db.ping()
+                with db.session(read_only=True) as session:
+                    stuck = undeliverable(session)
             except SQLAlchemyError as exc:
                 log.error("health check: database unreachable: %s", exc)
                 return _plain(start_response, "503 Service Unavailable", b"database unreachable\n")
+            if stuck:  # 200: every replica shares the outbox; taking them out of service would not help
+                body = f"degraded: outbox messages undeliverable: {' '.join(map(str, stuck))}\n"
+                return _plain(start_response, "200 OK", body.encode())
             return _plain(start_response, "200 OK", b"ok\n")
         return _plain(start_response, "404 Not Found", b"not found\n")
 

@@ -58,6 +58,9 @@ class Faults:
     channel_pace: int = 0
     error_ratio: float = 0.0
     outage_until: float = 0.0
+    # chat.postMessage to these channels answers ok: false with this error (the bot was
+    # removed from the channel, the person left: Slack refuses it the same way every time).
+    refusing: dict[str, str] = field(default_factory=dict)
     seed: int = 13
     counts: dict[str, int] = field(default_factory=dict)  # what was injected, by kind
 
@@ -79,7 +82,7 @@ class FakeSlack:
         # Message timestamps go on from the clock, as Slack's do: a second session against
         # the same database never reuses the first one's (its cards are recorded by ts).
         self._last_ts = 0
-        self._same_ts = 0  # the next posts answer with the previous post's ts (a restarted stand-in)
+        self._repeat: tuple[str, int] = ("", 0)  # a ts the next posts answer with (repeat_ts)
         self.faults = Faults()
         self._channel_posts: dict[str, list[float]] = {}
         self.people: dict[str, str] = {}  # @name -> user id: the workspace's people
@@ -168,11 +171,11 @@ class FakeSlack:
         with self._lock:
             self.limits[method] = (per_second, retry_after)
 
-    def repeat_ts(self, count: int = 1) -> None:
-        """The next ``count`` posts answer with the ts of the post before them, as a
-        stand-in restarted with its counter from the start would."""
+    def repeat_ts(self, ts: str, count: int = 1) -> None:
+        """The next ``count`` posts answer with ``ts``, as a stand-in restarted with its
+        counter from the start would (Slack's own never repeat in a channel)."""
         with self._lock:
-            self._same_ts += count
+            self._repeat = (ts, count)
 
     def outage(self, seconds: float) -> None:
         """Every Web API call answers 503 for the next ``seconds``."""
@@ -253,6 +256,10 @@ class FakeSlack:
             faults.count("outage")
             self.refused.append(Call(method, params))
             return 503, {}, {"ok": False, "error": "service_unavailable"}
+        if method == "chat.postMessage" and str(params.get("channel", "")) in faults.refusing:
+            faults.count("refused")
+            self.refused.append(Call(method, params))
+            return 200, {}, {"ok": False, "error": faults.refusing[str(params.get("channel", ""))]}
         if faults.roll():
             faults.count("5xx")
             self.refused.append(Call(method, params))
@@ -270,9 +277,10 @@ class FakeSlack:
     def _next_ts(self) -> str:
         """A message timestamp: the clock's microseconds, always after the last one (a
         second session against the same database never reuses the first one's)."""
-        if self._same_ts and self._last_ts:
-            self._same_ts -= 1
-            return _ts(self._last_ts)
+        repeated, count = self._repeat
+        if count:
+            self._repeat = (repeated, count - 1)
+            return repeated
         self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))
         return _ts(self._last_ts)
 
