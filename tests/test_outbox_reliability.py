@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.domain.requests import Action, RequestKind
 from bot.runtime import build_runtime, make_client
@@ -387,3 +388,52 @@ def test_a_post_in_doubt_is_posted_once_when_the_history_has_not_got_it(bot, db,
     assert bot.deliverer.deliver_pending() == 2
     assert len(fake_slack.calls_to("conversations.history")) == 2  # the card's channel and the DM
     assert sorted(fake_slack.posted_keys().values()) == [1, 1]
+
+
+# --- the policy and the stand-in Slack's history -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "complaint"),
+    [
+        ({"retry_cap_minutes": 0}, "outbox.retry_cap_minutes"),
+        ({"undeliverable_alert_minutes": "an hour"}, "outbox.undeliverable_alert_minutes"),
+    ],
+)
+def test_the_outbox_limits_in_the_policy_file_are_checked(table, complaint):
+    import tomllib
+
+    from bot.domain.policy import DEFAULT_POLICY_FILE, PolicyError, parse_policy
+
+    data = tomllib.loads(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
+    assert parse_policy(data).outbox_retry_cap_minutes == data["outbox"]["retry_cap_minutes"]
+    data["outbox"].update(table)
+    with pytest.raises(PolicyError, match=complaint):
+        parse_policy(data)
+
+
+def test_the_stand_in_slack_reads_history_back_a_page_at_a_time_with_metadata_on_request(fake_slack):
+    client = make_client(Settings(bot_token="xoxb-t", api_url=fake_slack.api_url))
+    first = client.chat_postMessage(channel="C0X", text="before")["ts"]
+    for n in range(5):
+        client.chat_postMessage(
+            channel="C0X",
+            text=f"m{n}",
+            metadata={"event_type": "si_outbox", "event_payload": {"key": f"k{n}"}},
+        )
+    client.chat_postMessage(channel="C0X", text="a reply", thread_ts=first)
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = client.conversations_history(
+            channel="C0X", oldest=first, limit=2, cursor=cursor, include_all_metadata=True
+        )
+        pages += 1
+        seen += [m["metadata"]["event_payload"]["key"] for m in page["messages"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ["k4", "k3", "k2", "k1", "k0"] and pages == 3  # newest first; not the reply, not `oldest`
+    plain = client.conversations_history(channel="C0X", limit=10)["messages"]
+    assert len(plain) == 6 and not any("metadata" in m for m in plain)
+    replies = client.conversations_replies(channel="C0X", ts=first)["messages"]
+    assert [m["text"] for m in replies] == ["a reply", "before"]
