@@ -442,7 +442,8 @@ def test_the_stand_in_slack_reads_history_back_a_page_at_a_time_with_metadata_on
 def test_the_manifest_asks_for_the_history_the_outbox_reads_and_no_more():
     manifest = (Path(__file__).parents[1] / "manifest.yml").read_text(encoding="utf-8")
     bot_scopes = manifest.split("scopes:")[1].split("settings:")[0]
-    scopes = {line.split("#")[0].strip(" -") for line in bot_scopes.splitlines() if line.strip().startswith("- ")}
+    listed = [line for line in bot_scopes.splitlines() if line.strip().startswith("- ")]
+    scopes = {line.split("#")[0].strip(" -") for line in listed}
     # Posts go to channels (public or private) and DMs; never to group DMs.
     assert {"channels:history", "groups:history", "im:history", "chat:write"} <= scopes
     assert "mpim:history" not in scopes
