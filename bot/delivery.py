@@ -297,8 +297,9 @@ class Deliverer:
                     metadata.get("event_type") == OUTBOX_EVENT
                     and (metadata.get("event_payload") or {}).get("key") == row.key
                 ):
-                    log.warning("outbox %s (%s) already in Slack (%s): adopted", row.id, row.key, message["ts"])
-                    return {"channel": channel, "ts": str(message["ts"])}
+                    ts = str(message["ts"])
+                    log.warning("outbox %s (%s) already in Slack (%s): adopted", row.id, row.key, ts)
+                    return {"channel": channel, "ts": ts}
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None
