@@ -341,7 +341,13 @@ def adopted(logs: Path) -> int:
 
 def report(
     logs: Path,
-    db: Database, fake: FakeSlack, tally: Tally, injected: dict, kills: int, minutes: float, drained: float
+    db: Database,
+    fake: FakeSlack,
+    tally: Tally,
+    injected: dict,
+    kills: int,
+    minutes: float,
+    drained: float,
 ):
     with db.session(read_only=True) as session:
         filed = set(session.scalars(select(Request.payload["full_name"].as_string())))
