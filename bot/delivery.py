@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_FOR = timedelta(minutes=2)
 BATCH = 20
-FIRST_RETRY_SECONDS = 5  # then doubled at each failure, up to the policy's cap
+FIRST_RETRY_SECONDS = 10  # after the first failure; doubled at each next one, up to the policy's cap
 # The metadata every post carries: its outbox row's key (found again in the history).
 OUTBOX_EVENT = "si_outbox"
 # A post in doubt is looked for from a little before its claim (clocks differ), this deep.
