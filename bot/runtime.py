@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -41,11 +42,35 @@ def make_client(settings: Settings, pace: Pace | None = None) -> WebClient:
     client.retry_handlers.extend(
         [
             RateLimitErrorRetryHandler(max_retry_count=2) if pace is None else PacedRateLimitHandler(pace),
-            ServerErrorRetryHandler(max_retry_count=2),
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            PostsNotRetried(ServerErrorRetryHandler(max_retry_count=2)),
+            PostsNotRetried(ConnectionErrorRetryHandler(max_retry_count=2)),
         ]
     )
     return client
+
+
+class PostsNotRetried(RetryHandler):
+    """A retry handler that leaves posts alone: a 5xx or a dropped connection may come
+    after Slack took the message, and posting again would send it twice. The outbox
+    retries a post itself, after looking for it in the conversation (bot/delivery.py)."""
+
+    NOT_RETRIED = ("chat.postMessage",)
+
+    def __init__(self, inner: RetryHandler) -> None:
+        super().__init__(max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator)
+        self.inner = inner
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rsplit("/", 1)[-1] in self.NOT_RETRIED:
+            return False
+        return self.inner._can_retry(state=state, request=request, response=response, error=error)
 
 
 @dataclass

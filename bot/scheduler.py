@@ -127,7 +127,7 @@ def _remind(bot: SiBot) -> None:
 
 def _sweep(bot: SiBot) -> None:
     try:
-        sent = bot.deliverer.deliver_pending()
+        sent = bot.deliverer.sweep()  # sends what is due, and tells about what never goes
     except Exception:
         log.exception("outbox sweep failed; the next sweep retries")
         return

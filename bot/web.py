@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.inbound import Gate, Refusal
 from bot.logs import SafeFormatter
+from bot.services.undeliverable import undeliverable
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,14 @@ def make_wsgi_app(
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             try:
                 db.ping()
+                with db.session(read_only=True) as session:
+                    stuck = undeliverable(session)
             except SQLAlchemyError as exc:
                 log.error("health check: database unreachable: %s", exc)
                 return _plain(start_response, "503 Service Unavailable", b"database unreachable\n")
+            if stuck:  # 200: every replica shares the outbox; taking them out of service would not help
+                body = f"degraded: outbox messages undeliverable: {' '.join(map(str, stuck))}\n"
+                return _plain(start_response, "200 OK", body.encode())
             return _plain(start_response, "200 OK", b"ok\n")
         return _plain(start_response, "404 Not Found", b"not found\n")
 

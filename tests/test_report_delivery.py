@@ -35,7 +35,7 @@ def report_posts(fake, channel: str) -> list[dict]:
 
 def shares(fake, channel: str) -> list[list[str]]:
     """The file names of each upload shared into ``channel``."""
-    return [[f["name"] for f in m["files"]] for m in fake.history.get(channel, [])]
+    return [[f["name"] for f in m["files"]] for m in fake.history.get(channel, []) if "files" in m]
 
 
 def outbox_rows(db, kind: TargetKind) -> list[OutboxMessage]:

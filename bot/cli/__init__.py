@@ -6,15 +6,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import ask, bases, exports, kb, ledger, policy, reminders, report, roster, server
+from bot.cli import ask, bases, exports, kb, ledger, outbox, policy, reminders, report, roster, server
 from bot.cli.common import Say
 from bot.config import ConfigError, load_settings
 from bot.logs import setup_logging
 
-GROUPS = (server, ask, reminders, exports, policy, roster, kb, report, ledger, bases)
+GROUPS = (server, ask, reminders, exports, policy, roster, kb, report, ledger, bases, outbox)
 # Commands whose output is for a person at a terminal: the log stays out of it (the
 # console's goes to a file of its own).
-QUIET = {"console", "ask", "roster", "wages", "kb", "bill", "bases"}
+QUIET = {"console", "ask", "roster", "wages", "kb", "bill", "bases", "outbox"}
 CONSOLE_LOG = "si-bot-console.log"
 
 

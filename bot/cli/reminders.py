@@ -102,7 +102,6 @@ def _wait_for_delivery(bot, keys: list[str], wait: float) -> int:
     may have asked to wait, 429, or failed, 5xx). Returns how many are still queued."""
     from sqlalchemy import or_, select
 
-    from bot.delivery import MAX_ATTEMPTS
     from bot.storage.models import OutboxMessage
 
     if not keys:
@@ -114,7 +113,7 @@ def _wait_for_delivery(bot, keys: list[str], wait: float) -> int:
                 select(OutboxMessage.not_before).where(
                     or_(*(OutboxMessage.key.startswith(f"reminder:{key}:") for key in keys)),
                     OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.attempts < MAX_ATTEMPTS,
+                    OutboxMessage.dropped_at.is_(None),
                 )
             ).all()
         left = give_up - time.monotonic()

@@ -2,13 +2,21 @@
 
 The console talks to it instead of Slack, and the tests point ``SLACK_API_URL`` at it to
 see exactly what the app asked Slack to do. It answers like Slack for the methods si-bot
-uses, and can be told to fail the next calls (429 with Retry-After, 500) to test retries.
+uses, and can be told to fail the next calls (429 with Retry-After, 500) to test retries,
+and to misbehave for a while (``faults``: Slack's per-channel pace of posts with 429s, a
+share of 5xx answers, an outage window), for the soak test (bench/soak.py).
+
+Posted messages are kept in their conversation with their metadata, and
+``conversations.history`` / ``conversations.replies`` read them back as Slack does: newest
+first, from ``oldest`` on, ``limit`` at a time with a cursor, metadata only with
+``include_all_metadata``.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -18,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 BOT_USER = "UBOTSIBOT"
+Answer = tuple[int, dict[str, str], dict[str, Any]]  # status, headers, body
 _NAME = re.compile(r"[^A-Z0-9]")
 
 
@@ -34,6 +43,37 @@ class Failure:
     method: str
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    # Done first, then answered with ``status``: Slack took it and failed to say so.
+    after_doing: bool = False
+
+
+@dataclass
+class Faults:
+    """Misbehaviour switched on for a while (all off by default).
+
+    - ``channel_pace``: chat.postMessage to one channel more often than this many times a
+      second is answered 429 with ``Retry-After: 1`` (Slack: "1 per second per channel").
+    - ``error_ratio``: this share of Web API calls is answered 500 (before doing anything).
+    - ``outage_until``: until this ``time.monotonic()``, every Web API call is answered 503.
+    """
+
+    channel_pace: int = 0
+    error_ratio: float = 0.0
+    outage_until: float = 0.0
+    # chat.postMessage to these channels answers ok: false with this error (the bot was
+    # removed from the channel, the person left: Slack refuses it the same way every time).
+    refusing: dict[str, str] = field(default_factory=dict)
+    seed: int = 13
+    counts: dict[str, int] = field(default_factory=dict)  # what was injected, by kind
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def roll(self) -> bool:
+        return self.error_ratio > 0 and self._random.random() < self.error_ratio
+
+    def count(self, kind: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
 
 
 class FakeSlack:
@@ -43,7 +83,10 @@ class FakeSlack:
         self._lock = threading.Condition()
         # Message timestamps go on from the clock, as Slack's do: a second session against
         # the same database never reuses the first one's (its cards are recorded by ts).
-        self._ts = itertools.count(int(time.time() * 1_000_000))
+        self._last_ts = 0
+        self._repeat: tuple[str, int] = ("", 0)  # a ts the next posts answer with (repeat_ts)
+        self.faults = Faults()
+        self._channel_posts: dict[str, list[float]] = {}
         self.people: dict[str, str] = {}  # @name -> user id: the workspace's people
         # View ids too: a form's submission is recorded by its view id (a double submission
         # files once), so a second session must not reuse the first one's.
@@ -53,7 +96,8 @@ class FakeSlack:
         self._files = itertools.count(1)
         self.shared_files: dict[str, dict[str, Any]] = {}  # files people sent, by id (files.info)
         self._file_names: dict[str, str] = {}  # file id -> its name (files_upload_v2, step 1)
-        # Shared files as the messages they make in each conversation (conversations.history).
+        # The messages of each conversation, oldest first: posts (with their metadata) and
+        # shared files (conversations.history and conversations.replies read them).
         self.history: dict[str, list[dict[str, Any]]] = {}
         # Rate limits a test asks for (limit()): method -> (calls a second, Retry-After), the
         # times of the calls accepted within the last second, and the calls refused (429).
@@ -127,11 +171,40 @@ class FakeSlack:
         with self._lock:
             self.failures.append(Failure(method, status, headers))
 
+    def fail_after_doing_next(self, method: str, status: int) -> None:
+        """The next ``method`` call is carried out, then answered ``status``: a 500 after
+        the message was posted, as a proxy or Slack's own edge may answer."""
+        with self._lock:
+            self.failures.append(Failure(method, status, after_doing=True))
+
     def limit(self, method: str, per_second: int, retry_after: int = 1) -> None:
         """Answer ``method`` with 429 and ``Retry-After`` when called more than
         ``per_second`` times within a second, as Slack does past its rate limits."""
         with self._lock:
             self.limits[method] = (per_second, retry_after)
+
+    def repeat_ts(self, ts: str, count: int = 1) -> None:
+        """The next ``count`` posts answer with ``ts``, as a stand-in restarted with its
+        counter from the start would (Slack's own never repeat in a channel)."""
+        with self._lock:
+            self._repeat = (ts, count)
+
+    def outage(self, seconds: float) -> None:
+        """Every Web API call answers 503 for the next ``seconds``."""
+        with self._lock:
+            self.faults.outage_until = time.monotonic() + seconds
+
+    def posted_keys(self) -> dict[str, int]:
+        """How many messages carry each outbox key in their metadata (bot/delivery.py):
+        more than one is a message sent twice."""
+        counted: dict[str, int] = {}
+        with self._lock:
+            for messages in self.history.values():
+                for message in messages:
+                    key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key")
+                    if key:
+                        counted[key] = counted.get(key, 0) + 1
+        return counted
 
     def reset(self) -> None:
         with self._lock:
@@ -165,8 +238,14 @@ class FakeSlack:
             failure = next((f for f in self.failures if f.method == method), None)
             if failure:
                 self.failures.remove(failure)
+                if failure.after_doing:
+                    self.calls.append(Call(method, params, self._result(method, params)))
+                    self._lock.notify_all()
                 body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "internal_error"}
                 return failure.status, failure.headers, body
+            injected = self._injected(method, params)
+            if injected is not None:
+                return injected
             if method in self.limits:
                 per_second, retry_after = self.limits[method]
                 now = time.monotonic()
@@ -180,17 +259,92 @@ class FakeSlack:
             self._lock.notify_all()
             return 200, {}, result
 
+    def _injected(
+        self, method: str, params: dict[str, Any]
+    ) -> tuple[int, dict[str, str], dict[str, Any]] | None:
+        """A fault switched on in ``faults`` (called with the lock held), or None."""
+        if method in ("response_url", "upload", "file_download"):
+            return None
+        faults = self.faults
+        now = time.monotonic()
+        if now < faults.outage_until:
+            faults.count("outage")
+            self.refused.append(Call(method, params))
+            return 503, {}, {"ok": False, "error": "service_unavailable"}
+        if method == "chat.postMessage" and str(params.get("channel", "")) in faults.refusing:
+            faults.count("refused")
+            self.refused.append(Call(method, params))
+            return 200, {}, {"ok": False, "error": faults.refusing[str(params.get("channel", ""))]}
+        if faults.roll():
+            faults.count("5xx")
+            self.refused.append(Call(method, params))
+            return 500, {}, {"ok": False, "error": "internal_error"}
+        if faults.channel_pace and method == "chat.postMessage":
+            channel = str(params.get("channel", ""))
+            recent = [t for t in self._channel_posts.get(channel, []) if now - t < 1.0]
+            if len(recent) >= faults.channel_pace:
+                faults.count("429")
+                self.refused.append(Call(method, params))
+                return 429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
+            self._channel_posts[channel] = [*recent, now]
+        return None
+
+    def _next_ts(self) -> str:
+        """A message timestamp: the clock's microseconds, always after the last one (a
+        second session against the same database never reuses the first one's)."""
+        repeated, count = self._repeat
+        if count:
+            self._repeat = (repeated, count - 1)
+            return repeated
+        self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))
+        return _ts(self._last_ts)
+
+    def _conversation_of(self, channel: str) -> str:
+        return "D" + channel[1:] if channel.startswith(("U", "W")) else channel
+
+    def _read(self, params: dict[str, Any], *, thread: str | None) -> dict[str, Any]:
+        """A page of a conversation's messages (or of one thread), as Slack gives it."""
+        channel = self._conversation_of(str(params.get("channel", "")))
+        oldest = float(params.get("oldest") or 0)
+        messages = self.history.get(channel, [])
+        if thread is None:  # the channel's own messages: replies stay in their threads
+            found = [m for m in messages if m.get("thread_ts") in (None, m["ts"])]
+        else:
+            found = [m for m in messages if thread in (m["ts"], m.get("thread_ts"))]
+        found = sorted(
+            (m for m in found if float(m["ts"]) > oldest), key=lambda m: float(m["ts"]), reverse=True
+        )
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = found[start : start + limit]
+        if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BSIBOT", "team_id": "TFAKE", "user": "si-bot"}
         if method in ("chat.postMessage", "chat.update"):
-            channel = str(params.get("channel", ""))
-            if channel.startswith(("U", "W")):
-                channel = "D" + channel[1:]  # a DM to a user lands in the bot's DM channel
-            ts = params.get("ts") or _ts(next(self._ts))
+            # A DM to a user lands in the bot's DM channel.
+            channel = self._conversation_of(str(params.get("channel", "")))
+            ts = params.get("ts") or self._next_ts()
+            if method == "chat.postMessage":
+                message = {"type": "message", "user": BOT_USER, "ts": ts, "text": params.get("text", "")}
+                if params.get("thread_ts"):
+                    message["thread_ts"] = str(params["thread_ts"])
+                metadata = params.get("metadata")
+                if metadata:
+                    message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+                self.history.setdefault(channel, []).append(message)
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text", "")}}
         if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": _ts(next(self._ts))}
+            return {"ok": True, "message_ts": self._next_ts()}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else dict(view or {})
@@ -233,16 +387,14 @@ class FakeSlack:
                 for f in files
             ]
             if params.get("channel_id"):  # shared: a message with the files, on the (moved) clock
-                message = {"type": "message", "user": BOT_USER, "ts": f"{time.time():.6f}", "files": shared}
+                message = {"type": "message", "user": BOT_USER, "ts": self._next_ts(), "files": shared}
                 message["text"] = str(params.get("initial_comment", ""))
                 self.history.setdefault(str(params["channel_id"]), []).append(message)
             return {"ok": True, "files": shared}
         if method == "conversations.history":
-            oldest = float(params.get("oldest") or 0)
-            found = [
-                m for m in self.history.get(str(params.get("channel", "")), []) if float(m["ts"]) > oldest
-            ]
-            return {"ok": True, "messages": found[::-1], "has_more": False}
+            return self._read(params, thread=None)
+        if method == "conversations.replies":
+            return self._read(params, thread=str(params.get("ts", "")))
         return {"ok": True}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -262,6 +414,9 @@ class FakeSlack:
                     method = "response_url"
                 else:
                     method = "upload"
+                self._answer(method, params)
+
+            def _answer(self, method: str, params: dict[str, Any]) -> None:
                 status, headers, body = fake.answer(method, params)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
@@ -273,6 +428,10 @@ class FakeSlack:
                 self.wfile.write(payload)
 
             def do_GET(self) -> None:
+                if self.path.startswith("/api/"):  # a Web API method called with GET
+                    method, _, query = self.path[len("/api/") :].partition("?")
+                    self._answer(method, _params(query, ""))
+                    return
                 # A shared file's bytes (url_private_download): recorded with the
                 # Authorization header the app sent, served only with a bot token.
                 file_id = self.path.split("/")[2] if self.path.startswith("/files-pri/") else ""

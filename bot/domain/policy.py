@@ -199,6 +199,10 @@ class Policy:
     record_months_back: int = 36
     transfer_months_back: int = 240
     retirement_months_ahead: int = 84
+    # The outbox (`[outbox]`): a message Slack keeps refusing is retried at most this far
+    # apart, forever; past the alert limit the administrators are told and /healthz says so.
+    outbox_retry_cap_minutes: int = 15
+    outbox_alert_minutes: int = 60
 
     # -- the timeline ---------------------------------------------------------------------
 
@@ -361,6 +365,11 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         raise PolicyError(f"report.monthly: expected true or false, got {monthly_report!r}")
     if unit <= 0:
         raise PolicyError(f"contribution_rounding.unit: expected a positive amount like 0.01, got {unit}")
+    outbox = data.get("outbox", {})
+    retry_cap = _minutes(outbox.get("retry_cap_minutes", 15), "outbox.retry_cap_minutes")
+    alert_after = _minutes(
+        outbox.get("undeliverable_alert_minutes", 60), "outbox.undeliverable_alert_minutes"
+    )
     return Policy(
         region=str(meta.get("region", "")),
         region_zh=str(meta.get("region_zh", meta.get("region", ""))),
@@ -400,7 +409,15 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         monthly_report=monthly_report,
         base_outlier_percent=_dec(decl.get("outlier_percent", 30), "base_declaration.outlier_percent"),
         base_publicity_reminder_working_days=int(decl.get("publicity_reminder_working_days", 3)),
+        outbox_retry_cap_minutes=retry_cap,
+        outbox_alert_minutes=alert_after,
     )
+
+
+def _minutes(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise PolicyError(f"{where}: expected a whole number of minutes, 1 or more, got {value!r}")
+    return value
 
 
 def _month(value: Any, where: str) -> YearMonth:

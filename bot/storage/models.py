@@ -170,6 +170,19 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # A row is never given up (bot/delivery.py): retried at a capped interval until it is
+    # sent or a person drops it (``si-bot outbox drop``), recorded with who and when.
+    first_failed_at: Mapped[datetime | None]  # its first refused attempt (cleared when sent)
+    alerted_at: Mapped[datetime | None]  # the administrators were told it is undeliverable
+    dropped_at: Mapped[datetime | None]
+    dropped_by: Mapped[str | None] = mapped_column(String(64))
+    # When the current claim was taken; since when a post may have gone without its outcome
+    # being recorded (a sender died): Slack's history is searched for the row's key from then.
+    claimed_at: Mapped[datetime | None]
+    in_doubt_since: Mapped[datetime | None]
+    # What Slack answered to the post (kept even when recording the rest of it failed).
+    posted_channel: Mapped[str | None] = mapped_column(String(32))
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
 
 
 # --- reminders (bot/services/reminders.py) --------------------------------------------------

@@ -2,7 +2,7 @@
 (computed, overridden, publicised and answered), and its events
 
 Revision ID: 0013_base_declaration
-Revises: 0010_ledger
+Revises: 0011_outbox_reliability
 Create Date: 2026-11-30 16:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_base_declaration"
-down_revision = "0010_ledger"
+down_revision = "0011_outbox_reliability"
 branch_labels = None
 depends_on = None
 
