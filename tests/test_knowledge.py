@@ -23,6 +23,7 @@ from bot.knowledge import (
     to_simplified,
 )
 from bot.knowledge.evaluate import DEFAULT_TSV, FROZEN_TSV, HOLDOUT3_TSV, HOLDOUT_TSV, evaluate, read_cases
+from bot.knowledge.text import split_pinyin
 
 REQUIRED_TOPICS = {
     "contribution-rates",
@@ -118,6 +119,42 @@ def test_the_answer_is_in_the_language_of_the_question_unless_the_caller_says(kb
     forced = kb.answer("社保卡丢了怎么办", lang="en")
     assert forced.lang == "en" and forced.topic == "si-card"
     assert "card" in forced.text and "社保卡全国统一" not in forced.text
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "read_as"),
+    [
+        ("shebaoka diule", "si-card", "社保卡丢了"),
+        ("Shiyejin zenme lingqu?", "unemployment-benefits", "失业金怎么领取?"),
+        ("tuixiu nianling shi duoshao", "retirement", "退休年龄 shi 多少"),  # 是: no word of the KB
+    ],
+)
+def test_a_question_typed_in_pinyin_is_read_as_chinese_and_answered_in_chinese(kb, question, topic, read_as):
+    assert kb.analyse(question).text == read_as
+    answer = kb.answer(question)
+    assert (answer.topic, answer.lang) == (topic, "zh")
+
+
+def test_pinyin_naming_another_domain_gets_its_pointer_in_chinese(kb):
+    answer = kb.answer("gongjijin zenme tiqu")  # 公积金怎么提取
+    assert (answer.topic, answer.out_of_scope, answer.lang) == (None, "housing-fund", "zh")
+    assert "公积金" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["hello bot", "china pension", "he ban", "How to report company for not paying shebao", "shebao", "a"],
+)
+def test_english_is_not_taken_for_pinyin(kb, question):
+    assert kb.answer(question).lang == "en"
+
+
+def test_pinyin_splits_into_the_fewest_syllables():
+    assert split_pinyin("shebaoka") == ("she", "bao", "ka")
+    assert split_pinyin("xi'an") == ("xi", "an")
+    assert split_pinyin("zhuangshuang") == ("zhuang", "shuang")
+    assert split_pinyin("pension") is None
+    assert split_pinyin("") is None
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,7 @@ from bot.knowledge.lessons import (
     read_lessons,
 )
 from bot.knowledge.ranking import Ranker
-from bot.knowledge.text import Analysis, Analyzer, Lexicon, detect_lang
+from bot.knowledge.text import Analysis, Analyzer, Lexicon
 from bot.messages import mention, money, slack_escape
 from bot.resources import resource_dir
 
@@ -320,6 +320,7 @@ class KnowledgeBase:
         texts = ["\n".join((e.topic.title_zh, e.topic.title_en, *e.topic.asks)) for e in self._entries]
         self._ranker = Ranker([self._analyzer.analyse(text) for text in texts])
         self._analyzer.learn_spelling(texts)
+        self._analyzer.learn_pinyin(texts)
         self._markers = [
             (i, self._analyzer.terms(e.markers)) for i, e in enumerate(self._entries) if e.markers
         ]
@@ -493,11 +494,11 @@ class KnowledgeBase:
         return {e.topic.id: float(v) for e, v in zip(self._entries, values, strict=True)}
 
     def answer(self, question: str, lang: str | None = None, admins: Sequence[str] = ()) -> Answer:
-        """Answer ``question`` in ``lang`` (default: Chinese if it holds any Chinese character,
-        else English). ``admins`` are the filed administrators' Slack user ids, for the
+        """Answer ``question`` in ``lang`` (default: Chinese if it holds any Chinese character
+        or is typed in pinyin, else English). ``admins`` are the filed administrators' Slack user ids, for the
         topics that name them. See the module docstring for how it decides, and
         :class:`Answer` for the alternatives it offers."""
-        lang = lang if lang in LANGS else detect_lang(question)
+        lang = lang if lang in LANGS else self._analyzer.detect_lang(question)
         found = self._decide(self._analyzer.analyse(question))
         if found.kind == _DOMAIN:
             return self._answer_with(self._by_id[found.topic], found.score, lang, admins)
