@@ -281,7 +281,8 @@ class Analyzer:
         syllable no word of it takes stays as written); None when it is not pinyin."""
         if not self._by_sound or CJK_RE.search(question):
             return None
-        norm = self.normalise(question)  # the lexicon's rewrites first ("shebao" → "社保")
+        # As typed: the lexicon's English rewrites ("si" → "social insurance") would hide it.
+        norm = to_simplified(unicodedata.normalize("NFKC", _SLACK_MARKUP_RE.sub(" ", question)).lower())
         pieces: list[str | tuple[str, ...]] = []
         words = english = 0
         for token in re.split(r"([a-z']+)", norm):
