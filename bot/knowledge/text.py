@@ -117,6 +117,8 @@ class Lexicon:
     related_terms: tuple[str, ...] = ()
     places: tuple[str, ...] = ()  # in characters; their pinyin is a place too
     places_en: tuple[str, ...] = ()  # Latin spellings pinyin does not give (harbin, xiamen…)
+    # A word jieba leaves alone, read as the word it stands for there ("能补吗": 补 → 补缴).
+    word_rewrites: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -143,7 +145,16 @@ class Lexicon:
             related_terms=tuple(data.get("related_terms", [])),
             places=tuple(to_simplified(p.strip()) for p in data.get("places", [])),
             places_en=tuple(p.strip().lower() for p in data.get("places_en", [])),
+            word_rewrites=tuple(_pairs(path, data, "word_rewrites")),
         )
+
+
+def _pairs(path: Path, data: dict, key: str) -> list[tuple[str, str]]:
+    pairs = data.get(key, [])
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+            raise ValueError(f"{path}: {key} entries are [from, to] pairs, got {pair!r}")
+    return [(old, new) for old, new in pairs]
 
 
 _segmenters: list[jieba.Tokenizer] = []
@@ -245,6 +256,7 @@ class Analyzer:
                 if _CJK_RUN_RE.fullmatch(word) and len(word) > 1 and not self._jieba.FREQ.get(word):
                     self._jieba.add_word(word)
         self._stem = _stemmer()
+        self._word_rewrites = dict(lexicon.word_rewrites)
         self._spelling: tuple[str, ...] = ()
         self._spelling_set: frozenset[str] = frozenset()
         # The knowledge base's Chinese words by their toneless syllables (learn_pinyin).
@@ -381,6 +393,7 @@ class Analyzer:
                 continue
             kept.append(token)
             token = token.strip()
+            token = self._word_rewrites.get(token, token)
             if not token or token in stop:
                 continue
             if CJK_RE.search(token):
