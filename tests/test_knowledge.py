@@ -52,24 +52,24 @@ REQUIRED_TOPICS = {
 # What `python -m bot.knowledge.evaluate` reached at the shipped threshold, rounded down a
 # little so that a harmless change does not trip them.
 # Tuning set (tests/eval/questions.tsv):
-MIN_ACCURACY = 0.955  # reached: 753/782 = 96.3 %
+MIN_ACCURACY = 0.96  # reached: 757/782 = 96.8 %
 # Round 3 added 32 office and HR questions that share words with topics (start date, annual report…).
 MIN_ABSTENTION = 0.91  # reached: 169/183 = 92.3 %
-# Frozen set (tests/eval/frozen.tsv, never tuned on), per language:
-FROZEN_MIN_ACCURACY = {"zh": 0.87, "en": 0.80}  # reached: zh 68/77 = 88.3 %, en 72/88 = 81.8 %
+# Frozen set (tests/eval/frozen.tsv, tuned on since round 2), per language:
+FROZEN_MIN_ACCURACY = {"zh": 0.87, "en": 0.81}  # reached: zh 68/77 = 88.3 %, en 73/88 = 83.0 %
 FROZEN_MIN_ABSTENTION = 0.95  # reached: 43/44 = 97.7 %
-FROZEN_MAX_WRONG_TOPIC = 0.065  # reached: 12/209 = 5.7 % of all questions answered with a wrong topic
-FROZEN_MIN_OFFERED = 0.92  # reached: 154/165 = 93.3 % with the right topic answered or offered
+FROZEN_MAX_WRONG_TOPIC = 0.06  # reached: 11/209 = 5.3 % of all questions answered with a wrong topic
+FROZEN_MIN_OFFERED = 0.94  # reached: 157/165 = 95.2 % with the right topic answered or offered
 # Round 2's holdout set (tests/eval/holdout.tsv; tuned on since round 3), per language:
-HOLDOUT_MIN_ACCURACY = {"zh": 0.9, "en": 0.77}  # reached: zh 55/60 = 91.7 %, en 63/80 = 78.8 %
+HOLDOUT_MIN_ACCURACY = {"zh": 0.9, "en": 0.78}  # reached: zh 55/60 = 91.7 %, en 64/80 = 80.0 %
 HOLDOUT_MIN_ABSTENTION = 0.95  # reached: 32/33 = 97.0 %
-HOLDOUT_MAX_WRONG_TOPIC = 0.065  # reached: 10/173 = 5.8 % of all questions answered with a wrong topic
-HOLDOUT_MIN_OFFERED = 0.9  # reached: 128/140 = 91.4 % with the right topic answered or offered
+HOLDOUT_MAX_WRONG_TOPIC = 0.06  # reached: 9/173 = 5.2 % of all questions answered with a wrong topic
+HOLDOUT_MIN_OFFERED = 0.92  # reached: 131/140 = 93.6 % with the right topic answered or offered
 # Round 3's holdout set (tests/eval/holdout3.tsv, never tuned on, its misses not looked at):
-HOLDOUT3_MIN_ACCURACY = {"zh": 0.86, "en": 0.82}  # reached: zh 105/120 = 87.5 %, en 77/92 = 83.7 %
+HOLDOUT3_MIN_ACCURACY = {"zh": 0.87, "en": 0.83}  # reached: zh 106/120 = 88.3 %, en 78/92 = 84.8 %
 HOLDOUT3_MIN_ABSTENTION = 0.875  # reached: 36/40 = 90.0 % (95.0 % before round 3's changes)
-HOLDOUT3_MAX_WRONG_TOPIC = 0.06  # reached: 14/252 = 5.6 % of all questions answered with a wrong topic
-HOLDOUT3_MIN_OFFERED = 0.92  # reached: 198/212 = 93.4 % with the right topic answered or offered
+HOLDOUT3_MAX_WRONG_TOPIC = 0.06  # reached: 13/252 = 5.2 % of all questions answered with a wrong topic
+HOLDOUT3_MIN_OFFERED = 0.93  # reached: 200/212 = 94.3 % with the right topic answered or offered
 # Questions typed in pinyin are Chinese askers, labelled zh (answered in English before round 3).
 HOLDOUT3_MAX_WRONG_LANG = 0
 
