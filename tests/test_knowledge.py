@@ -52,18 +52,18 @@ REQUIRED_TOPICS = {
 # What `python -m bot.knowledge.evaluate` reached at the shipped threshold, rounded down a
 # little so that a harmless change does not trip them.
 # Tuning set (tests/eval/questions.tsv):
-MIN_ACCURACY = 0.96  # reached: 757/782 = 96.8 %
+MIN_ACCURACY = 0.96  # reached: 759/782 = 97.1 %
 # Round 3 added 32 office and HR questions that share words with topics (start date, annual report…).
 MIN_ABSTENTION = 0.91  # reached: 169/183 = 92.3 %
 # Frozen set (tests/eval/frozen.tsv, tuned on since round 2), per language:
 FROZEN_MIN_ACCURACY = {"zh": 0.87, "en": 0.81}  # reached: zh 68/77 = 88.3 %, en 73/88 = 83.0 %
 FROZEN_MIN_ABSTENTION = 0.95  # reached: 43/44 = 97.7 %
-FROZEN_MAX_WRONG_TOPIC = 0.06  # reached: 11/209 = 5.3 % of all questions answered with a wrong topic
+FROZEN_MAX_WRONG_TOPIC = 0.055  # reached: 10/209 = 4.8 % of all questions answered with a wrong topic
 FROZEN_MIN_OFFERED = 0.94  # reached: 157/165 = 95.2 % with the right topic answered or offered
 # Round 2's holdout set (tests/eval/holdout.tsv; tuned on since round 3), per language:
-HOLDOUT_MIN_ACCURACY = {"zh": 0.9, "en": 0.78}  # reached: zh 55/60 = 91.7 %, en 64/80 = 80.0 %
+HOLDOUT_MIN_ACCURACY = {"zh": 0.9, "en": 0.8}  # reached: zh 55/60 = 91.7 %, en 65/80 = 81.2 %
 HOLDOUT_MIN_ABSTENTION = 0.95  # reached: 32/33 = 97.0 %
-HOLDOUT_MAX_WRONG_TOPIC = 0.06  # reached: 9/173 = 5.2 % of all questions answered with a wrong topic
+HOLDOUT_MAX_WRONG_TOPIC = 0.065  # reached: 10/173 = 5.8 % of all questions answered with a wrong topic
 HOLDOUT_MIN_OFFERED = 0.92  # reached: 131/140 = 93.6 % with the right topic answered or offered
 # Round 3's holdout set (tests/eval/holdout3.tsv, never tuned on, its misses not looked at):
 HOLDOUT3_MIN_ACCURACY = {"zh": 0.87, "en": 0.83}  # reached: zh 106/120 = 88.3 %, en 78/92 = 84.8 %
