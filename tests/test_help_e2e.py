@@ -69,6 +69,16 @@ def test_a_question_in_the_help_channel_is_answered_in_its_thread_in_its_languag
     assert buttons["help_open_form"]["text"]["text"] == "Social security card"
 
 
+def test_a_question_typed_in_pinyin_is_answered_in_chinese(help_slack):
+    question = message("shebaoka diule zenme banli")  # 社保卡丢了怎么办理, without an IME
+    ask(help_slack, question)
+    settle(help_slack, 1)
+    (answer,) = replies_in(help_slack, HELP, question["ts"])
+    assert "挂失" in message_text(answer)  # the card topic, in Chinese
+    buttons = {e["action_id"]: e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert buttons["help_open_form"]["value"] == "card"
+
+
 def test_the_bot_stays_out_of_what_is_not_a_question_for_it(help_slack):
     ignored = [
         message(

@@ -22,7 +22,9 @@ from bot.knowledge import (
     detect_lang,
     to_simplified,
 )
-from bot.knowledge.evaluate import DEFAULT_TSV, FROZEN_TSV, HOLDOUT_TSV, evaluate, read_cases
+from bot.knowledge import kb as kb_module
+from bot.knowledge.evaluate import DEFAULT_TSV, FROZEN_TSV, HOLDOUT3_TSV, HOLDOUT_TSV, evaluate, read_cases
+from bot.knowledge.text import split_pinyin
 
 REQUIRED_TOPICS = {
     "contribution-rates",
@@ -51,18 +53,26 @@ REQUIRED_TOPICS = {
 # What `python -m bot.knowledge.evaluate` reached at the shipped threshold, rounded down a
 # little so that a harmless change does not trip them.
 # Tuning set (tests/eval/questions.tsv):
-MIN_ACCURACY = 0.935  # reached: 739/782 = 94.5 %
-MIN_ABSTENTION = 0.95  # reached: 145/151 = 96.0 %
-# Frozen set (tests/eval/frozen.tsv, never tuned on), per language:
-FROZEN_MIN_ACCURACY = {"zh": 0.87, "en": 0.79}  # reached: zh 68/77 = 88.3 %, en 71/88 = 80.7 %
+MIN_ACCURACY = 0.96  # reached: 758/782 = 96.9 %
+# Round 3 added 32 office and HR questions that share words with topics (start date, annual report…).
+MIN_ABSTENTION = 0.94  # reached: 174/183 = 95.1 %
+# Frozen set (tests/eval/frozen.tsv, tuned on since round 2), per language:
+FROZEN_MIN_ACCURACY = {"zh": 0.87, "en": 0.8}  # reached: zh 68/77 = 88.3 %, en 72/88 = 81.8 %
 FROZEN_MIN_ABSTENTION = 0.95  # reached: 43/44 = 97.7 %
-FROZEN_MAX_WRONG_TOPIC = 0.065  # reached: 12/209 = 5.7 % of all questions answered with a wrong topic
-FROZEN_MIN_OFFERED = 0.92  # reached: 154/165 = 93.3 % with the right topic answered or offered
-# Holdout set (tests/eval/holdout.tsv, never tuned on, its misses not looked at), per language:
-HOLDOUT_MIN_ACCURACY = {"zh": 0.73, "en": 0.60}  # reached: zh 45/60 = 75.0 %, en 49/80 = 61.3 %
-HOLDOUT_MIN_ABSTENTION = 0.86  # reached: 29/33 = 87.9 %
-HOLDOUT_MAX_WRONG_TOPIC = 0.095  # reached: 15/173 = 8.7 % of all questions answered with a wrong topic
-HOLDOUT_MIN_OFFERED = 0.86  # reached: 123/140 = 87.9 % with the right topic answered or offered
+FROZEN_MAX_WRONG_TOPIC = 0.055  # reached: 10/209 = 4.8 % of all questions answered with a wrong topic
+FROZEN_MIN_OFFERED = 0.93  # reached: 156/165 = 94.5 % with the right topic answered or offered
+# Round 2's holdout set (tests/eval/holdout.tsv; tuned on since round 3), per language:
+HOLDOUT_MIN_ACCURACY = {"zh": 0.9, "en": 0.8}  # reached: zh 55/60 = 91.7 %, en 65/80 = 81.2 %
+HOLDOUT_MIN_ABSTENTION = 0.95  # reached: 32/33 = 97.0 %
+HOLDOUT_MAX_WRONG_TOPIC = 0.065  # reached: 10/173 = 5.8 % of all questions answered with a wrong topic
+HOLDOUT_MIN_OFFERED = 0.92  # reached: 130/140 = 92.9 % with the right topic answered or offered
+# Round 3's holdout set (tests/eval/holdout3.tsv, never tuned on, its misses not looked at):
+HOLDOUT3_MIN_ACCURACY = {"zh": 0.85, "en": 0.82}  # reached: zh 104/120 = 86.7 %, en 77/92 = 83.7 %
+HOLDOUT3_MIN_ABSTENTION = 0.9  # reached: 37/40 = 92.5 % (95.0 % before round 3's changes)
+HOLDOUT3_MAX_WRONG_TOPIC = 0.055  # reached: 12/252 = 4.8 % of all questions answered with a wrong topic
+HOLDOUT3_MIN_OFFERED = 0.92  # reached: 197/212 = 92.9 % with the right topic answered or offered
+# Questions typed in pinyin are Chinese askers, labelled zh (answered in English before round 3).
+HOLDOUT3_MAX_WRONG_LANG = 0
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +121,63 @@ def test_the_answer_is_in_the_language_of_the_question_unless_the_caller_says(kb
     forced = kb.answer("社保卡丢了怎么办", lang="en")
     assert forced.lang == "en" and forced.topic == "si-card"
     assert "card" in forced.text and "社保卡全国统一" not in forced.text
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "read_as"),
+    [
+        ("shebaoka diule", "si-card", "社保卡丢了"),
+        ("Shiyejin zenme lingqu?", "unemployment-benefits", "失业金怎么领取?"),
+        ("tuixiu nianling shi duoshao", "retirement", "退休年龄 shi 多少"),  # 是: no word of the KB
+    ],
+)
+def test_a_question_typed_in_pinyin_is_read_as_chinese_and_answered_in_chinese(kb, question, topic, read_as):
+    assert kb.analyse(question).text == read_as
+    answer = kb.answer(question)
+    assert (answer.topic, answer.lang) == (topic, "zh")
+
+
+def test_pinyin_naming_another_domain_gets_its_pointer_in_chinese(kb):
+    answer = kb.answer("gongjijin zenme tiqu")  # 公积金怎么提取
+    assert (answer.topic, answer.out_of_scope, answer.lang) == (None, "housing-fund", "zh")
+    assert "公积金" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["hello bot", "china pension", "he ban", "How to report company for not paying shebao", "a"],
+)
+def test_english_is_not_taken_for_pinyin(kb, question):
+    assert kb.answer(question).lang == "en"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [("社保断了三个月还能补吗", "payback"), ("社保卡丢了怎么补办", "si-card")],
+)
+def test_a_lone_bu_is_a_back_payment_but_a_card_is_still_replaced(kb, question, topic):
+    # _lexicon.toml's word_rewrites: jieba leaves 补 alone in 能补吗 and cuts 补办 whole.
+    assert kb.answer(question).topic == topic
+
+
+def test_office_talk_that_meets_a_topic_only_weakly_gets_no_social_insurance_answer(kb, monkeypatch):
+    # 公司 and 上班 meet the work-injury topic; nothing names social insurance.
+    assert kb.answer("公司周日上班吗").topic is None
+    monkeypatch.setattr(kb_module, "UNNAMED_THRESHOLD", THRESHOLD)
+    assert kb.answer("公司周日上班吗").topic == "work-injury"  # what it answered before
+
+
+def test_a_question_naming_social_insurance_is_answered_below_the_unnamed_bar(kb):
+    answer = kb.answer("社会保障卡没了怎么办理")
+    assert answer.topic == "si-card"
+
+
+def test_pinyin_splits_into_the_fewest_syllables():
+    assert split_pinyin("shebaoka") == ("she", "bao", "ka")
+    assert split_pinyin("xi'an") == ("xi", "an")
+    assert split_pinyin("zhuangshuang") == ("zhuang", "shuang")
+    assert split_pinyin("pension") is None
+    assert split_pinyin("") is None
 
 
 @pytest.mark.parametrize(
@@ -458,7 +525,7 @@ def test_the_evaluation_sets_are_large_labelled_and_name_only_real_topics(kb):
     assert len(cases) >= 200
     assert sum(not c.in_scope for c in cases) >= 40
     assert {c.lang for c in cases} == {"zh", "en"}
-    for case in (*cases, *read_cases(FROZEN_TSV), *read_cases(HOLDOUT_TSV)):
+    for case in (*cases, *read_cases(FROZEN_TSV), *read_cases(HOLDOUT_TSV), *read_cases(HOLDOUT3_TSV)):
         assert set(case.expected) <= set(kb.topics), case
     # Held out: no evaluation question is one of the knowledge base's own sample questions.
     topics = (*kb.topics.values(), *kb.out_of_scope_domains.values())
@@ -476,30 +543,51 @@ def test_the_retriever_meets_its_figures_on_the_evaluation_set(kb):
 
 
 @pytest.mark.parametrize(
-    "path, accuracy, abstention, wrong_topic, offered",
+    "path, accuracy, abstention, wrong_topic, offered, wrong_lang",
     [
-        (FROZEN_TSV, FROZEN_MIN_ACCURACY, FROZEN_MIN_ABSTENTION, FROZEN_MAX_WRONG_TOPIC, FROZEN_MIN_OFFERED),
+        (
+            FROZEN_TSV,
+            FROZEN_MIN_ACCURACY,
+            FROZEN_MIN_ABSTENTION,
+            FROZEN_MAX_WRONG_TOPIC,
+            FROZEN_MIN_OFFERED,
+            0,
+        ),
         (
             HOLDOUT_TSV,
             HOLDOUT_MIN_ACCURACY,
             HOLDOUT_MIN_ABSTENTION,
             HOLDOUT_MAX_WRONG_TOPIC,
             HOLDOUT_MIN_OFFERED,
+            0,
+        ),
+        (
+            HOLDOUT3_TSV,
+            HOLDOUT3_MIN_ACCURACY,
+            HOLDOUT3_MIN_ABSTENTION,
+            HOLDOUT3_MAX_WRONG_TOPIC,
+            HOLDOUT3_MIN_OFFERED,
+            HOLDOUT3_MAX_WRONG_LANG,
         ),
     ],
-    ids=["frozen", "holdout"],
+    ids=["frozen", "holdout", "holdout3"],
 )
 def test_the_retriever_meets_its_figures_on_the_held_out_sets(
-    kb, path, accuracy, abstention, wrong_topic, offered
+    kb, path, accuracy, abstention, wrong_topic, offered, wrong_lang
 ):
-    # Figures only, no misses: the holdout's are not looked at while working (tests/eval/README.md).
+    # Figures only, no misses: holdout3's are not looked at while working (tests/eval/README.md).
+    # The report's figures are copied out first: a failing assert must not print its misses.
     report = evaluate(kb, read_cases(path))
+    langs = {lang: row.accuracy for lang, row in report.langs.items()}
+    figures = (report.abstention, report.wrong_rate, report.offered_rate, report.wrong_lang)
+    del report
     for lang, floor in accuracy.items():
-        assert report.langs[lang].accuracy >= floor, lang
-    assert report.abstention >= abstention
-    assert report.wrong_rate <= wrong_topic
-    assert report.offered_rate >= offered
-    assert report.wrong_lang == 0
+        assert langs[lang] >= floor, lang
+    reached_abstention, reached_wrong, reached_offered, reached_wrong_lang = figures
+    assert reached_abstention >= abstention
+    assert reached_wrong <= wrong_topic
+    assert reached_offered >= offered
+    assert reached_wrong_lang <= wrong_lang
 
 
 @pytest.mark.parametrize(
@@ -519,3 +607,15 @@ def test_the_held_out_sets_are_real_questions_from_public_pages_in_both_language
     others = [c for p in earlier for c in read_cases(p)]
     assert not [c.question for c in cases if c.question in {o.question for o in others}]
     assert not {c.source for c in cases} & {o.source for o in others if o.source}
+
+
+def test_the_third_held_out_set_covers_every_topic_both_languages_and_copies_no_earlier_set(kb):
+    cases = read_cases(HOLDOUT3_TSV)
+    assert len(cases) >= 150
+    assert sum(c.lang == "en" for c in cases) >= 0.4 * len(cases)
+    assert sum(not c.in_scope for c in cases) >= 30
+    assert {c.expected[0] for c in cases if c.in_scope} == set(kb.topics)
+    # Written before round 3 tuned anything, and said so on every row.
+    assert all(c.source.startswith("written by kb3 before tuning") for c in cases)
+    others = {c.question for p in (DEFAULT_TSV, FROZEN_TSV, HOLDOUT_TSV) for c in read_cases(p)}
+    assert not [c.question for c in cases if c.question in others]

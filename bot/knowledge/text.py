@@ -19,6 +19,11 @@ compares: one analysis for both sides, so that they meet.
      — Chinese typos typed with a pinyin IME are homophones (``补交``/``补缴``,
      ``退修``/``退休``) — and English words spelling-corrected against the knowledge base's
      own vocabulary by edit distance (rapidfuzz: ``pention`` → ``pension``).
+4. A question written in toneless pinyin only (``shebao zenme bujiao``: a Chinese asker
+   without an IME) is Chinese: its syllables are read back into the knowledge base's own
+   Chinese words of the same sound (``社保 怎么 补缴``) before step 3, and it is answered in
+   Chinese. Only when every Latin word splits into pinyin syllables and none is one of the
+   knowledge base's English words: "hello", "china pension" stay English.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ import re
 import threading
 import tomllib
 import unicodedata
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -58,8 +64,43 @@ _jieba_lock = threading.Lock()
 
 
 def detect_lang(text: str) -> str:
-    """``zh`` when the text holds any Chinese character, else ``en``."""
+    """``zh`` when the text holds any Chinese character, else ``en`` (see
+    :meth:`Analyzer.detect_lang`, which also knows a question typed in pinyin)."""
     return "zh" if CJK_RE.search(text) else "en"
+
+
+@cache
+def _pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (``ü`` written ``v``) of the common CJK characters, but
+    the interjections without a vowel (``n``, ``hm``), which would split English words."""
+    chars = "".join(chr(c) for c in range(0x4E00, 0x9FA6))
+    syllables = lazy_pinyin(chars, style=Style.NORMAL)
+    return frozenset(s for s in syllables if s.isascii() and s.isalpha() and re.search("[aeiouv]", s))
+
+
+# The longest toneless syllable ("zhuang", "shuang") has six letters.
+_MAX_SYLLABLE = 6
+
+
+def split_pinyin(word: str) -> tuple[str, ...] | None:
+    """``word`` as the fewest toneless pinyin syllables (``shebaoka`` → she, bao, ka), or
+    None when it is not pinyin. An apostrophe separates syllables (``xi'an``)."""
+    syllables = _pinyin_syllables()
+    out: list[str] = []
+    for part in word.split("'"):
+        n = len(part)
+        # best[i]: the fewest syllables spelling part[:i] (None: it cannot be spelt).
+        best: list[tuple[str, ...] | None] = [()] + [None] * n
+        for end in range(1, n + 1):
+            for start in range(max(0, end - _MAX_SYLLABLE), end):
+                head, current = best[start], best[end]
+                shorter = head is not None and (current is None or len(head) + 1 < len(current))
+                if shorter and part[start:end] in syllables:
+                    best[end] = (*head, part[start:end])
+        if not part or best[n] is None:
+            return None
+        out.extend(best[n])
+    return tuple(out)
 
 
 def to_simplified(text: str) -> str:
@@ -76,6 +117,8 @@ class Lexicon:
     related_terms: tuple[str, ...] = ()
     places: tuple[str, ...] = ()  # in characters; their pinyin is a place too
     places_en: tuple[str, ...] = ()  # Latin spellings pinyin does not give (harbin, xiamen…)
+    # A word jieba leaves alone, read as the word it stands for there ("能补吗": 补 → 补缴).
+    word_rewrites: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -102,7 +145,16 @@ class Lexicon:
             related_terms=tuple(data.get("related_terms", [])),
             places=tuple(to_simplified(p.strip()) for p in data.get("places", [])),
             places_en=tuple(p.strip().lower() for p in data.get("places_en", [])),
+            word_rewrites=tuple(_pairs(path, data, "word_rewrites")),
         )
+
+
+def _pairs(path: Path, data: dict, key: str) -> list[tuple[str, str]]:
+    pairs = data.get(key, [])
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+            raise ValueError(f"{path}: {key} entries are [from, to] pairs, got {pair!r}")
+    return [(old, new) for old, new in pairs]
 
 
 _segmenters: list[jieba.Tokenizer] = []
@@ -204,8 +256,12 @@ class Analyzer:
                 if _CJK_RUN_RE.fullmatch(word) and len(word) > 1 and not self._jieba.FREQ.get(word):
                     self._jieba.add_word(word)
         self._stem = _stemmer()
+        self._word_rewrites = dict(lexicon.word_rewrites)
         self._spelling: tuple[str, ...] = ()
         self._spelling_set: frozenset[str] = frozenset()
+        # The knowledge base's Chinese words by their toneless syllables (learn_pinyin).
+        self._by_sound: dict[tuple[str, ...], str] = {}
+        self._longest_sound = 0
         self._domain = self.terms(lexicon.domain_terms)
         self._related = self.terms(lexicon.related_terms)
 
@@ -216,6 +272,81 @@ class Analyzer:
         words = {w for w in words - self.lexicon.stopwords if not self._is_place(w)}
         self._spelling = tuple(sorted(w for w in words if len(w) >= 4))
         self._spelling_set = frozenset(words)
+
+    def learn_pinyin(self, texts: Iterable[str]) -> None:
+        """The Chinese words of ``texts`` (the knowledge base) become what a question typed in
+        pinyin is read back into: per sound, the word the knowledge base uses most."""
+        counts: Counter[str] = Counter()
+        for text in texts:
+            for token in self._jieba.cut(self.normalise(text), HMM=False):
+                if len(token) > 1 and _CJK_RUN_RE.fullmatch(token):
+                    counts[token] += 1
+        by_sound: dict[tuple[str, ...], str] = {}
+        for word, _ in counts.most_common():
+            by_sound.setdefault(tuple(lazy_pinyin(word, style=Style.NORMAL)), word)
+        self._by_sound = by_sound
+        self._longest_sound = max(map(len, by_sound), default=0)
+        _pinyin_syllables()  # built now (0.2 s), not by the first question
+
+    def from_pinyin(self, question: str) -> str | None:
+        """A question typed in toneless pinyin, in the knowledge base's Chinese words (a
+        syllable no word of it takes stays as written); None when it is not pinyin."""
+        if not self._by_sound or CJK_RE.search(question):
+            return None
+        # As typed: the lexicon's English rewrites ("si" → "social insurance") would hide it.
+        norm = to_simplified(unicodedata.normalize("NFKC", _SLACK_MARKUP_RE.sub(" ", question)).lower())
+        pieces: list[str | tuple[str, ...]] = []
+        words = english = 0
+        for token in re.split(r"([a-z']+)", norm):
+            if not token or not re.fullmatch(r"[a-z']+", token):
+                # A rewrite's Chinese ("shebao" → "社保") is read back with its neighbours.
+                for part in re.split(f"([{_CJK}]+)", token):
+                    is_cjk = bool(_CJK_RUN_RE.fullmatch(part))
+                    pieces.append(tuple(lazy_pinyin(part, style=Style.NORMAL)) if is_cjk else part)
+                continue
+            split = split_pinyin(token.strip("'"))
+            if split is None:
+                return None
+            words += 1
+            english += token in self._spelling_set or token in self.lexicon.stopwords
+            pieces.append(split)
+        # "he ban", "she me": English words that happen to spell syllables.
+        if not words or english * 2 >= words:
+            return None
+        out: list[str] = []
+        run: list[str] = []  # consecutive syllables, read back together across spaces
+        for piece in (*pieces, ""):
+            if isinstance(piece, tuple):
+                run.extend(piece)
+                continue
+            if piece and not piece.strip() and run:
+                continue  # a space between syllables: the run goes on
+            out.append(self._words_of(run))
+            run = []
+            out.append(piece)
+        chinese = "".join(out)
+        # Pinyin is read as Chinese only when it met at least one of the knowledge base's words.
+        return chinese if CJK_RE.search(chinese) else None
+
+    def _words_of(self, syllables: Sequence[str]) -> str:
+        """Syllables read greedily into the longest known words; others kept as written."""
+        out: list[str] = []
+        at = 0
+        while at < len(syllables):
+            for n in range(min(self._longest_sound, len(syllables) - at), 1, -1):
+                word = self._by_sound.get(tuple(syllables[at : at + n]))
+                if word:
+                    out.append(word)
+                    at += n
+                    break
+            else:
+                out.append(f" {syllables[at]} ")
+                at += 1
+        return "".join(out)
+
+    def detect_lang(self, question: str) -> str:
+        """``zh`` for a question with a Chinese character or typed in pinyin, else ``en``."""
+        return "zh" if CJK_RE.search(question) or self.from_pinyin(question) else "en"
 
     def normalise(self, text: str) -> str:
         text = _SLACK_MARKUP_RE.sub(" ", text)
@@ -251,7 +382,7 @@ class Analyzer:
         return found[0] if found else word
 
     def analyse(self, text: str) -> Analysis:
-        norm = self.normalise(text)
+        norm = self.from_pinyin(text) or self.normalise(text)
         stop = self.lexicon.stopwords
         words: list[tuple[str, ...]] = []
         latin: list[str] = []
@@ -262,6 +393,7 @@ class Analyzer:
                 continue
             kept.append(token)
             token = token.strip()
+            token = self._word_rewrites.get(token, token)
             if not token or token in stop:
                 continue
             if CJK_RE.search(token):
