@@ -7,11 +7,13 @@ Without ``--database-url`` each size gets a new SQLite file in a temporary folde
 PostgreSQL URL each size gets a database of its own on that server, dropped at the end.
 
 Each history is that of a 10,000-person company: the roster and a year of wages imported
-and a month's ledger recorded through the services; then ``size`` requests spread over six
-years (their events, card messages and sent outbox rows) and six years of handled
-reminders, written with bulk inserts (bot/storage/bulk.py) from payloads the services made.
-Old requests are finished; the open backlog is the same at every size (``OPEN``): a
-company's past grows, its pending work does not.
+and a month's ledger recorded through the services; then ``size`` requests (their events,
+card messages and sent outbox rows) and six years of handled reminders, written with bulk
+inserts (bot/storage/bulk.py) from payloads the services made. Requests come at the same
+pace at every size (``PER_MONTH``, about the 6,000 insured changes a year of the issue plus
+complaints), so a bigger history is a longer one, as in year five or fifty, not a busier
+month: 1M requests reach back 139 years. Old requests are finished; the open backlog is the
+same at every size (``OPEN``): a company's past grows, its pending work does not.
 
 Prints ``VIEW SIZE MILLISECONDS`` (the median of several runs) per view and size, then a
 table, and for each view the query plan (EXPLAIN) of its slowest statement, so that a full
@@ -54,7 +56,8 @@ from bot.storage.models import (
 ADMIN = "UBENCHADMIN"
 EMPLOYEES = 10_000
 OPEN = 200  # requests still submitted or approved, at every size
-YEARS = 6
+YEARS = 6  # of reminders
+PER_MONTH = 600  # requests filed a month
 CHUNK = 20_000
 CHANNEL = "CBENCHADMIN"
 RUNS = 7
@@ -190,15 +193,14 @@ def history_rows(
     size: int, now: datetime, payloads: dict[str, dict[str, Any]], start: int, stop: int
 ) -> dict[str, list[dict[str, Any]]]:
     """Requests ``start`` to ``stop`` (of ``size``) with their events, cards and outbox rows.
-    Request n is filed at an even pace over the last six years; the last ``OPEN`` are still
-    open. Nine in ten are insured changes, one in ten a complaint; one in twenty is rejected."""
-    span = timedelta(days=365 * YEARS)
-    first = now - span
+    Request n is filed ``PER_MONTH`` a month, the last one just now; the last ``OPEN`` are
+    still open. Nine in ten are insured changes, one in ten a complaint; one in twenty is rejected."""
+    pace = timedelta(days=365.25 / 12) / PER_MONTH
     tables: dict[str, list[dict[str, Any]]] = {"requests": [], "events": [], "messages": [], "outbox": []}
     month_field = spec_for(RequestKind.CHANGE).month_field
     for n in range(start, stop):
         request_id = n + 1
-        created = first + span * (n / size)
+        created = now - pace * (size - n)
         is_open = n >= size - OPEN
         kind = RequestKind.COMPLAINT if n % 10 == 9 else RequestKind.CHANGE
         if is_open:
@@ -223,7 +225,7 @@ def history_rows(
                 "payload": payload,
                 "effective_month": effective,
                 "created_at": created,
-                "updated_at": created,
+                "updated_at": created,  # the last event's, below
                 "submission_key": None,
             }
         )
@@ -246,6 +248,7 @@ def history_rows(
                     "reason": "",
                 }
             )
+        tables["requests"][-1]["updated_at"] = created + timedelta(hours=20 * (len(steps) - 1))
         tables["messages"].append(
             {
                 "request_id": request_id,
