@@ -134,6 +134,13 @@ class QueryCounter:
         self.log.statements.append(Statement(statement, parameters, seconds, rows))
         self._fetched_before = self._fetched
 
+    def close(self) -> None:
+        """Detach from the engine (its connections are made afresh, without the counting)."""
+        event.remove(self.engine, "connect", self._on_connect)
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+        self.engine.dispose()
+
     @contextmanager
     def recording(self) -> Iterator[QueryLog]:
         log = QueryLog()
@@ -190,12 +197,12 @@ def templates(db: Database, workplace: Workplace, now: datetime) -> dict[str, di
 
 
 def history_rows(
-    size: int, now: datetime, payloads: dict[str, dict[str, Any]], start: int, stop: int
+    size: int, now: datetime, payloads: dict[str, dict[str, Any]], start: int, stop: int, per_month: int
 ) -> dict[str, list[dict[str, Any]]]:
     """Requests ``start`` to ``stop`` (of ``size``) with their events, cards and outbox rows.
-    Request n is filed ``PER_MONTH`` a month, the last one just now; the last ``OPEN`` are
+    Request n is filed ``per_month`` a month, the last one just now; the last ``OPEN`` are
     still open. Nine in ten are insured changes, one in ten a complaint; one in twenty is rejected."""
-    pace = timedelta(days=365.25 / 12) / PER_MONTH
+    pace = timedelta(days=365.25 / 12) / per_month
     tables: dict[str, list[dict[str, Any]]] = {"requests": [], "events": [], "messages": [], "outbox": []}
     month_field = spec_for(RequestKind.CHANGE).month_field
     for n in range(start, stop):
@@ -322,7 +329,15 @@ def reminder_rows(
     return occurrences, sends
 
 
-def build(db: Database, workplace: Workplace, size: int, now: datetime, *, people: int = EMPLOYEES) -> None:
+def build(
+    db: Database,
+    workplace: Workplace,
+    size: int,
+    now: datetime,
+    *,
+    people: int = EMPLOYEES,
+    per_month: int = PER_MONTH,
+) -> None:
     """Fill an empty, migrated database with the history described above."""
     from bench.bench_import import make_files
     from bot.services import filing, payments, roster, wages
@@ -365,7 +380,7 @@ def build(db: Database, workplace: Workplace, size: int, now: datetime, *, peopl
             now=now,
         )
     for start in range(0, size, CHUNK):
-        tables = history_rows(size, now, payloads, start, min(size, start + CHUNK))
+        tables = history_rows(size, now, payloads, start, min(size, start + CHUNK), per_month)
         with db.session() as session:
             insert_rows(session, Request.__table__, tables["requests"])
             insert_rows(session, RequestEvent.__table__, tables["events"])

@@ -33,7 +33,13 @@ from bot.presenters.requests import present
 from bot.runtime import SiBot
 from bot.services import bills, documents, filing, handover, payments, roles
 from bot.services.report import window
-from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
+from bot.services.requests import (
+    COUNTED_UP_TO,
+    act_on_request,
+    all_requests,
+    own_requests,
+    visible_request,
+)
 
 
 class Db(Enum):
@@ -86,7 +92,7 @@ def _cancel(bot: SiBot, command: cmd.Cancel, user: str, session: Session) -> dic
 def _admin_list(bot: SiBot, command: cmd.AdminList, user: str, session: Session) -> dict:
     rows, total = all_requests(session, viewer=user, kind=command.kind, state=command.state)
     views = [present(r, bot.workplace, whole=True) for r in rows]
-    return ephemeral(bot, "request_list", views=views, total=total, mine=False)
+    return ephemeral(bot, "request_list", views=views, total=total, counted_up_to=COUNTED_UP_TO, mine=False)
 
 
 def _staff_list(bot: SiBot, command: cmd.StaffList, user: str, session: Session) -> dict:

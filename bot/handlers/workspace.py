@@ -18,7 +18,7 @@ from bot.ids import ActionId, CallbackId
 from bot.presenters.requests import present
 from bot.runtime import SiBot
 from bot.services import change_form, documents, filing, handover, roles
-from bot.services.requests import all_requests
+from bot.services.requests import COUNTED_UP_TO, all_requests
 from bot.storage.models import Handover, UnitDocument
 
 LIST_SHOWN = 30
@@ -48,7 +48,10 @@ def register(listen: Listen) -> None:
         elif press.value == "requests":
             rows, total = all_requests(session, viewer=press.user, limit=LIST_SHOWN)
             views = [present(r, bot.workplace, whole=True) for r in rows]
-            press.open(modal(bot, ephemeral(bot, "request_list", views=views, total=total, mine=False)))
+            listed = ephemeral(
+                bot, "request_list", views=views, total=total, counted_up_to=COUNTED_UP_TO, mine=False
+            )
+            press.open(modal(bot, listed))
         elif press.value == "export":
             send_change_form(press, session, form_month(bot))
         else:
