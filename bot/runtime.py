@@ -83,8 +83,19 @@ class SiBot:
     def now(self) -> datetime:
         return self.clock()
 
+    def message_link(self, channel: str, ts: str) -> str:
+        """A message's permalink, built as Slack builds them from the workspace's address
+        (auth.test, asked once per process): a list links each row to its card without a
+        chat.getPermalink call per row."""
+        url = _WORKSPACE_URLS.get(self.settings.bot_token)
+        if url is None:
+            url = str(self.client.auth_test().get("url", ""))
+            _WORKSPACE_URLS[self.settings.bot_token] = url
+        return f"{url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
 
 _KNOWLEDGE: dict[str, tuple[Policy, Answerer]] = {}
+_WORKSPACE_URLS: dict[str, str] = {}  # bot token -> https://<workspace>.slack.com/
 _KNOWLEDGE_LOCK = threading.Lock()
 
 

@@ -100,6 +100,7 @@ def test_each_view_reads_something(measured):
         "status",
         "admin_list",
         "admin_list_filtered",
+        "admin_list_page_10",
         "change_form",
         "reminders_due",
         "ledger_month",

@@ -3,7 +3,17 @@ shape of ``listen.py``, and ``/si`` is the table of ``subcommands.py``."""
 
 from slack_bolt import App
 
-from bot.handlers import files, help_channel, ledger, reminders, requests, roster, subcommands, workspace
+from bot.handlers import (
+    files,
+    help_channel,
+    ledger,
+    lists,
+    reminders,
+    requests,
+    roster,
+    subcommands,
+    workspace,
+)
 from bot.handlers.listen import Listen
 from bot.runtime import SiBot
 
@@ -13,6 +23,7 @@ def register(app: App, bot: SiBot) -> None:
     listen = Listen(app, bot)
     requests.register(listen)
     workspace.register(listen)
+    lists.register(listen)
     help_channel.register(listen)
     reminders.register(listen)
     roster.register(listen)

@@ -13,12 +13,12 @@ from bot.domain.requests import RequestKind
 from bot.exports import change_form_files, handover_files, plain_words, upload_to_dm
 from bot.handlers.forms import document_form, form_view
 from bot.handlers.listen import Interaction, Listen, Submission
+from bot.handlers.lists import list_message
 from bot.handlers.replies import ephemeral, modal, notice
 from bot.ids import ActionId, CallbackId
-from bot.presenters.requests import present
 from bot.runtime import SiBot
 from bot.services import change_form, documents, filing, handover, roles
-from bot.services.requests import COUNTED_UP_TO, all_requests
+from bot.services.requests import ListFilter
 from bot.storage.models import Handover, UnitDocument
 
 LIST_SHOWN = 30
@@ -46,12 +46,8 @@ def register(listen: Listen) -> None:
             roles.require_admin(session, press.user)
             press.open(document_form(bot, press.user))
         elif press.value == "requests":
-            rows, total = all_requests(session, viewer=press.user, limit=LIST_SHOWN)
-            views = [present(r, bot.workplace, whole=True) for r in rows]
-            listed = ephemeral(
-                bot, "request_list", views=views, total=total, counted_up_to=COUNTED_UP_TO, mine=False
-            )
-            press.open(modal(bot, listed))
+            listed = list_message(bot, session, user=press.user, which=ListFilter(mine=False))
+            press.open(modal(bot, listed, title=str(bot.messages.text("list.all_title"))))
         elif press.value == "export":
             send_change_form(press, session, form_month(bot))
         else:
