@@ -447,22 +447,27 @@ def views(workplace: Workplace, now: datetime, size: int) -> dict[str, Callable[
 
 @dataclass
 class Measured:
-    milliseconds: float
+    milliseconds: float  # wall
+    cpu_milliseconds: float  # this process's CPU: what others running on the machine don't inflate
+    sql_milliseconds: float  # in the database driver (statements' execution)
     log: QueryLog
 
 
 def measure(db: Database, counter: QueryCounter, view: Callable[[Session], object]) -> Measured:
     """The median wall time of ``RUNS`` runs (after one to warm caches), and the statements
     of the last run."""
-    times = []
+    times, cpu, sql = [], [], []
     for run in range(RUNS + 1):
         with db.session(read_only=True) as session, counter.recording() as log:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             view(session)
-            elapsed = time.perf_counter() - started
+            elapsed, used = time.perf_counter() - started, time.process_time() - cpu_started
         if run:
             times.append(elapsed * 1000)
-    return Measured(statistics.median(times), log)
+            cpu.append(used * 1000)
+            sql.append(sum(s.seconds for s in log.statements) * 1000)
+    median = statistics.median
+    return Measured(median(times), median(cpu), median(sql), log)
 
 
 @contextmanager
@@ -482,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
 
     now = datetime.now(UTC).replace(microsecond=0)
     workplace = Workplace.of(load_policy(), SHANGHAI)
-    table: dict[str, dict[int, float]] = {}
+    table: dict[str, dict[int, Measured]] = {}
     plans: dict[str, str] = {}
     for size in sizes:
         with database(args.database_url) as url:
@@ -495,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
             counter = QueryCounter(db.engine)
             for name, view in views(workplace, now, size).items():
                 found = measure(db, counter, view)
-                table.setdefault(name, {})[size] = found.milliseconds
+                table.setdefault(name, {})[size] = found
                 slowest = max(found.log.statements, key=lambda s: s.seconds)
                 plans[name] = (
                     f"{size}: {len(found.log.statements)} statements, {found.log.rows} rows; slowest "
@@ -507,11 +512,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  EXPLAIN {name} {plans[name]}")
             db.engine.dispose()
     print()
-    print(f"{'view':<22}" + "".join(f"{size:>12,}" for size in sizes) + "   growth")
+    print("milliseconds: wall / this process's CPU / in SQL (medians); growth of wall and CPU")
+    print(f"{'view':<22}" + "".join(f"{size:>22,}" for size in sizes) + "   growth")
     for name, row in table.items():
-        cells = "".join(f"{row[size]:>12.1f}" for size in sizes)
-        growth = row[sizes[-1]] / row[sizes[0]] if row[sizes[0]] else float("nan")
-        print(f"{name:<22}{cells}   {growth:5.2f}x")
+        cells = "".join(
+            f"{f'{m.milliseconds:.1f} / {m.cpu_milliseconds:.1f} / {m.sql_milliseconds:.1f}':>22}"
+            for m in (row[size] for size in sizes)
+        )
+        first, last = row[sizes[0]], row[sizes[-1]]
+        wall = last.milliseconds / first.milliseconds if first.milliseconds else float("nan")
+        cpu = last.cpu_milliseconds / first.cpu_milliseconds if first.cpu_milliseconds else float("nan")
+        print(f"{name:<22}{cells}   {wall:5.2f}x {cpu:5.2f}x")
     return 0
 
 
