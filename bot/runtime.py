@@ -146,8 +146,6 @@ def build_runtime(
     messages = Messages(default_lang=settings.language)
     pace = Pace(db, clock)
     client = client or make_client(settings, pace)
-    home = HomePublisher(
-        db, workplace, messages, client, settings, lambda: _knowledge_base(policy, settings.tz), clock
-    )
+    home = HomePublisher(db, workplace, messages, client, settings, clock)
     deliverer = Deliverer(db, client, messages, workplace, clock, home=home, pace=pace)
     return SiBot(settings, db, policy, workplace, messages, client, deliverer, home, clock)
