@@ -270,29 +270,6 @@ def own_requests(session: Session, user_id: str, limit: int = 20) -> list[Reques
     return list(session.scalars(query))
 
 
-def all_requests(
-    session: Session,
-    *,
-    viewer: str,
-    kind: RequestKind | None = None,
-    state: State | None = None,
-    limit: int = 30,
-) -> tuple[list[Request], int]:
-    """Requests of everyone (administrators only), newest first, and how many match, counted
-    up to ``COUNTED_UP_TO`` (a number above it means "more than that"): a count never reads
-    the whole history."""
-    roles.require_admin(session, viewer)
-    query = select(Request)
-    if kind:
-        query = query.where(Request.kind == kind.value)
-    if state:
-        query = query.where(Request.state == state.value)
-    counted = query.with_only_columns(Request.id).limit(COUNTED_UP_TO + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
-    rows = session.scalars(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(limit))
-    return list(rows), total
-
-
 # --- lists, a page at a time ------------------------------------------------------------------
 
 PAGE_SIZE = 10
