@@ -136,3 +136,31 @@ def test_the_new_indexes_are_in_the_migrated_schema(database):
         "ix_requests_state_kind",
     } <= requests
     assert "ix_outbox_unsent" in {ix["name"] for ix in found.get_indexes("outbox")}
+
+
+def test_the_migration_fills_a_corrections_month_for_rows_stored_before(tmp_path):
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.storage.db import Database, alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    with db.engine.begin() as conn:
+        cfg = alembic_config(db.url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0010_ledger")
+        for n, (kind, payload) in enumerate(
+            [("correction", '{"month_from": "2025-03"}'), ("complaint", '{"category": "other"}')], 1
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO requests (id, public_id, kind, state, requester_id, subject_id, payload,"
+                    " created_at, updated_at) VALUES (:id, :public_id, :kind, 'submitted', 'U1', 'U1',"
+                    " :payload, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {"id": n, "public_id": f"SI-2026-{n:04d}", "kind": kind, "payload": payload},
+            )
+        command.upgrade(cfg, "head")
+        months = dict(conn.execute(text("SELECT kind, effective_month FROM requests")).all())
+    db.engine.dispose()
+    assert months == {"correction": "2025-03", "complaint": None}
