@@ -18,12 +18,14 @@ from bot.domain.requests import RequestKind
 from bot.domain.workplace import Workplace
 from bot.messages import Messages
 from bot.services import home, roles
-from bot.services.help import Answerer
 from bot.storage.db import Database
 from bot.storage.models import Request
 
 log = logging.getLogger(__name__)
 FORM_KINDS = [k.value for k in RequestKind]
+# The forms an employee's Home offers as buttons, the ones people file most for
+# themselves; the others are in its "More…" select.
+COMMON_FORMS = [RequestKind.CARD.value, RequestKind.MEDICAL.value, RequestKind.TRANSFER.value]
 
 
 class HomePublisher:
@@ -34,7 +36,6 @@ class HomePublisher:
         messages: Messages,
         client: WebClient,
         settings: Settings,
-        knowledge: Callable[[], Answerer],
         clock: Callable[[], datetime],
     ):
         self.db = db
@@ -42,25 +43,19 @@ class HomePublisher:
         self.messages = messages
         self.client = client
         self.settings = settings
-        self.knowledge = knowledge  # the help channel's topics, listed on employees' Home
         self.clock = clock
 
     def view(self, session: Session, user: str) -> dict:
         """The Home tab view for ``user``."""
         data = home.home_for(session, self.workplace, user=user, now=self.clock())
-        topics = (
-            []
-            if data["is_admin"]
-            else [t.title(self.settings.language) for t in self.knowledge().topics.values()]
-        )
         return self.messages.render(
             "home",
             home=data,
             user=user,
             policy=self.workplace.policy,
             form_kinds=FORM_KINDS,
+            common_forms=COMMON_FORMS,
             help_channels=list(self.settings.help_channels),
-            topics=topics,
         )
 
     def publish(self, session: Session, user: str) -> None:

@@ -28,6 +28,10 @@ class ActionId(StrEnum):
     TEACH_NEW = "help_teach_new"
     HOME_OPEN_FORM = "home_open_form"
     HOME_COMMAND = "home_command"
+    HOME_OPEN_FORM_MORE = "home_open_form_more"  # App Home's "More…" select of the other forms
+    HOME_WAITING = "home_waiting"  # the overflow of a waiting request: approve / details
+    LIST_PAGE = "list_page"  # the newer page of a request list (value: the keyset)
+    LIST_PAGE_OLDER = "list_page_older"  # the older page (ids are unique within a block)
     CHANGE_FORM_FILED = "change_form_filed"
     HANDOVER_CONFIRM = "handover_confirm"
     RECORD_PAYMENT = "payment_record"

@@ -108,8 +108,19 @@ class SiBot:
     def now(self) -> datetime:
         return self.clock()
 
+    def message_link(self, channel: str, ts: str) -> str:
+        """A message's permalink, built as Slack builds them from the workspace's address
+        (auth.test, asked once per process): a list links each row to its card without a
+        chat.getPermalink call per row."""
+        url = _WORKSPACE_URLS.get(self.settings.bot_token)
+        if url is None:
+            url = str(self.client.auth_test().get("url", ""))
+            _WORKSPACE_URLS[self.settings.bot_token] = url
+        return f"{url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
 
 _KNOWLEDGE: dict[str, tuple[Policy, Answerer]] = {}
+_WORKSPACE_URLS: dict[str, str] = {}  # bot token -> https://<workspace>.slack.com/
 _KNOWLEDGE_LOCK = threading.Lock()
 
 
@@ -160,8 +171,6 @@ def build_runtime(
     messages = Messages(default_lang=settings.language)
     pace = Pace(db, clock)
     client = client or make_client(settings, pace)
-    home = HomePublisher(
-        db, workplace, messages, client, settings, lambda: _knowledge_base(policy, settings.tz), clock
-    )
+    home = HomePublisher(db, workplace, messages, client, settings, clock)
     deliverer = Deliverer(db, client, messages, workplace, clock, home=home, pace=pace)
     return SiBot(settings, db, policy, workplace, messages, client, deliverer, home, clock)

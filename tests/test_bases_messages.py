@@ -110,25 +110,13 @@ def test_the_publicity_dm_renders_for_every_rule_answer_and_back_pay(lang):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_app_home_shows_the_declaration_s_publicity(lang):
-    from tests.test_ledger_messages import MONTHS
+    from tests.test_ledger_messages import MONTHS, admin_home
     from tests.test_workspace_messages import FORM_KINDS
 
     names = {"n": 9000, "names": [f"员工{i} <b>" for i in range(10)]}
-    home = {
-        "is_admin": True,
-        "today": "2026-11-27",
-        "open_total": 0,
-        "by_kind": [],
-        "waiting": [],
-        "month": "2026-12",
-        "form": {"approved": 0, "waiting": 0, "done": 0},
-        "export": None,
-        "deadlines": [],
-        "complaints": [],
-        "complaints_total": 0,
-        "handover": None,
-        "payments": {"year": 2026, "months": MONTHS, "late": 1},
-        "bases": {
+    home = admin_home(
+        payments={"year": 2026, "months": MONTHS, "late": 1},
+        bases={
             "year": 2026,
             "sent": names,
             "confirmed": names,
@@ -136,7 +124,7 @@ def test_app_home_shows_the_declaration_s_publicity(lang):
             "unanswered": names,
             "waiting": {"n": 0, "names": []},
         },
-    }
+    )
     view = Messages(lang).render(
         "home", home=home, user="U1", policy=POLICY, form_kinds=FORM_KINDS, help_channels=[]
     )

@@ -203,6 +203,9 @@ def test_forms_and_lists_render_in_both_languages(lang):
     View(**messages.render("form_moved_on", view=moved, month="2026-12")).validate_json()
     views = [present(sample_request(RequestKind.PAYBACK, s), WORKPLACE, whole=True) for s in State]
     check_message(messages.render("request_list", views=views, total=40, mine=False))
+    many = messages.render("request_list", views=views, total=1001, counted_up_to=1000, mine=False)
+    check_message(many)
+    assert "1000" in str(many) and "1001" not in str(many)
     check_message(messages.render("request_list", views=[], total=0, mine=True))
     check_message(messages.render("help", everyone=USAGE_EVERYONE, admins=USAGE_ADMINS))
     check_message(messages.render("staff_list", staff=[]))

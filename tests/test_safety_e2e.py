@@ -82,7 +82,7 @@ def test_an_unexpected_error_gets_an_apology_with_a_reference_and_the_trace_is_l
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(commands, "own_requests", broken)
+    monkeypatch.setattr(commands, "list_message", broken)
     with caplog.at_level(logging.ERROR):
         reply = slack.command("status", user=EMPLOYEE)
     assert reply.status == 200

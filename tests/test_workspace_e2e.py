@@ -263,21 +263,26 @@ def test_app_home_for_an_employee_opens_each_form(slack, db):
         for e in b["elements"]
         if e["action_id"] == "home_open_form"
     ]
-    assert forms == [
+    # Three common forms as buttons; every other in the "More…" select; no topic paragraph.
+    assert forms == ["card", "medical", "transfer"]
+    (more,) = [
+        e
+        for b in home["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "home_open_form_more"
+    ]
+    assert more["placeholder"]["text"] == "More…"
+    assert [o["value"] for o in more["options"]] == [
         "change",
         "payback",
         "complaint",
-        "card",
-        "transfer",
         "retirement",
         "unemployment",
-        "medical",
         "settlement",
         "correction",
     ]
-    assert "Help topics" in text and "/si card lost" in text
-    # The topics the help channel can answer come from the knowledge base.
-    assert "I can also answer questions about:" in text and "Contribution rates" in text
+    assert "Help topics" not in text and "Your insurance record" not in text  # no roster row linked
 
     press_home(slack, "home_open_form", "retirement", user=EMPLOYEE)
     opened = slack.fake.wait_for("views.open", 2)[-1]

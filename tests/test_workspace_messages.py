@@ -62,9 +62,19 @@ def test_app_home_renders_for_both_roles(lang):
     admin = {
         "is_admin": True,
         "today": "2026-11-27",
+        "summary": {
+            "waiting": 120,
+            "oldest_age": 31,
+            "approved": 80,
+            "cutoff": "2026-12-21",
+            "cutoff_days": 16,
+            "complaints": 30,
+        },
+        "reminders": [{"kind": "payment", "period": "2026-11", "due": "2026-12-15"}] * 5,
         "open_total": 200,
         "by_kind": [{"kind": k, "submitted": 3, "approved": 2} for k in FORM_KINDS],
-        "waiting": [row(i) for i in range(8)],
+        "waiting": [{**row(i), "age": 31 - i} for i in range(8)],
+        "waiting_more": 112,
         "month": "2026-12",
         "form": {"approved": 4, "waiting": 1, "done": 0},
         "export": {"id": 3, "rows": 4, "at": "2026-11-27 10:00", "by": "cli"},
@@ -76,16 +86,30 @@ def test_app_home_renders_for_both_roles(lang):
     employee = {
         "is_admin": False,
         "today": "2026-11-27",
+        "record": {
+            "name": "张伟" * 20,
+            "status": "enrolled",
+            "enrolled_from": "2015-07",
+            "leaving_month": "",
+            "base": "37731.00",
+            "last_contribution": "2026-10",
+        },
         "mine": [row(i) for i in range(10)],
         "handover": None,
     }
     for data in (admin, employee):
         view = messages.render(
-            "home", home=data, user="U1", policy=POLICY, form_kinds=FORM_KINDS, help_channels=["CHELP"]
+            "home",
+            home=data,
+            user="U1",
+            policy=POLICY,
+            form_kinds=FORM_KINDS,
+            common_forms=["card", "medical", "transfer"],
+            help_channels=["CHELP"],
         )
         View(**view).validate_json()
         assert view["type"] == "home" and len(view["blocks"]) <= 100
-    assert "<#CHELP>" in message_text(view)
+    assert "<#CHELP>" in message_text(view) and "37,731.00" in message_text(view)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -329,7 +329,14 @@ class FakeSlack:
 
     def _result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "bot_id": "BSIBOT", "team_id": "TFAKE", "user": "si-bot"}
+            return {
+                "ok": True,
+                "url": "https://fake.slack.test/",
+                "user_id": BOT_USER,
+                "bot_id": "BSIBOT",
+                "team_id": "TFAKE",
+                "user": "si-bot",
+            }
         if method in ("chat.postMessage", "chat.update"):
             # A DM to a user lands in the bot's DM channel.
             channel = self._conversation_of(str(params.get("channel", "")))

@@ -244,3 +244,19 @@ def home_block_action(
     where = {"container": {"type": "view", "view_id": view_id}, "view": {"id": view_id, "type": "home"}}
     payload = _button_press(user, action_id, value, "home", trigger_id, where)
     return _interactive(secret, payload, timestamp)
+
+
+def modal_block_action(
+    secret: str,
+    *,
+    user: str,
+    action_id: str,
+    value: str,
+    view_id: str,
+    trigger_id: str = "trigger-modal",
+    timestamp: int | None = None,
+) -> SignedRequest:
+    """A button pressed in an open modal: the container is that view, no response URL."""
+    where = {"container": {"type": "view", "view_id": view_id}, "view": {"id": view_id, "type": "modal"}}
+    payload = _button_press(user, action_id, value, "list_pages", trigger_id, where)
+    return _interactive(secret, payload, timestamp)

@@ -34,6 +34,8 @@ class FileRequest:
 @dataclass(frozen=True)
 class Status:
     public_id: str | None = None  # None: the user's own requests
+    kind: RequestKind | None = None  # the list's filters
+    state: State | None = None
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,12 @@ def parse_command(text: str) -> Subcommand:
 
 
 def _status(args: Args) -> Status:
-    return Status(parse_public_id(args[0])) if args else Status()
+    # One word that is neither a kind nor a state is a request's id (and refused as one).
+    one = args[0].lower() if len(args) == 1 else ""
+    if one and not kind_named(one) and one not in {s.value for s in State}:
+        return Status(parse_public_id(args[0]))
+    kind, state = _list_filters(args)
+    return Status(kind=kind, state=state)
 
 
 def _cancel(args: Args) -> Cancel:
@@ -316,6 +323,11 @@ def _admin(args: Args) -> Subcommand:
 
 
 def _admin_list(args: Args) -> AdminList:
+    return AdminList(*_list_filters(args))
+
+
+def _list_filters(args: Args) -> tuple[RequestKind | None, State | None]:
+    """A list's filters in any order: a kind's word, a state, or both."""
     kind: RequestKind | None = None
     state: State | None = None
     for token in args:
@@ -326,7 +338,7 @@ def _admin_list(args: Args) -> AdminList:
             state = State(low)
         else:
             raise Refused("bad_list_filter", value=token)
-    return AdminList(kind, state)
+    return kind, state
 
 
 def _staff(args: Args) -> StaffList | StaffAdd | StaffRemove:

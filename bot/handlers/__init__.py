@@ -9,6 +9,7 @@ from bot.handlers import (
     forms,
     help_channel,
     ledger,
+    lists,
     reminders,
     requests,
     roster,
@@ -25,6 +26,7 @@ def register(app: App, bot: SiBot) -> None:
     requests.register(listen)
     forms.register(listen)
     workspace.register(listen)
+    lists.register(listen)
     help_channel.register(listen)
     reminders.register(listen)
     roster.register(listen)

@@ -47,6 +47,7 @@ class Interaction:
     trigger_id: str = ""
     channel: str = ""  # where it happened ("" on App Home)
     message_ts: str = ""  # the message whose button was pressed ("" on App Home)
+    view_id: str = ""  # the modal whose button was pressed ("" elsewhere)
     respond: Callable[..., Any] | None = None  # the response URL ("" on App Home)
     # What the selects of the message show when the button is pressed, by action id.
     chosen: dict[str, str] = field(default_factory=dict)
@@ -68,6 +69,7 @@ class Interaction:
             trigger_id=body.get("trigger_id", ""),
             channel=container.get("channel_id", "") if on_message else "",
             message_ts=container.get("message_ts", "") if on_message else "",
+            view_id=container.get("view_id", "") if container.get("type") == "view" else "",
             respond=respond if body.get("response_url") else None,
             chosen=_chosen(body),
             view=(body.get("view") or {}) if container.get("type") == "view" else {},

@@ -29,12 +29,13 @@ from bot.handlers import report, workspace
 from bot.handlers import roster as roster_handlers
 from bot.handlers.forms import document_form, form_view
 from bot.handlers.listen import Interaction
+from bot.handlers.lists import list_message
 from bot.handlers.replies import apology, ephemeral, notice, refused
 from bot.presenters.requests import present
 from bot.runtime import SiBot
 from bot.services import bills, documents, filing, handover, payments, roles
 from bot.services.report import window
-from bot.services.requests import act_on_request, all_requests, own_requests, visible_request
+from bot.services.requests import ListFilter, act_on_request, visible_request
 
 
 class Db(Enum):
@@ -71,8 +72,8 @@ def _nothing_yet(bot: SiBot, command: Any, user: str, session: Session | None) -
 
 def _status(bot: SiBot, command: cmd.Status, user: str, session: Session) -> dict:
     if command.public_id is None:
-        views = [present(r, bot.workplace, whole=True) for r in own_requests(session, user)]
-        return ephemeral(bot, "request_list", views=views, total=len(views), mine=True)
+        which = ListFilter(mine=True, kind=command.kind, state=command.state)
+        return list_message(bot, session, user=user, which=which)
     request = visible_request(session, public_id=command.public_id, viewer=user)
     return ephemeral(bot, "request_detail", view=present(request, bot.workplace, whole=True))
 
@@ -85,9 +86,8 @@ def _cancel(bot: SiBot, command: cmd.Cancel, user: str, session: Session) -> dic
 
 
 def _admin_list(bot: SiBot, command: cmd.AdminList, user: str, session: Session) -> dict:
-    rows, total = all_requests(session, viewer=user, kind=command.kind, state=command.state)
-    views = [present(r, bot.workplace, whole=True) for r in rows]
-    return ephemeral(bot, "request_list", views=views, total=total, mine=False)
+    which = ListFilter(mine=False, kind=command.kind, state=command.state)
+    return list_message(bot, session, user=user, which=which)
 
 
 def _staff_list(bot: SiBot, command: cmd.StaffList, user: str, session: Session) -> dict:

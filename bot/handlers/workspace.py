@@ -9,16 +9,17 @@ from sqlalchemy.orm import Session
 
 from bot.domain.errors import Refused
 from bot.domain.months import YearMonth
-from bot.domain.requests import RequestKind
+from bot.domain.requests import Action, RequestKind
 from bot.exports import change_form_files, handover_files, plain_words, upload_to_dm
 from bot.handlers.forms import document_form, form_view
 from bot.handlers.listen import Interaction, Listen, Submission
+from bot.handlers.lists import list_message
 from bot.handlers.replies import ephemeral, modal, notice
 from bot.ids import ActionId, CallbackId
 from bot.presenters.requests import present
 from bot.runtime import SiBot
 from bot.services import change_form, documents, filing, handover, roles
-from bot.services.requests import all_requests
+from bot.services.requests import ListFilter, act_on_request, visible_request
 from bot.storage.models import Handover, UnitDocument
 
 LIST_SHOWN = 30
@@ -32,9 +33,26 @@ def register(listen: Listen) -> None:
         if event.get("tab", "home") == "home":
             bot.home.opened(event["user"])
 
-    @listen.button(ActionId.HOME_OPEN_FORM, read_only=True)
+    @listen.button(ActionId.HOME_OPEN_FORM, ActionId.HOME_OPEN_FORM_MORE, read_only=True)
     def open_form(press: Interaction, session: Session) -> None:
         press.open(form_view(bot, session, RequestKind(press.value), user=press.user))
+
+    @listen.button(ActionId.HOME_WAITING)
+    def waiting_request(press: Interaction, session: Session) -> None:
+        """The overflow of a request waiting on the administrator's Home: approve it (the
+        cards and the Homes are redrawn after delivery, as for the card's button), or see it
+        in a modal."""
+        choice, _, public_id = press.value.partition(":")
+        if choice == "approve":
+            act_on_request(
+                session, public_id=public_id, action=Action.APPROVE, actor=press.user, now=bot.now()
+            )
+        elif choice == "details":
+            request = visible_request(session, public_id=public_id, viewer=press.user)
+            shown = ephemeral(bot, "request_detail", view=present(request, bot.workplace, whole=True))
+            press.open(modal(bot, shown, title=public_id))
+        else:
+            raise Refused("unknown_subcommand", sub=press.value)
 
     @listen.button(ActionId.HOME_COMMAND)
     def home_command(press: Interaction, session: Session) -> None:
@@ -46,9 +64,8 @@ def register(listen: Listen) -> None:
             roles.require_admin(session, press.user)
             press.open(document_form(bot, press.user))
         elif press.value == "requests":
-            rows, total = all_requests(session, viewer=press.user, limit=LIST_SHOWN)
-            views = [present(r, bot.workplace, whole=True) for r in rows]
-            press.open(modal(bot, ephemeral(bot, "request_list", views=views, total=total, mine=False)))
+            listed = list_message(bot, session, user=press.user, which=ListFilter(mine=False))
+            press.open(modal(bot, listed, title=str(bot.messages.text("list.all_title"))))
         elif press.value == "export":
             send_change_form(press, session, form_month(bot))
         else:

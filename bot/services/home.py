@@ -1,33 +1,49 @@
 """What si-bot's App Home shows each person, as plain values. No Slack in here.
 
-Administrators: open requests by kind and state, the ones waiting longest, this month's
-change form, the next deadlines (the policy's and the registry's), complaints waiting for
-a reply. Employees: their own requests. Both: a handover waiting for them to confirm.
+Administrators, today's work first: a one-line summary (waiting for approval and the
+oldest's age in working days, approved but not yet filed, the next cut-off and the working
+days left, complaints), the requests waiting for approval one a row, the reminders sent
+and not yet handled; then open requests by kind, this month's change form, the next
+deadlines (the policy's and the registry's), complaints waiting for a reply. Employees:
+their own roster record and their own requests. Both: a handover waiting for them to
+confirm. Every count comes from GROUP BY or an index; every list is its top N.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain.deadlines import next_deadlines
+from bot.domain.deadlines import DeadlineKind, next_deadlines
 from bot.domain.months import YearMonth
 from bot.domain.policy import policy_note
 from bot.domain.requests import OPEN_STATES, RequestKind, State
 from bot.domain.workplace import Workplace
 from bot.services import bases, change_form, documents, handover, ledger, report, roles
 from bot.services.requests import own_requests
-from bot.storage.models import HomeTab, Request
+from bot.storage.models import Employee, HomeTab, LedgerLineRecord, ReminderOccurrence, ReminderSend, Request
 
 WAITING_SHOWN = 8
 OWN_SHOWN = 10
 DEADLINES_SHOWN = 5
 DOCUMENTS_AHEAD = timedelta(days=92)
 COMPLAINTS_SHOWN = 10
+REMINDERS_SHOWN = 5
+# Reminders listed on App Home: those whose title needs only their period.
+PERIOD_REMINDERS = tuple(
+    k.value
+    for k in (
+        DeadlineKind.CHANGE_CUTOFF,
+        DeadlineKind.PAYMENT,
+        DeadlineKind.BASE_DECLARATION_OPEN,
+        DeadlineKind.BASE_DECLARATION_CLOSE,
+        DeadlineKind.CERTIFICATE_EXAM,
+    )
+)
 
 
 def opened(session: Session, user: str, now: datetime) -> None:
@@ -52,14 +68,34 @@ def watchers(session: Session, users: list[str]) -> list[str]:
     return [u for u in wanted if u in found]
 
 
-def _row(workplace: Workplace, request: Request) -> dict[str, Any]:
-    return {
+def _row(workplace: Workplace, request: Request, today: date | None = None) -> dict[str, Any]:
+    since = workplace.today(request.created_at)
+    row = {
         "public_id": request.public_id,
         "kind": request.kind,
         "state": request.state,
-        "since": workplace.today(request.created_at).isoformat(),
+        "since": since.isoformat(),
         "requester": request.requester_id,
     }
+    if today is not None:
+        row["age"] = max(0, workplace.calendar.working_days_between(since, today))  # working days
+    return row
+
+
+def _unhandled_reminders(session: Session) -> list[dict[str, Any]]:
+    """Reminders sent and not yet handled (Done), the earliest due first."""
+    sent = select(ReminderSend.id).where(ReminderSend.occurrence_id == ReminderOccurrence.id).exists()
+    rows = session.scalars(
+        select(ReminderOccurrence)
+        .where(
+            ReminderOccurrence.handled_at.is_(None),
+            ReminderOccurrence.kind.in_(PERIOD_REMINDERS),
+            sent,
+        )
+        .order_by(ReminderOccurrence.due_on, ReminderOccurrence.id)
+        .limit(REMINDERS_SHOWN)
+    )
+    return [{"kind": r.kind, "period": r.period, "due": r.due_on.isoformat()} for r in rows]
 
 
 def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict[str, Any]:
@@ -85,9 +121,16 @@ def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict
         if counts.get((kind.value, "submitted")) or counts.get((kind.value, "approved"))
     ]
     oldest_first = (Request.created_at, Request.id)
-    waiting = session.scalars(
-        select(Request).where(Request.state == State.SUBMITTED).order_by(*oldest_first).limit(WAITING_SHOWN)
+    waiting = list(
+        session.scalars(
+            select(Request)
+            .where(Request.state == State.SUBMITTED)
+            .order_by(*oldest_first)
+            .limit(WAITING_SHOWN)
+        )
     )
+    waiting_total = sum(n for (_, state), n in counts.items() if state == State.SUBMITTED.value)
+    approved_total = sum(n for (_, state), n in counts.items() if state == State.APPROVED.value)
     complaints = session.scalars(
         select(Request)
         .where(Request.kind == RequestKind.COMPLAINT, Request.state == State.SUBMITTED)
@@ -111,12 +154,31 @@ def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict
             }
         )
     deadlines.sort(key=lambda d: d["due"])
+    cutoff = next(
+        (
+            d
+            for d in next_deadlines(workplace.policy, workplace.calendar, today, 4)
+            if d.kind is DeadlineKind.CHANGE_CUTOFF
+        ),
+        None,
+    )
+    waiting_rows = [_row(workplace, r, today) for r in waiting]
     data = {
         "is_admin": True,
         "today": today.isoformat(),
+        "summary": {
+            "waiting": waiting_total,
+            "oldest_age": waiting_rows[0]["age"] if waiting_rows else 0,
+            "approved": approved_total,
+            "cutoff": cutoff.due.isoformat() if cutoff else "",
+            "cutoff_days": workplace.calendar.working_days_between(today, cutoff.due) if cutoff else 0,
+            "complaints": counts.get((RequestKind.COMPLAINT.value, State.SUBMITTED.value), 0),
+        },
+        "reminders": _unhandled_reminders(session),
         "open_total": sum(counts.values()),
         "by_kind": by_kind,
-        "waiting": [_row(workplace, r) for r in waiting],
+        "waiting": waiting_rows,
+        "waiting_more": max(0, waiting_total - len(waiting_rows)),
         "month": str(month),
         "form": change_form.month_summary(session, month),
         "export": None
@@ -144,11 +206,36 @@ def admin_home(session: Session, workplace: Workplace, *, now: datetime) -> dict
     return data
 
 
+def own_record(session: Session, user: str) -> dict[str, Any] | None:
+    """The roster record linked to ``user``'s Slack account, for their eyes only (their
+    Home is private to them, so the base is shown whole): status, enrolled since, leaving
+    month, current base, the last month a contribution was recorded for them. None when
+    no roster row is linked to them."""
+    person = session.scalar(select(Employee).where(Employee.slack_user == user))
+    if person is None:
+        return None
+    last_month = session.scalar(
+        select(LedgerLineRecord.month)
+        .where(LedgerLineRecord.employee_id == person.id)
+        .order_by(LedgerLineRecord.month.desc())
+        .limit(1)
+    )
+    return {
+        "name": person.full_name,
+        "status": person.status,
+        "enrolled_from": person.enrolled_from,
+        "leaving_month": person.leaving_month or "",
+        "base": None if person.contribution_base is None else str(person.contribution_base),
+        "last_contribution": last_month or "",
+    }
+
+
 def employee_home(session: Session, workplace: Workplace, *, user: str, now: datetime) -> dict[str, Any]:
-    """An employee's App Home: their own requests, newest first."""
+    """An employee's App Home: their roster record, their own requests, newest first."""
     return {
         "is_admin": False,
         "today": workplace.today(now).isoformat(),
+        "record": own_record(session, user),
         "mine": [_row(workplace, r) for r in own_requests(session, user, limit=OWN_SHOWN)],
     }
 

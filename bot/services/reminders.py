@@ -370,15 +370,12 @@ def stale_requests(session: Session, workplace: Workplace, today: date) -> list[
     """Open requests nobody has acted on for the policy's ``stale_after_working_days``
     working days, longest waiting first: id, kind, state, since when, working days."""
     calendar = workplace.calendar
-    last_event = (
-        select(RequestEvent.request_id, func.max(RequestEvent.at).label("at"))
-        .group_by(RequestEvent.request_id)
-        .subquery()
-    )
+    # The last event of each open request only (by index), not of every request ever filed.
     rows = session.execute(
-        select(Request.public_id, Request.kind, Request.state, last_event.c.at)
-        .join(last_event, last_event.c.request_id == Request.id)
+        select(Request.public_id, Request.kind, Request.state, func.max(RequestEvent.at))
+        .join(RequestEvent, RequestEvent.request_id == Request.id)
         .where(Request.state.in_(OPEN_STATES))
+        .group_by(Request.id, Request.public_id, Request.kind, Request.state)
         .order_by(Request.id)
     )
     found = []

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from bot.domain.requests import ADMIN_ACTIONS, Action, RequestKind, State, next_
 from bot.domain.workplace import Workplace
 from bot.services import roles, roster
 from bot.services.outbox import Recipient, enqueue
-from bot.storage.models import Request, RequestCounter, RequestEvent
+from bot.storage.models import Request, RequestCounter, RequestEvent, RequestMessage
 
 PUBLIC_ID_PREFIX = "SI"
 # A change the roster contradicts is shown on the field that would fix it.
@@ -256,6 +256,9 @@ def act_on_request(
     return request
 
 
+COUNTED_UP_TO = 1000  # /si admin list says "more than 1,000" beyond this
+
+
 def own_requests(session: Session, user_id: str, limit: int = 20) -> list[Request]:
     """The user's own requests, newest first."""
     query = (
@@ -267,21 +270,89 @@ def own_requests(session: Session, user_id: str, limit: int = 20) -> list[Reques
     return list(session.scalars(query))
 
 
-def all_requests(
+# --- lists, a page at a time ------------------------------------------------------------------
+
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Which list: the viewer's own requests (``mine``) or everyone's (administrators),
+    of one kind and one state or of all."""
+
+    mine: bool
+    kind: RequestKind | None = None
+    state: State | None = None
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where a page starts: after (``older``) or before the request filed at ``created_at``
+    with ``id``; lists are newest first, ordered by (created_at, id)."""
+
+    created_at: datetime
+    id: int
+    older: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Request]
+    total: int  # how many match, counted up to COUNTED_UP_TO
+    newer: Keyset | None  # the previous page, None on the first
+    older: Keyset | None  # the next page, None on the last
+    cards: dict[int, RequestMessage]  # request id -> its card in the administrators' channel
+
+
+def request_page(
     session: Session,
     *,
     viewer: str,
-    kind: RequestKind | None = None,
-    state: State | None = None,
-    limit: int = 30,
-) -> tuple[list[Request], int]:
-    """Requests of everyone (administrators only), newest first, and how many match."""
-    roles.require_admin(session, viewer)
+    which: ListFilter,
+    start: Keyset | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of a list, newest first: from the top, or from ``start`` (a keyset: the page
+    reads its rows by index and no more, however long the history). Everyone's requests are
+    for administrators only."""
     query = select(Request)
-    if kind:
-        query = query.where(Request.kind == kind.value)
-    if state:
-        query = query.where(Request.state == state.value)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(limit))
-    return list(rows), total
+    if which.mine:
+        query = query.where(Request.requester_id == viewer)
+    else:
+        roles.require_admin(session, viewer)
+    if which.kind:
+        query = query.where(Request.kind == which.kind.value)
+    if which.state:
+        query = query.where(Request.state == which.state.value)
+    counted = query.with_only_columns(Request.id).limit(COUNTED_UP_TO + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
+    order = (Request.created_at, Request.id)
+    key = tuple_(*order)
+    if start is not None:
+        mark = tuple_(literal(start.created_at, Request.created_at.type), literal(start.id))
+        query = query.where(key < mark if start.older else key > mark)
+    if start is None or start.older:
+        rows = list(session.scalars(query.order_by(*(c.desc() for c in order)).limit(size + 1)))
+        more = len(rows) > size
+        rows = rows[:size]
+        newer_exists, older_exists = start is not None, more
+    else:
+        rows = list(session.scalars(query.order_by(*order).limit(size + 1)))
+        more = len(rows) > size
+        rows = rows[:size][::-1]
+        newer_exists, older_exists = more, True
+    cards = {}
+    if rows and not which.mine:
+        found = session.scalars(
+            select(RequestMessage).where(
+                RequestMessage.request_id.in_([r.id for r in rows]), RequestMessage.audience == "shared"
+            )
+        )
+        cards = {card.request_id: card for card in found}
+    return Page(
+        rows=rows,
+        total=total,
+        newer=Keyset(rows[0].created_at, rows[0].id, older=False) if rows and newer_exists else None,
+        older=Keyset(rows[-1].created_at, rows[-1].id, older=True) if rows and older_exists else None,
+        cards=cards,
+    )

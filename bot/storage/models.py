@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -51,6 +52,13 @@ class Request(Base):
         Index("ix_requests_state_created", "state", "created_at", "id"),
         Index("ix_requests_requester_created", "requester_id", "created_at", "id"),
         Index("ix_requests_created", "created_at", "id"),
+        # /si admin list filtered by kind, or by kind and state, newest first (keyset).
+        Index("ix_requests_kind_created", "kind", "created_at", "id"),
+        Index("ix_requests_kind_state_created", "kind", "state", "created_at", "id"),
+        # The report's "open at the month's end": those changed since (bot/services/report.py).
+        Index("ix_requests_updated", "updated_at"),
+        # App Home's open requests counted by kind and state: only the open ones are read.
+        Index("ix_requests_state_kind", "state", "kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,6 +162,15 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
+    # The sender's look for what is due: only the unsent rows, in order (bot/delivery.py).
+    __table_args__ = (
+        Index(
+            "ix_outbox_unsent",
+            "id",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)

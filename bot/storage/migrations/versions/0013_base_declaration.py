@@ -2,7 +2,7 @@
 (computed, overridden, publicised and answered), and its events
 
 Revision ID: 0013_base_declaration
-Revises: 0011_outbox_reliability
+Revises: 0012_scale_columns
 Create Date: 2026-11-30 16:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_base_declaration"
-down_revision = "0011_outbox_reliability"
+down_revision = "0012_scale_columns"
 branch_labels = None
 depends_on = None
 
