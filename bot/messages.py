@@ -93,6 +93,16 @@ def channel_link(channel_id: str | None) -> Markup:
     return Markup(f"<#{channel_id}>") if channel_id else Markup("")
 
 
+_LIST_MARK = re.compile(r"^(?:•|\d+\.)\s*")
+
+
+def one_line(text: str) -> Markup:
+    """A bulleted list of ours (a materials checklist) as one line, its items joined by
+    " · "; its source line (in _italics_) is left for the long form of the list."""
+    items = [_LIST_MARK.sub("", line.strip()) for line in str(text).splitlines()]
+    return Markup(" · ".join(i for i in items if i and not i.startswith("_")))
+
+
 def mask_id(number: str | None) -> str:
     return resident_id.mask(number) if number else ""
 
@@ -135,6 +145,7 @@ class Messages:
             channel=channel_link,
             money=money,
             mask_id=mask_id,
+            one_line=one_line,
             raw=lambda v: RawJSON(v),
             # Text written by us in mrkdwn (the knowledge base's answers): links and
             # mentions in it are meant, so it is not escaped (JSON-escaped still).

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.errors import FieldErrors, Problem, Refused
 from bot.domain.kinds import FiledForm, FormContext, parse_form, read_form, spec_for
+from bot.domain.kinds.settlement import SettleReason
 from bot.domain.requests import ADMIN_ACTIONS, Action, RequestKind, State, next_state
 from bot.domain.workplace import Workplace
 from bot.services import roles, roster
@@ -123,6 +124,15 @@ def file_request(
             track=True,
             now=now,
         )
+    if filed.subject != actor and _subject_is_told(kind, filed.form):
+        enqueue(
+            session,
+            key=f"{request.public_id}:for_you",
+            notice="request_for_you",
+            to=Recipient.person(filed.subject),
+            request_id=request.id,
+            now=now,
+        )
     enqueue(
         session,
         key=f"{request.public_id}:received",
@@ -134,6 +144,12 @@ def file_request(
     session.flush()
     session.refresh(request)
     return Submitted(request, created=True)
+
+
+def _subject_is_told(kind: RequestKind, form: Any) -> bool:
+    """The insured person hears of a request someone else filed for them, unless it
+    reports their death."""
+    return not (kind is RequestKind.SETTLEMENT and form.settle_reason is SettleReason.DEATH)
 
 
 def _check_against_records(session: Session, kind: RequestKind, filed: FiledForm) -> None:
@@ -253,6 +269,35 @@ def act_on_request(
             now=now,
         )
     session.refresh(request)
+    return request
+
+
+MAX_MESSAGE = 2000  # a message to the administrators (the form's max_length)
+
+
+def message_administrators(
+    session: Session, workplace: Workplace, *, public_id: str, actor: str, text: str, now: datetime
+) -> Request:
+    """The person a request concerns writes to the administrators about it (from a
+    rejection's "contact the administrator"): each administrator gets it privately, as it
+    may tell something personal. Refused for someone who may not see the request."""
+    request = visible_request(session, public_id=public_id, viewer=actor)
+    text = text.strip()
+    if not text:
+        raise FieldErrors({"message": Problem("required")})
+    if len(text) > MAX_MESSAGE:
+        raise FieldErrors({"message": Problem("too_long", {"limit": MAX_MESSAGE})})
+    stamp = now.strftime("%Y%m%dT%H%M%S%f")
+    for recipient in roles.administrators(session, workplace, confidential=True):
+        enqueue(
+            session,
+            key=f"{request.public_id}:message:{actor}:{stamp}:{recipient.id}",
+            notice="request_message",
+            to=recipient,
+            request_id=request.id,
+            params={"author": actor, "message": text},
+            now=now,
+        )
     return request
 
 

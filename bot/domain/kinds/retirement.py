@@ -133,4 +133,5 @@ SPEC = KindSpec(
     parse=parse,
     materials=lambda form: "materials.retirement",
     facts=facts,
+    sensitive=True,
 )
