@@ -25,14 +25,14 @@ MASKED_AMOUNT = "****"
 
 _CURRENCY_BEFORE = r"(?:[¥￥]|RMB|CNY)\s*"
 _CURRENCY_AFTER = r"\s*(?:元|块|万|RMB|CNY|yuan)"
-_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+_NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
 # Order matters: the first alternative that matches at a place wins.
 _PATTERN = re.compile(
     r"(?P<keep>SI-\d{4}-\d{4,}|(?<!\d)(?:19|20)\d{2}(?:-\d{1,2}(?:-\d{1,2})?|年\d{1,2}月(?:\d{1,2}[日号])?))"
     r"|(?P<id>(?<![\d])\d{17}[\dXx](?![\dA-Za-z]))"
     r"|(?P<run>(?<![\d])\d(?:[ -]?\d){7,}(?![\d]))"
     rf"|(?P<money>(?:{_CURRENCY_BEFORE}{_NUMBER})|(?:(?<![\d.,]){_NUMBER}{_CURRENCY_AFTER}))"
-    r"|(?P<number>(?<![\d.,])\d[\d,]*(?:\.\d+)?)",
+    rf"|(?P<number>(?<![\d.,]){_NUMBER})",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?:19|20)\d{2}")
