@@ -76,7 +76,7 @@ def test_console_files_a_change_and_the_admin_approves_it(workdir):
     assert result.returncode == 0, result.stderr
     assert "does not match the others" in out
     assert "SI-2026-0001" in out and "now *Approved*" in out
-    assert "Insured change · Approved" in out
+    assert "Enrolment change · Approved" in out
 
 
 def console(workdir: Path, lines: list[str], **env: str) -> subprocess.CompletedProcess:

@@ -238,7 +238,7 @@ def test_app_home_for_an_administrator_and_its_refresh_after_an_action(slack, db
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     text = message_text(view)
     assert "Open requests (2)" in text
-    assert "Insured change: 1 waiting, 0 approved" in text and "Complaint: 1 waiting" in text
+    assert "Enrolment change: 1 waiting, 0 approved" in text and "Complaint: 1 waiting" in text
     assert "Change form 2026-12" in text and "waiting for approval: 1" in text
     assert "Next deadlines" in text and "2026-12-21 — change cut-off for 2026-12" in text  # Sun 20 -> Mon 21
     assert "Complaints awaiting a reply (1)" in text and "SI-2026-0002" in text
@@ -247,7 +247,7 @@ def test_app_home_for_an_administrator_and_its_refresh_after_an_action(slack, db
 
     approve(slack, first)
     again = wait_home(slack.fake, ADMIN, "On the form (approved): 1")
-    assert "Insured change: 0 waiting, 1 approved" in message_text(again)
+    assert "Enrolment change: 0 waiting, 1 approved" in message_text(again)
 
 
 def test_app_home_for_an_employee_opens_each_form(slack, db):

@@ -305,9 +305,12 @@ class Console:
         if kind == "actions" and channel and ts:
             labels = []
             for element in block["elements"]:
-                number = len(self.buttons) + 1
-                self.buttons[number] = Button(channel, ts, element["action_id"], element.get("value", ""))
-                labels.append(f"[{number}] {_plain_text(element['text']['text'])}")
+                # An overflow menu's options are pressed like buttons.
+                choices = element.get("options", []) if element.get("type") == "overflow" else [element]
+                for choice in choices:
+                    number = len(self.buttons) + 1
+                    self.buttons[number] = Button(channel, ts, element["action_id"], choice.get("value", ""))
+                    labels.append(f"[{number}] {_plain_text(choice['text']['text'])}")
             return ["  ".join(labels)]
         return []
 

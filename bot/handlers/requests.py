@@ -53,6 +53,7 @@ def register(listen: Listen) -> None:
             action=MOVES[ActionId(press.action_id)],
             actor=press.user,
             now=bot.now(),
+            tz=bot.workplace.tz,
         )
 
     @listen.button(ActionId.REJECT, read_only=True)
@@ -79,6 +80,7 @@ def register(listen: Listen) -> None:
             actor=form.user,
             now=bot.now(),
             reason=reason,
+            tz=bot.workplace.tz,
         )
 
     @listen.button(ActionId.DETAILS, read_only=True)
@@ -91,7 +93,12 @@ def register(listen: Listen) -> None:
     @listen.button(ActionId.WITHDRAW)
     def withdraw(press: Interaction, session: Session) -> None:
         request = act_on_request(
-            session, public_id=press.value, action=Action.CANCEL, actor=press.user, now=bot.now()
+            session,
+            public_id=press.value,
+            action=Action.CANCEL,
+            actor=press.user,
+            now=bot.now(),
+            tz=bot.workplace.tz,
         )
         # The receipt is redrawn without its Withdraw button.
         shown = present(request, bot.workplace, whole=True)

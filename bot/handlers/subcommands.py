@@ -78,7 +78,12 @@ def _status(bot: SiBot, command: cmd.Status, user: str, session: Session) -> dic
 
 def _cancel(bot: SiBot, command: cmd.Cancel, user: str, session: Session) -> dict:
     request = act_on_request(
-        session, public_id=command.public_id, action=Action.CANCEL, actor=user, now=bot.now()
+        session,
+        public_id=command.public_id,
+        action=Action.CANCEL,
+        actor=user,
+        now=bot.now(),
+        tz=bot.workplace.tz,
     )
     return notice(bot, "request.cancelled", public_id=request.public_id)
 

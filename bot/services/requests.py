@@ -7,7 +7,7 @@ report it (outbox) are committed together or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -210,6 +210,7 @@ def act_on_request(
     actor: str,
     now: datetime,
     reason: str = "",
+    tz: tzinfo = UTC,
 ) -> Request:
     """Move a request to its next state. Administrators approve, reject (with a reason)
     and mark done; the requester cancels while it is still submitted. Refused when the
@@ -227,7 +228,12 @@ def act_on_request(
     if action is Action.REJECT and not reason.strip():
         raise Refused("reason_required")
     current = State(request.state)
-    target = next_state(current, action)
+    try:
+        target = next_state(current, action)
+    except Refused:
+        if current is State.SUBMITTED:  # nobody acted on it yet: the move itself is wrong
+            raise
+        raise _already_moved(request, tz) from None
     if target is State.DONE:
         _done(session, request, actor=actor, now=now)  # refused like the move, before it
     moved = session.execute(
@@ -238,7 +244,7 @@ def act_on_request(
     )
     if moved.rowcount != 1:
         session.refresh(request)
-        raise Refused("already_moved", public_id=request.public_id, state=request.state)
+        raise _already_moved(request, tz)
     event = RequestEvent(
         request_id=request.id,
         at=now,
@@ -299,6 +305,21 @@ def message_administrators(
             now=now,
         )
     return request
+
+
+def _already_moved(request: Request, tz: tzinfo) -> Refused:
+    """Someone acted on the request first: who, what and when ("SI-… was already approved
+    by @x at 10:02")."""
+    last = max(request.events, key=lambda e: (e.at, e.id))
+    return Refused(
+        "already_moved",
+        public_id=request.public_id,
+        kind=request.kind,
+        state=request.state,
+        action=last.action,
+        actor=last.actor_id,
+        at=last.at.astimezone(tz).strftime("%H:%M"),
+    )
 
 
 def own_requests(session: Session, user_id: str, limit: int = 20) -> list[Request]:
