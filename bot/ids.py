@@ -15,6 +15,7 @@ class ActionId(StrEnum):
     DETAILS = "request_details"
     WITHDRAW = "request_withdraw"  # the requester, from the receipt
     CONTACT_ADMIN = "request_contact_admin"  # the requester, from a rejection
+    ADMIN_REMOVE = "admin_remove"  # /si admin remove, confirmed
     REMINDER_DONE = "reminder_done"
     REMINDER_SNOOZE = "reminder_snooze"
     REMINDER_SEE_CHANGES = "reminder_see_changes"

@@ -147,6 +147,14 @@ def test_quitting_inside_a_form_leaves_without_sending_it(workdir):
 def test_acting_as_an_administrator_no_longer_filed_says_so(workdir):
     result = console(
         workdir,
-        [":as admin", "/si admin add @li.si", ":as U0LISI", "/si admin remove @admin", ":as admin", "exit"],
+        [
+            ":as admin",
+            "/si admin add @li.si",
+            ":as U0LISI",
+            "/si admin remove @admin",
+            ":press 1",
+            ":as admin",
+            "exit",
+        ],
     )
     assert "U0ADMIN is no longer a filed administrator" in result.stdout

@@ -316,10 +316,23 @@ def test_filed_administrators_are_kept_and_changes_are_logged(slack, db):
     slack.fake.wait_for("chat.update", 1)
     assert state_of(db, public_id) == "approved"
 
-    assert "no longer an administrator" in message_text(
-        slack.command(f"admin remove <@{HR}>", user=ADMIN).body
-    )
-    slack.command(f"admin remove <@{ADMIN2}>", user=ADMIN)
+    # Removing asks first: a danger button with a confirm; nothing changes until it is pressed.
+    asked = slack.command(f"admin remove <@{HR}>", user=ADMIN).body
+    (button,) = [e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert button["style"] == "danger" and button["confirm"]["style"] == "danger"
+    assert f"Remove <@{HR}> as an administrator?" in message_text(asked)
+    assert is_admin(db, HR)
+    posts = len(slack.fake.calls_to("chat.postMessage"))
+    slack.press(button["action_id"], button["value"], user=ADMIN)
+    done = slack.fake.wait_for("response_url", 1)[-1].params
+    assert "no longer an administrator" in message_text(done)
+    # The removed person and the administrators' channel are told.
+    told = {p["channel"]: p for p in slack.wait_posts(posts + 2)[posts:]}
+    assert f"<@{ADMIN}> removed your administrator rights" in message_text(told[HR])
+    assert told[HR]["text"] == "You are no longer an administrator"
+    assert f"<@{ADMIN}> removed <@{HR}> as an administrator" in message_text(told[ADMIN_CHANNEL])
+    slack.press("admin_remove", ADMIN2, user=ADMIN)
+    slack.fake.wait_for("response_url", 2)
     last = slack.command(f"admin remove <@{ADMIN}>", user=ADMIN)
     assert "the only filed administrator" in message_text(last.body)
     with db.session() as session:

@@ -156,7 +156,9 @@ class Console:
             )
         )
         if reply.get("blocks") or reply.get("text"):
-            self.show(reply, self.t("ephemeral"))
+            # An ephemeral answer's buttons are pressed where it was shown (a question
+            # asked before acting: /si admin remove).
+            self.show(reply, self.t("ephemeral"), self.user, EPHEMERAL_TS)
         self.follow_calls()
 
     def press(self, number: str) -> None:
@@ -190,7 +192,7 @@ class Console:
             elif call.method == "chat.update":
                 self.show(params, self.t("updated", target=params.get("channel")), channel, ts)
             elif call.method == "response_url":
-                self.show(params, self.t("ephemeral"))
+                self.show(params, self.t("ephemeral"), self.user, EPHEMERAL_TS)
             elif call.method == "views.open":
                 view = params["view"]
                 self.fill(view if isinstance(view, dict) else _json_or_empty(view))
@@ -315,6 +317,7 @@ class Console:
         return []
 
 
+EPHEMERAL_TS = "ephemeral"  # an ephemeral message has no ts of its own
 _MENTION = re.compile(r"<([@#])([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
