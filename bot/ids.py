@@ -19,6 +19,7 @@ class ActionId(StrEnum):
     REMINDER_DONE = "reminder_done"
     REMINDER_SNOOZE = "reminder_snooze"
     REMINDER_SEE_CHANGES = "reminder_see_changes"
+    REMINDER_EXPORT_FORM = "reminder_export_change_form"
     HELPFUL = "help_helpful"
     NOT_HELPFUL = "help_not_helpful"
     OPEN_FORM = "help_open_form"
