@@ -123,6 +123,42 @@ def plain_notification(text: str) -> str:
     return re.sub(r"\s{2,}", " ", _MRKDWN_MARK.sub("", _EMOJI_CODE.sub("", text))).strip()
 
 
+def fit(value: Any, limit: int) -> str:
+    """``value`` cut (with an ellipsis) so that, escaped for Slack (``&`` is ``&amp;``),
+    it is at most ``limit`` characters: text of many ``&`` or ``<`` stays within a block."""
+    text = _plain(value)
+    if len(slack_escape(text)) <= limit:
+        return text
+    kept, size = [], 0
+    for char in text:
+        size += len(slack_escape(char))
+        if size > limit - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+SECTION_BUDGET = 2_900  # the text of one section we fill with rows, under MAX_BLOCK_TEXT
+
+
+def sections(rows: list[Any], limit: int = SECTION_BUDGET) -> list[Markup]:
+    """Rows (already rendered lines) grouped into as few texts as fit one section each:
+    each group at most ``limit`` characters, a row never split (one longer than ``limit``
+    is cut, with an ellipsis)."""
+    groups: list[list[str]] = [[]]
+    size = 0
+    for row in rows:
+        line = str(row)
+        if len(line) > limit:
+            line = line[: limit - 1] + "…"
+        if groups[-1] and size + len(line) + 1 > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(line)
+        size += len(line) + 1
+    return [Markup("\n".join(group)) for group in groups if group]
+
+
 def mask_id(number: str | None) -> str:
     return resident_id.mask(number) if number else ""
 
@@ -166,6 +202,8 @@ class Messages:
             money=money,
             mask_id=mask_id,
             one_line=one_line,
+            sections=sections,
+            fit=fit,
             raw=lambda v: RawJSON(v),
             # Text written by us in mrkdwn (the knowledge base's answers): links and
             # mentions in it are meant, so it is not escaped (JSON-escaped still).
