@@ -3,9 +3,9 @@ masked for an audience not entitled to it, the way the form's own fields are:
 
 - a resident ID number (17 digits and a digit or X) as ``1101**********002X``, like the
   ID field (``resident_id.mask``);
-- any other run of 8 or more digits, spaces or dashes allowed between groups (a bank card
-  ``6222 0212 3456 7890``, an account, a phone number): all but its last four digits
-  starred, ``************7890``;
+- any other run of 8 or more digits, in one piece or printed in groups of four (a bank
+  card ``6222 0212 3456 7890``, an account, a phone number ``138-1234-5678``): all but
+  its last four digits starred, ``************7890``;
 - an amount: a number written next to a currency sign or word (¥ ￥ 元 块 RMB CNY yuan), a
   number with a thousands separator or two decimals (``9,100``, ``8500.00``), or any other
   number of three or more digits, as ``****`` (the amount field's mask).
@@ -30,7 +30,9 @@ _NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _PATTERN = re.compile(
     r"(?P<keep>SI-\d{4}-\d{4,}|(?<!\d)(?:19|20)\d{2}(?:-\d{1,2}(?:-\d{1,2})?|年\d{1,2}月(?:\d{1,2}[日号])?))"
     r"|(?P<id>(?<![\d])\d{17}[\dXx](?![\dA-Za-z]))"
-    r"|(?P<run>(?<![\d])\d(?:[ -]?\d){7,}(?![\d]))"
+    # A run: 8 digits or more in one piece, or printed in groups (6222 0212 3456 7890,
+    # 138-1234-5678) — groups of four, so that two numbers side by side stay two.
+    r"|(?P<run>(?<![\d])(?:\d{8,}|\d{3,4}(?:[ -]\d{4}){1,4}(?:[ -]\d{1,4})?)(?![\d]))"
     rf"|(?P<money>(?:{_CURRENCY_BEFORE}{_NUMBER})|(?:(?<![\d.,]){_NUMBER}{_CURRENCY_AFTER}))"
     rf"|(?P<number>(?<![\d.,]){_NUMBER})",
     re.IGNORECASE,
