@@ -171,7 +171,10 @@ def test_a_rejected_person_can_write_to_the_administrators(slack):
     assert "SI-2026-0001" in message_text(form)
     reply = slack.submit(form, {"message": "I start on *1 December*, see `contract`"}, user=EMPLOYEE)
     assert "sent to the administrators" in message_text(reply.body["view"])
+    slack.submit(form, {"message": "I start on *1 December*, see `contract`"}, user=EMPLOYEE)  # twice
     posts = slack.wait_posts(5)
+    slack.idle()
+    assert len(slack.fake.calls_to("chat.postMessage")) == 5  # a double submission sends once
     to_admins = {p["channel"]: p for p in posts[3:]}
     assert set(to_admins) == {ADMIN, ADMIN2}
     message = to_admins[ADMIN]

@@ -125,6 +125,7 @@ def register(listen: Listen) -> None:
             public_id=FormMetadata.load(form.view.get("private_metadata")).public_id,
             actor=form.user,
             text=form.values.get("message", ""),
+            submission_key=form.key,
             now=bot.now(),
         )
         return {"response_action": "update", "view": bot.messages.render("contact_admin_sent")}

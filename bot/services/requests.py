@@ -282,22 +282,29 @@ MAX_MESSAGE = 2000  # a message to the administrators (the form's max_length)
 
 
 def message_administrators(
-    session: Session, workplace: Workplace, *, public_id: str, actor: str, text: str, now: datetime
+    session: Session,
+    workplace: Workplace,
+    *,
+    public_id: str,
+    actor: str,
+    text: str,
+    submission_key: str,
+    now: datetime,
 ) -> Request:
     """The person a request concerns writes to the administrators about it (from a
     rejection's "contact the administrator"): each administrator gets it privately, as it
-    may tell something personal. Refused for someone who may not see the request."""
+    may tell something personal. Refused for someone who may not see the request; the same
+    ``submission_key`` (a double submission) sends nothing more."""
     request = visible_request(session, public_id=public_id, viewer=actor)
     text = text.strip()
     if not text:
         raise FieldErrors({"message": Problem("required")})
     if len(text) > MAX_MESSAGE:
         raise FieldErrors({"message": Problem("too_long", {"limit": MAX_MESSAGE})})
-    stamp = now.strftime("%Y%m%dT%H%M%S%f")
     for recipient in roles.administrators(session, workplace, confidential=True):
         enqueue(
             session,
-            key=f"{request.public_id}:message:{actor}:{stamp}:{recipient.id}",
+            key=f"{request.public_id}:message:{submission_key}:{recipient.id}",
             notice="request_message",
             to=recipient,
             request_id=request.id,
