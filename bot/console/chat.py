@@ -299,6 +299,11 @@ class Console:
                 lines += _plain_text(block["text"]["text"]).splitlines()
             for field in block.get("fields", []):
                 lines += ["  " + part for part in _plain_text(field["text"]).split("\n", 1)]
+            accessory = block.get("accessory") or {}
+            if accessory.get("type") == "button" and channel and ts:  # Contact the administrator
+                number = len(self.buttons) + 1
+                self.buttons[number] = Button(channel, ts, accessory["action_id"], accessory.get("value", ""))
+                lines.append(f"[{number}] {_plain_text(accessory['text']['text'])}")
             return lines
         if kind == "context":
             return ["  " + " · ".join(_plain_text(e.get("text", "")) for e in block["elements"])]
