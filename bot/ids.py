@@ -13,9 +13,13 @@ class ActionId(StrEnum):
     REJECT = "request_reject"
     DONE = "request_done"
     DETAILS = "request_details"
+    WITHDRAW = "request_withdraw"  # the requester, from the receipt
+    CONTACT_ADMIN = "request_contact_admin"  # the requester, from a rejection
+    ADMIN_REMOVE = "admin_remove"  # /si admin remove, confirmed
     REMINDER_DONE = "reminder_done"
     REMINDER_SNOOZE = "reminder_snooze"
     REMINDER_SEE_CHANGES = "reminder_see_changes"
+    REMINDER_EXPORT_FORM = "reminder_export_change_form"
     HELPFUL = "help_helpful"
     NOT_HELPFUL = "help_not_helpful"
     OPEN_FORM = "help_open_form"
@@ -51,6 +55,7 @@ class ActionId(StrEnum):
 
 class CallbackId(StrEnum):
     REJECT_REASON = "reject_reason"
+    CONTACT_ADMIN = "request_contact_admin_form"
     DOCUMENT_FORM = "document_form"
     PAYMENT_FORM = "payment_form"
     DIFFERENCE_EXPLAIN = "bill_difference_explain"

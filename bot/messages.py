@@ -31,6 +31,15 @@ from bot.resources import resource_dir
 MESSAGES_DIR = resource_dir("messages")
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
+# Slack's limits on text (Block Kit reference): over them, the call fails (invalid_blocks)
+# or the text is cut. Checked at render time, as the block counts are.
+MAX_MESSAGE_TEXT = 40_000  # a message's ``text``; Slack truncates beyond it
+MAX_BLOCK_TEXT = 3_000  # a section's text, a context element's text
+MAX_FIELD_TEXT = 2_000  # one of a section's fields
+MAX_FIELDS = 10
+MAX_HEADER = 150
+MAX_LABEL = 75  # a button's text, an option's text
+MAX_TITLE = 24  # a modal's title and buttons
 
 
 def slack_escape(text: str) -> str:
@@ -93,6 +102,63 @@ def channel_link(channel_id: str | None) -> Markup:
     return Markup(f"<#{channel_id}>") if channel_id else Markup("")
 
 
+_LIST_MARK = re.compile(r"^(?:•|\d+\.)\s*")
+
+
+def one_line(text: str) -> Markup:
+    """A bulleted list of ours (a materials checklist) as one line, its items joined by
+    " · "; its source line (in _italics_) is left for the long form of the list."""
+    items = [_LIST_MARK.sub("", line.strip()) for line in str(text).splitlines()]
+    return Markup(" · ".join(i for i in items if i and not i.startswith("_")))
+
+
+_EMOJI_CODE = re.compile(r":[a-z+][a-z0-9_+'-]*:")
+_MRKDWN_MARK = re.compile(r"[*`~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+
+def plain_notification(text: str) -> str:
+    """A message's ``text``, which mobile notifications and screen readers read alone:
+    without mrkdwn marks (``*`` ``_`` ``~`` backticks) or ``:emoji:`` codes, which they read
+    out as they are."""
+    return re.sub(r"\s{2,}", " ", _MRKDWN_MARK.sub("", _EMOJI_CODE.sub("", text))).strip()
+
+
+def fit(value: Any, limit: int) -> str:
+    """``value`` cut (with an ellipsis) so that, escaped for Slack (``&`` is ``&amp;``),
+    it is at most ``limit`` characters: text of many ``&`` or ``<`` stays within a block."""
+    text = _plain(value)
+    if len(slack_escape(text)) <= limit:
+        return text
+    kept, size = [], 0
+    for char in text:
+        size += len(slack_escape(char))
+        if size > limit - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+SECTION_BUDGET = 2_900  # the text of one section we fill with rows, under MAX_BLOCK_TEXT
+
+
+def sections(rows: list[Any], limit: int = SECTION_BUDGET) -> list[Markup]:
+    """Rows (already rendered lines) grouped into as few texts as fit one section each:
+    each group at most ``limit`` characters, a row never split (one longer than ``limit``
+    is cut, with an ellipsis)."""
+    groups: list[list[str]] = [[]]
+    size = 0
+    for row in rows:
+        line = str(row)
+        if len(line) > limit:
+            line = line[: limit - 1] + "…"
+        if groups[-1] and size + len(line) + 1 > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(line)
+        size += len(line) + 1
+    return [Markup("\n".join(group)) for group in groups if group]
+
+
 def mask_id(number: str | None) -> str:
     return resident_id.mask(number) if number else ""
 
@@ -135,6 +201,9 @@ class Messages:
             channel=channel_link,
             money=money,
             mask_id=mask_id,
+            one_line=one_line,
+            sections=sections,
+            fit=fit,
             raw=lambda v: RawJSON(v),
             # Text written by us in mrkdwn (the knowledge base's answers): links and
             # mentions in it are meant, so it is not escaped (JSON-escaped still).
@@ -191,10 +260,47 @@ class Messages:
             rendered = json.loads(source)
         except json.JSONDecodeError as exc:
             raise ValueError(f"template {name} ({lang}) rendered invalid JSON: {exc}") from exc
+        if rendered.get("type") not in ("modal", "home") and isinstance(rendered.get("text"), str):
+            rendered["text"] = plain_notification(rendered["text"])
         limit = MAX_VIEW_BLOCKS if rendered.get("type") in ("modal", "home") else MAX_MESSAGE_BLOCKS
         if len(rendered.get("blocks", [])) > limit:
             raise ValueError(f"{name}: {len(rendered['blocks'])} blocks, Slack allows {limit}")
+        _check_lengths(name, rendered)
         return rendered
+
+
+def _check_lengths(name: str, rendered: dict[str, Any]) -> None:
+    """Every text of a rendered message or view within Slack's limits (ValueError naming
+    the template and the block otherwise)."""
+
+    def over(what: str, text: Any, limit: int) -> None:
+        if isinstance(text, str) and len(text) > limit:
+            raise ValueError(f"{name}: {what} has {len(text)} characters, Slack allows {limit}")
+
+    if rendered.get("type") in ("modal", "home"):
+        for key in ("title", "submit", "close"):
+            over(key, (rendered.get(key) or {}).get("text"), MAX_TITLE)
+    else:
+        over("text", rendered.get("text"), MAX_MESSAGE_TEXT)
+    for index, block in enumerate(rendered.get("blocks", [])):
+        where = f"block {index} ({block.get('type')})"
+        limit = MAX_HEADER if block.get("type") == "header" else MAX_BLOCK_TEXT
+        over(where, (block.get("text") or {}).get("text"), limit)
+        fields = block.get("fields") or []
+        if len(fields) > MAX_FIELDS:
+            raise ValueError(f"{name}: {where} has {len(fields)} fields, Slack allows {MAX_FIELDS}")
+        for field in fields:
+            over(f"{where} field", field.get("text"), MAX_FIELD_TEXT)
+        for element in [*block.get("elements", []), *([block["accessory"]] if "accessory" in block else [])]:
+            over(
+                f"{where} element",
+                element.get("text") if isinstance(element.get("text"), str) else None,
+                MAX_BLOCK_TEXT,
+            )
+            if element.get("type") == "button":
+                over(f"{where} button", (element.get("text") or {}).get("text"), MAX_LABEL)
+            for option in element.get("options", []):
+                over(f"{where} option", (option.get("text") or {}).get("text"), MAX_LABEL)
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -183,7 +183,7 @@ class SlackDriver:
                 for c in calls
                 if c.method in ("chat.postMessage", "chat.update")
                 and c.params.get("channel") == channel
-                and f"{public_id}:" in str(c.params.get("text", ""))
+                and public_id in str(c.params.get("text", ""))
             ]
             return bool(cards) and state in str(cards[-1]["text"])
 

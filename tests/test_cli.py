@@ -75,7 +75,7 @@ def test_console_files_a_change_and_the_admin_approves_it(workdir):
     assert result.returncode == 0, result.stderr
     assert "does not match the others" in out
     assert "SI-2026-0001" in out and "now *Approved*" in out
-    assert "Insured change · Approved" in out
+    assert "Enrolment change · Approved" in out
 
 
 def console(workdir: Path, lines: list[str], **env: str) -> subprocess.CompletedProcess:
@@ -145,6 +145,14 @@ def test_quitting_inside_a_form_leaves_without_sending_it(workdir):
 def test_acting_as_an_administrator_no_longer_filed_says_so(workdir):
     result = console(
         workdir,
-        [":as admin", "/si admin add @li.si", ":as U0LISI", "/si admin remove @admin", ":as admin", "exit"],
+        [
+            ":as admin",
+            "/si admin add @li.si",
+            ":as U0LISI",
+            "/si admin remove @admin",
+            ":press 1",
+            ":as admin",
+            "exit",
+        ],
     )
     assert "U0ADMIN is no longer a filed administrator" in result.stdout

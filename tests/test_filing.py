@@ -16,7 +16,7 @@ def test_a_removed_administrator_stays_removed_across_restarts(make_bot, db):
     bot = make_bot()
     assert admins(db) == [ADMIN, ADMIN2] and is_admin(db, ADMIN2)
     with db.session() as session:
-        filing.remove_admin(session, actor=ADMIN, user_id=ADMIN2, now=bot.now())
+        filing.remove_admin(session, bot.workplace, actor=ADMIN, user_id=ADMIN2, now=bot.now())
     assert not is_admin(db, ADMIN2)  # at once, without a restart
 
     make_bot(admins=(ADMIN, ADMIN2, HR))  # SI_ADMINS still lists ADMIN2, and a newcomer
@@ -52,7 +52,7 @@ def test_a_handover_from_someone_no_longer_administrator_cannot_be_confirmed(mak
         )
         number = started.handover.id
     with db.session() as session:
-        filing.remove_admin(session, actor=ADMIN, user_id=ADMIN2, now=bot.now())
+        filing.remove_admin(session, bot.workplace, actor=ADMIN, user_id=ADMIN2, now=bot.now())
     with db.session() as session, pytest.raises(Refused) as refused:
         handover.confirm_handover(session, bot.workplace, handover_id=number, actor=OTHER, now=bot.now())
     assert refused.value.code == "handover_outgoing_gone"

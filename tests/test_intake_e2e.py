@@ -230,10 +230,15 @@ def test_admin_approves_then_marks_done_and_requester_is_told_each_time(slack, d
     assert updates[0].params["ts"] == ts and updates[0].params["channel"] == ADMIN_CHANNEL
     updated = message_text(updates[0].params)
     assert "Approved" in updated and f"<@{ADMIN}>" in updated
-    buttons = [
-        e["action_id"] for b in updates[0].params["blocks"] if b["type"] == "actions" for e in b["elements"]
+    elements = [e for b in updates[0].params["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    # One primary button, Done, which asks first; Reject moved into the overflow.
+    assert [(e["type"], e["action_id"], e.get("style")) for e in elements] == [
+        ("button", "request_done", "primary"),
+        ("button", "request_details", None),
+        ("overflow", "request_reject", None),
     ]
-    assert buttons == ["request_done", "request_reject", "request_details"]
+    assert "need do nothing more" in elements[0]["confirm"]["text"]["text"]
+    assert updates[0].params["text"] == "SI-2026-0001 Approved: Enrolment · Zhang San · 2026-12"
     dm = slack.wait_posts(3)[-1]
     assert dm["channel"] == EMPLOYEE and "now *Approved*" in message_text(dm)
 
@@ -301,7 +306,9 @@ def test_a_double_clicked_button_approves_once_and_tells_once(slack, db):
     assert len(state_dms) == 1
     refusals = [message_text(r) for r in slack.responses()]
     # Whoever came second is told it is approved already (by the state check or the race guard).
-    assert len(refusals) == 2 and all("Approved" in r for r in refusals)
+    # ("SI-2026-0001 was already approved by @x at 10:00.")
+    assert len(refusals) == 2
+    assert all("was already approved by <@UADMIN000" in r and " at 10:00." in r for r in refusals)
 
 
 def test_a_non_administrators_forged_button_press_changes_nothing(slack, db):
@@ -320,10 +327,13 @@ def test_a_non_administrators_forged_button_press_changes_nothing(slack, db):
 def test_details_show_personal_data_whole_to_an_administrator_only(slack):
     file_change(slack)
     slack.wait_posts(2)
-    slack.press("request_details", "SI-2026-0001", user=ADMIN)
-    detail = slack.fake.wait_for("response_url", 1)[0].params
+    slack.press("request_details", "SI-2026-0001", user=ADMIN, trigger_id="trig-details")
+    opened = slack.fake.wait_for("views.open", 2)[-1]  # the first: the form it was filed with
+    assert opened.params["trigger_id"] == "trig-details"
+    detail = opened.params["view"]
+    assert detail["type"] == "modal" and detail["title"]["text"] == "Request details"
     assert VALID_ID in message_text(detail) and "9,000.00" in message_text(detail)
-    assert detail["response_type"] == "ephemeral"
+    assert "History" in message_text(detail)
 
 
 # --- status, cancel, admin list ------------------------------------------------------------
@@ -351,7 +361,7 @@ def test_requester_cancels_while_submitted_only(slack, db):
     assert "is cancelled" in message_text(slack.command("cancel SI-2026-0001", user=EMPLOYEE).body)
     assert "Cancelled" in message_text(slack.fake.wait_for("chat.update", 1)[0].params)
     again = slack.command("cancel SI-2026-0001", user=EMPLOYEE)
-    assert "cannot be cancelled" in message_text(again.body)
+    assert f"was already cancelled by <@{EMPLOYEE}> at 10:00" in message_text(again.body)
     assert request_row(db, "SI-2026-0001").state == "cancelled"
 
 

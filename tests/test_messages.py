@@ -54,7 +54,7 @@ PAYLOADS = {
         "full_name": "Li <Si>",
         "resident_id": "440524198001010013",
         "lost_on": "2026-11-20",
-        "bank": "ICBC",
+        "bank": "icbc",
         "notes": "",
     },
     RequestKind.TRANSFER: {

@@ -36,7 +36,7 @@ def test_card_lost_tells_how_to_report_the_loss_at_once(slack, db):
     assert blocks["card_action"]["element"]["initial_option"]["value"] == "lost"
     assert blocks["lost_on"]["element"]["type"] == "datepicker"
 
-    answers = {"card_action": "lost", "full_name": "Zhang San", "resident_id": MAN_1970, "bank": "ICBC"}
+    answers = {"card_action": "lost", "full_name": "Zhang San", "resident_id": MAN_1970, "bank": "icbc"}
     reply = slack.submit(view, answers, user=EMPLOYEE)
     assert reply.body["response_action"] == "errors"
     assert "fill this in" in reply.body["errors"]["lost_on"]
@@ -52,7 +52,8 @@ def test_card_lost_tells_how_to_report_the_loss_at_once(slack, db):
     posts = slack.wait_posts(2)
     card = next(p for p in posts if p["channel"] == ADMIN_CHANNEL)
     card_text = message_text(card)
-    assert "Social security card SI-2026-0001" in card_text and "Lost card" in card_text
+    assert card["text"] == "Waiting for approval: Social security card · Zhang San (SI-2026-0001)"
+    assert "Lost card" in card_text and "Industrial and Commercial Bank of China" in card_text
     assert MAN_1970 not in card_text and "1101**********0016" in card_text
     dm = next(p for p in posts if p["channel"] == EMPLOYEE)
     assert MAN_1970 in message_text(dm) and "12333" in message_text(dm)
@@ -111,7 +112,7 @@ def test_retirement_shows_the_statutory_date_and_minimum_years(slack, db):
     card = next(p for p in slack.wait_posts(2) if p["channel"] == ADMIN_CHANNEL)
     assert "2031-11" not in message_text(card)
     slack.press("request_details", "SI-2026-0001", user=ADMIN)
-    detail = slack.fake.wait_for("response_url", 1)[0].params
+    detail = slack.fake.wait_for("views.open", 2)[-1].params["view"]
     assert "2031-11" in message_text(detail) and MAN_1970 in message_text(detail)
 
 
@@ -234,7 +235,10 @@ def test_settlement_of_a_foreign_national_takes_a_passport_number(slack, db):
     reply = slack.submit(view, {**answers, "id_number": "E12345678"}, user=EMPLOYEE, view_id=view["id"])
     assert "paid out in one sum" in message_text(reply.body["view"])
     card = next(p for p in slack.wait_posts(2) if p["channel"] == ADMIN_CHANNEL)
-    assert "E12345678" not in message_text(card) and "*******78" in message_text(card)
+    # A settlement is sensitive: the channel shows its kind, id and state, nothing of the person.
+    assert "E12345678" not in message_text(card) and "John Smith" not in message_text(card)
+    assert card["text"] == "Waiting for approval: Surrender and account settlement (SI-2026-0001)"
+    assert "only its kind, id and state" in message_text(card)
 
 
 def test_new_kinds_go_through_the_same_states_and_notices(slack, db):

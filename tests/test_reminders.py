@@ -394,7 +394,12 @@ def test_the_cut_off_reminder_counts_the_month_changes_and_lists_those_awaiting_
         hire = new_hire(3)  # the one awaiting review: named nowhere, ID nowhere
         assert hire["full_name"] not in text and hire["resident_id"][:6] not in text
         buttons = [e["action_id"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
-        assert buttons == ["reminder_done", "reminder_snooze", "reminder_see_changes"]
+        assert buttons == [
+            "reminder_done",
+            "reminder_snooze",
+            "reminder_see_changes",
+            "reminder_export_change_form",
+        ]
 
 
 def test_one_stale_digest_a_working_day_and_complaints_stay_out_of_the_channel(bot, db, at, fake_slack):

@@ -57,7 +57,7 @@ def occurrence(db, key: str = CUTOFF) -> ReminderOccurrence:
 
 
 def test_admin_presses_done_every_copy_says_so_and_the_follow_ups_stop(slack, db, clock, reminded):
-    assert buttons(reminded[ADMIN]) == ["reminder_done", "reminder_snooze"]
+    assert buttons(reminded[ADMIN]) == ["reminder_done", "reminder_snooze", "reminder_export_change_form"]
     posted = channel_copy(slack)
     reply = slack.press("reminder_done", CUTOFF, user=ADMIN2, channel=ADMIN_CHANNEL, message_ts=posted["ts"])
     assert reply.status == 200
@@ -103,7 +103,7 @@ def test_snooze_until_tomorrow_confirms_and_marks_every_copy(slack, db, clock, r
     updates = slack.fake.wait_for("chat.update", 3)
     for update in updates:
         assert f"Snoozed by <@{ADMIN}> until 2026-02-12" in message_text(update.params)
-        assert buttons(update.params) == ["reminder_done", "reminder_snooze"]
+        assert buttons(update.params) == ["reminder_done", "reminder_snooze", "reminder_export_change_form"]
     assert occurrence(db).snoozed_until.isoformat() == "2026-02-12"
 
     clock.move_to(local(2, 11, 16, 0))
@@ -122,7 +122,12 @@ def test_see_them_lists_the_month_changes_to_the_admin_only(slack, db, clock):
     reminder_tick(slack.bot)
     cutoff = [p for p in slack.wait_posts(6) if "Change cut-off" in message_text(p)]  # and the digest
     assert len(cutoff) == 3
-    assert buttons(cutoff[0]) == ["reminder_done", "reminder_snooze", "reminder_see_changes"]
+    assert buttons(cutoff[0]) == [
+        "reminder_done",
+        "reminder_snooze",
+        "reminder_see_changes",
+        "reminder_export_change_form",
+    ]
 
     slack.press("reminder_see_changes", CUTOFF, user=ADMIN, response_url=slack.fake.response_url("admin"))
     answer = slack.fake.wait_for("response_url", 1)[-1]
@@ -134,6 +139,37 @@ def test_see_them_lists_the_month_changes_to_the_admin_only(slack, db, clock):
     answer = slack.fake.wait_for("response_url", 2)[-1]
     assert "SI-2026-0001" not in message_text(answer.params)
     assert "Only the filed social-insurance administrators" in message_text(answer.params)
+
+
+def test_the_cutoff_reminder_exports_the_change_form(slack, db, clock):
+    with db.session() as session:
+        add_request(session, "SI-2026-0001", "change", "approved", local(2, 2))
+    clock.move_to(local(2, 11))
+    reminder_tick(slack.bot)
+    cutoff = next(p for p in slack.wait_posts(3) if "Change cut-off" in message_text(p))
+    export = next(
+        e
+        for b in cutoff["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if "Export" in e["text"]["text"]
+    )
+    assert export["text"]["text"] == "Export the change form" and export["value"] == "2026-02"
+    slack.press(
+        export["action_id"], export["value"], user=ADMIN, response_url=slack.fake.response_url("admin")
+    )
+    assert "Building the insured change form for 2026-02" in message_text(
+        slack.fake.wait_for("response_url", 1)[-1].params
+    )
+    assert slack.fake.wait_until(
+        lambda calls: any(
+            c.method == "chat.postMessage" and "Mark filed" in message_text(c.params) for c in calls
+        )
+    ), "the change form never arrived"
+    slack.press(
+        export["action_id"], export["value"], user=EMPLOYEE, response_url=slack.fake.response_url("e")
+    )
+    assert "Only the filed" in message_text(slack.fake.wait_for("response_url", 2)[-1].params)
 
 
 def test_done_on_the_daily_digest_marks_it_seen(slack, db, clock):

@@ -119,7 +119,7 @@ def test_the_workbook_has_the_figures_behind_the_charts(messages, figures):
     ]  # fmt: skip
     rows = [[c.value for c in row] for row in book["Requests"].iter_rows()]
     assert rows[0] == ["Kind", "Submitted", "Approved", "Done", "Rejected", "Cancelled", "Total"]
-    assert rows[1] == ["Insured change", 2, 2, 2, 1, 0, 7]
+    assert rows[1] == ["Enrolment change", 2, 2, 2, 1, 0, 7]
     assert rows[-1] == ["Total", 3, 2, 2, 1, 1, 9]
     november_times = [c.value for c in list(book["Turnaround"].iter_rows())[-1]]
     assert november_times == ["2026-11", 4, 1.0, 1.7, 2, 5.5, 7.5]
@@ -156,7 +156,7 @@ def test_the_message_gives_every_charts_figures_in_words(messages, figures, lang
     text = message_text(message)
     if lang == "en":
         assert "Monthly report · 2026-11" in text
-        assert "9 received" in text and "Insured change: 7" in text
+        assert "9 received" in text and "Enrolment change: 7" in text
         assert "median 1.0 days, 90 % within 1.7 days" in text
         assert "median 5.5 days, 90 % within 7.5 days" in text
         assert "SI-2026-0004" in text and "18 working days" in text

@@ -238,7 +238,7 @@ def test_app_home_for_an_administrator_and_its_refresh_after_an_action(slack, db
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     text = message_text(view)
     assert "Open requests (2)" in text
-    assert "Insured change: 1 waiting, 0 approved" in text and "Complaint: 1 waiting" in text
+    assert "Enrolment change: 1 waiting, 0 approved" in text and "Complaint: 1 waiting" in text
     assert "Change form 2026-12" in text and "waiting for approval: 1" in text
     assert "Next deadlines" in text and "2026-12-21 — change cut-off for 2026-12" in text  # Sun 20 -> Mon 21
     assert "Complaints awaiting a reply (1)" in text and "SI-2026-0002" in text
@@ -247,7 +247,7 @@ def test_app_home_for_an_administrator_and_its_refresh_after_an_action(slack, db
 
     approve(slack, first)
     again = wait_home(slack.fake, ADMIN, "On the form (approved): 1")
-    assert "Insured change: 0 waiting, 1 approved" in message_text(again)
+    assert "Enrolment change: 0 waiting, 1 approved" in message_text(again)
 
 
 def test_app_home_for_an_employee_opens_each_form(slack, db):
@@ -321,10 +321,23 @@ def test_filed_administrators_are_kept_and_changes_are_logged(slack, db):
     slack.fake.wait_for("chat.update", 1)
     assert state_of(db, public_id) == "approved"
 
-    assert "no longer an administrator" in message_text(
-        slack.command(f"admin remove <@{HR}>", user=ADMIN).body
-    )
-    slack.command(f"admin remove <@{ADMIN2}>", user=ADMIN)
+    # Removing asks first: a danger button with a confirm; nothing changes until it is pressed.
+    asked = slack.command(f"admin remove <@{HR}>", user=ADMIN).body
+    (button,) = [e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert button["style"] == "danger" and button["confirm"]["style"] == "danger"
+    assert f"Remove <@{HR}> as an administrator?" in message_text(asked)
+    assert is_admin(db, HR)
+    posts = len(slack.fake.calls_to("chat.postMessage"))
+    slack.press(button["action_id"], button["value"], user=ADMIN)
+    done = slack.fake.wait_for("response_url", 1)[-1].params
+    assert "no longer an administrator" in message_text(done)
+    # The removed person and the administrators' channel are told.
+    told = {p["channel"]: p for p in slack.wait_posts(posts + 2)[posts:]}
+    assert f"<@{ADMIN}> removed your administrator rights" in message_text(told[HR])
+    assert told[HR]["text"] == "You are no longer an administrator"
+    assert f"<@{ADMIN}> removed <@{HR}> as an administrator" in message_text(told[ADMIN_CHANNEL])
+    slack.press("admin_remove", ADMIN2, user=ADMIN)
+    slack.fake.wait_for("response_url", 2)
     last = slack.command(f"admin remove <@{ADMIN}>", user=ADMIN)
     assert "the only filed administrator" in message_text(last.body)
     with db.session() as session:

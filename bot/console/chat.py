@@ -157,7 +157,9 @@ class Console:
             )
         )
         if reply.get("blocks") or reply.get("text"):
-            self.show(reply, self.t("ephemeral"))
+            # An ephemeral answer's buttons are pressed where it was shown (a question
+            # asked before acting: /si admin remove).
+            self.show(reply, self.t("ephemeral"), self.user, EPHEMERAL_TS)
         self.follow_calls()
 
     def press(self, number: str) -> None:
@@ -191,7 +193,7 @@ class Console:
             elif call.method == "chat.update":
                 self.show(params, self.t("updated", target=params.get("channel")), channel, ts)
             elif call.method == "response_url":
-                self.show(params, self.t("ephemeral"))
+                self.show(params, self.t("ephemeral"), self.user, EPHEMERAL_TS)
             elif call.method == "views.open":
                 self.fill(call.result["view"])  # with its id and hash
 
@@ -314,6 +316,11 @@ class Console:
                 lines += _plain_text(block["text"]["text"]).splitlines()
             for field in block.get("fields", []):
                 lines += ["  " + part for part in _plain_text(field["text"]).split("\n", 1)]
+            accessory = block.get("accessory") or {}
+            if accessory.get("type") == "button" and channel and ts:  # Contact the administrator
+                number = len(self.buttons) + 1
+                self.buttons[number] = Button(channel, ts, accessory["action_id"], accessory.get("value", ""))
+                lines.append(f"[{number}] {_plain_text(accessory['text']['text'])}")
             return lines
         if kind == "context":
             return ["  " + " · ".join(_plain_text(e.get("text", "")) for e in block["elements"])]
@@ -322,13 +329,17 @@ class Console:
         if kind == "actions" and channel and ts:
             labels = []
             for element in block["elements"]:
-                number = len(self.buttons) + 1
-                self.buttons[number] = Button(channel, ts, element["action_id"], element.get("value", ""))
-                labels.append(f"[{number}] {_plain_text(element['text']['text'])}")
+                # An overflow menu's options are pressed like buttons.
+                choices = element.get("options", []) if element.get("type") == "overflow" else [element]
+                for choice in choices:
+                    number = len(self.buttons) + 1
+                    self.buttons[number] = Button(channel, ts, element["action_id"], choice.get("value", ""))
+                    labels.append(f"[{number}] {_plain_text(choice['text']['text'])}")
             return ["  ".join(labels)]
         return []
 
 
+EPHEMERAL_TS = "ephemeral"  # an ephemeral message has no ts of its own
 _MENTION = re.compile(r"<([@#])([A-Z0-9]+)(?:\|[^>]*)?>")
 
 

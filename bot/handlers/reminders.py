@@ -1,4 +1,5 @@
-"""Buttons on reminders: Done, Snooze until tomorrow, and the cut-off's "See them".
+"""Buttons on reminders: Done, Snooze until tomorrow, and the cut-off's "See them" and
+"Export the change form".
 
 Done and Snooze change the occurrence; the outbox then redraws every copy of the reminder
 in place (Done: who handled it, no buttons; Snooze: until when). Refusals (not an
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from bot.domain.months import YearMonth
+from bot.handlers import workspace
 from bot.handlers.listen import Interaction, Listen
 from bot.handlers.replies import ephemeral, notice
 from bot.ids import ActionId
@@ -33,3 +36,10 @@ def register(listen: Listen) -> None:
         rows = reminders.cutoff_requests(session, viewer=press.user, occurrence=press.value)
         views = [present(r, bot.workplace, whole=True) for r in rows]
         press.reply(ephemeral(bot, "request_list", views=views, total=len(views), mine=False))
+
+    @listen.button(ActionId.REMINDER_EXPORT_FORM)
+    def export_form(press: Interaction, session: Session) -> None:
+        # The same as /si export change-form <month>: the files and Mark filed in the DM.
+        month = YearMonth.parse(press.value)
+        workspace.send_change_form(press, session, month)
+        press.reply(notice(bot, "change_form.building", month=str(month)))

@@ -1,5 +1,6 @@
-"""Requests in Slack: the forms that file them, and the buttons on their cards —
-Approve, Reject (asks for a reason), Done, Details."""
+"""Requests in Slack: the forms that file them, the buttons on their cards — Approve,
+Reject (asks for a reason), Done, Details (a modal) — and on the requester's DMs:
+Withdraw (the receipt) and Contact the administrator (a rejection)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ from bot.domain.errors import FieldErrors, Problem, Refused
 from bot.domain.requests import Action
 from bot.handlers.forms import FormMetadata
 from bot.handlers.listen import Interaction, Listen, Submission
-from bot.handlers.replies import ephemeral
+from bot.handlers.replies import notice
 from bot.ids import FORM_CALLBACKS, ActionId, CallbackId
 from bot.presenters.requests import present
 from bot.services import roles
-from bot.services.requests import act_on_request, file_request, find_request
+from bot.services.requests import (
+    act_on_request,
+    file_request,
+    find_request,
+    message_administrators,
+    visible_request,
+)
 from bot.storage.models import Request
 
 MOVES = {ActionId.APPROVE: Action.APPROVE, ActionId.DONE: Action.DONE}
@@ -47,6 +54,7 @@ def register(listen: Listen) -> None:
             action=MOVES[ActionId(press.action_id)],
             actor=press.user,
             now=bot.now(),
+            tz=bot.workplace.tz,
         )
 
     @listen.button(ActionId.REJECT, read_only=True)
@@ -81,6 +89,7 @@ def register(listen: Listen) -> None:
                 actor=form.user,
                 now=bot.now(),
                 reason=reason,
+                tz=bot.workplace.tz,
             )
         except Refused as exc:
             if exc.code not in ("transition_not_allowed", "already_moved"):
@@ -98,4 +107,45 @@ def register(listen: Listen) -> None:
     def details(press: Interaction, session: Session) -> None:
         roles.require_admin(session, press.user)
         view = present(find_request(session, press.value), bot.workplace, whole=True)
-        press.reply(ephemeral(bot, "request_detail", view=view))
+        # A modal, not an ephemeral message that is lost when the channel moves on.
+        press.open(bot.messages.render("request_detail_modal", view=view, policy=bot.policy))
+
+    @listen.button(ActionId.WITHDRAW)
+    def withdraw(press: Interaction, session: Session) -> None:
+        request = act_on_request(
+            session,
+            public_id=press.value,
+            action=Action.CANCEL,
+            actor=press.user,
+            now=bot.now(),
+            tz=bot.workplace.tz,
+        )
+        # The receipt is redrawn without its Withdraw button.
+        shown = present(request, bot.workplace, whole=True)
+        press.redraw(bot.messages.render("request_received", view=shown, policy=bot.policy))
+        press.reply(notice(bot, "request.cancelled", public_id=request.public_id))
+
+    @listen.button(ActionId.CONTACT_ADMIN, read_only=True)
+    def contact_form(press: Interaction, session: Session) -> None:
+        request = visible_request(session, public_id=press.value, viewer=press.user)
+        press.open(
+            bot.messages.render(
+                "contact_admin",
+                callback_id=CallbackId.CONTACT_ADMIN.value,
+                metadata=FormMetadata(public_id=request.public_id).dump(),
+                view=present(request, bot.workplace, whole=True),
+            )
+        )
+
+    @listen.submission(CallbackId.CONTACT_ADMIN)
+    def contact_admin(form: Submission, session: Session) -> dict:
+        message_administrators(
+            session,
+            bot.workplace,
+            public_id=FormMetadata.load(form.view.get("private_metadata")).public_id,
+            actor=form.user,
+            text=form.values.get("message", ""),
+            submission_key=form.key,
+            now=bot.now(),
+        )
+        return {"response_action": "update", "view": bot.messages.render("contact_admin_sent")}

@@ -80,7 +80,12 @@ def _status(bot: SiBot, command: cmd.Status, user: str, session: Session) -> dic
 
 def _cancel(bot: SiBot, command: cmd.Cancel, user: str, session: Session) -> dict:
     request = act_on_request(
-        session, public_id=command.public_id, action=Action.CANCEL, actor=user, now=bot.now()
+        session,
+        public_id=command.public_id,
+        action=Action.CANCEL,
+        actor=user,
+        now=bot.now(),
+        tz=bot.workplace.tz,
     )
     return notice(bot, "request.cancelled", public_id=request.public_id)
 
@@ -143,8 +148,10 @@ def _admin_add(bot: SiBot, command: cmd.AdminAdd, user: str, session: Session) -
 
 
 def _admin_remove(bot: SiBot, command: cmd.AdminRemove, user: str, session: Session) -> dict:
-    change = filing.remove_admin(session, actor=user, user_id=command.user, now=bot.now())
-    return notice(bot, f"filing.{change.outcome}", user=command.user)
+    refusal = filing.check_removal(session, actor=user, user_id=command.user)
+    if refusal is not None:
+        return notice(bot, f"filing.{refusal.outcome}", user=command.user)
+    return ephemeral(bot, "admin_remove_confirm", user=command.user)  # asks first
 
 
 def _admin_handover(bot: SiBot, command: cmd.AdminHandover, user: str, session: Session) -> dict:
@@ -236,7 +243,7 @@ TABLE: dict[type, Entry] = {
     cmd.StaffAdd: Entry(_staff_add, db=Db.WRITE),
     cmd.StaffRemove: Entry(_staff_remove, db=Db.WRITE),
     cmd.AdminAdd: Entry(_admin_add, db=Db.WRITE, follow_up=_deliver_and_redraw_homes),
-    cmd.AdminRemove: Entry(_admin_remove, db=Db.WRITE, follow_up=_deliver_and_redraw_homes),
+    cmd.AdminRemove: Entry(_admin_remove, db=Db.READ),
     cmd.AdminHandover: Entry(_admin_handover, db=Db.WRITE, follow_up=_deliver_and_redraw_homes),
     cmd.Roster: Entry(roster_handlers.answer),
     cmd.RosterRetirees: Entry(roster_handlers.retirees),

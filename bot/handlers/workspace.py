@@ -85,6 +85,14 @@ def register(listen: Listen) -> None:
         )
         press.then(lambda: bot.home.refresh([press.user], admins=True))
 
+    @listen.button(ActionId.ADMIN_REMOVE)
+    def remove_admin(press: Interaction, session: Session) -> None:
+        change = filing.remove_admin(
+            session, bot.workplace, actor=press.user, user_id=press.value, now=bot.now()
+        )
+        press.reply(notice(bot, f"filing.{change.outcome}", user=press.value))
+        press.then(lambda: bot.home.refresh([press.value], admins=True))
+
     @listen.button(ActionId.HANDOVER_CONFIRM)
     def confirm(press: Interaction, session: Session) -> None:
         record = handover.confirm_handover(

@@ -13,13 +13,20 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain import kinds, resident_id
-from bot.domain.kinds import Fact, FactContext
+from bot.domain.kinds import Fact, FactContext, spec_for
 from bot.domain.kinds.retirement import years_text
+from bot.domain.masking import mask_free_text
 from bot.domain.requests import State
 from bot.domain.workplace import Workplace
 from bot.storage.models import Request
 
 MASKED_AMOUNT = "****"
+# A header is plain text of at most 150 characters: a long name is cut to fit.
+HEADLINE_NAME = 40
+# The fields that name the month a request is about, the first one a form has.
+_MONTH_FIELDS = ("effective_month", "month_from", "wanted_month")
+# The words of a complaint's states and actions differ (受理 / 不予受理 / 已解决).
+_OWN_WORDS = {"complaint": "complaint."}
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,16 @@ class RequestView:
     last_reason: str = ""
     facts: list[Fact] = field(default_factory=list)  # what the rules say about it
     materials: str = ""  # the text key of its materials checklist
+    withheld: bool = False  # a sensitive kind in a channel: only its kind, id and state shown
+    headline_kind: str = ""  # the text key of what it is (增员, 补缴, 就医审批)
+    headline_name: str = ""  # whom it is about, when the form names them
+    headline_month: str = ""  # the month it is about, when it has one
+
+    @property
+    def words(self) -> str:
+        """The prefix of this kind's own words for states and actions ("" for the common
+        ones): ``t(view.words ~ 'state.' ~ view.state)``."""
+        return _OWN_WORDS.get(self.kind, "")
 
     def value(self, name: str) -> Any:
         """The shown value of the field ``name`` ("" when it has none)."""
@@ -73,6 +90,12 @@ def present(request: Request, workplace: Workplace, *, whole: bool) -> RequestVi
         for e in request.events
     ]
     last_reason = next((e["reason"] for e in reversed(events) if e["reason"]), "")
+    withheld = not whole and spec_for(request.kind).sensitive
+    if not whole:  # a reason is free text: an ID or an amount typed in it is masked
+        last_reason = mask_free_text(last_reason)
+        for e in events:
+            e["reason"] = mask_free_text(e["reason"])
+    shown = [] if withheld else shown_fields(form, whole=whole)
     return RequestView(
         public_id=request.public_id,
         kind=request.kind,
@@ -80,17 +103,36 @@ def present(request: Request, workplace: Workplace, *, whole: bool) -> RequestVi
         requester=request.requester_id,
         subject=request.subject_id,
         created_at=request.created_at.astimezone(workplace.tz),
-        fields=shown_fields(form, whole=whole),
-        events=events,
+        fields=shown,
+        events=[] if withheld else events,
         whole=whole,
         is_open=state.is_open,
         can_approve=state is State.SUBMITTED,
         can_done=state is State.APPROVED,
         can_reject=state.is_open,
-        last_reason=last_reason,
-        facts=facts,
-        materials=kinds.materials(request.kind, form),
+        last_reason="" if withheld else last_reason,
+        facts=[] if withheld else facts,
+        materials="" if withheld else kinds.materials(request.kind, form),
+        withheld=withheld,
+        headline_kind=_headline_kind(request.kind, form),
+        headline_name="" if withheld else _headline_name(form),
+        headline_month="" if withheld else _headline_month(form),
     )
+
+
+def _headline_kind(kind: str, form: Any) -> str:
+    """An insured change says which (增员 / 减员 / 信息变更); every other kind its name."""
+    change_type = getattr(form, "change_type", None)
+    return f"headline.change.{change_type.value}" if change_type is not None else f"kind.{kind}"
+
+
+def _headline_name(form: Any) -> str:
+    name = str(getattr(form, "full_name", "") or "").strip()
+    return name if len(name) <= HEADLINE_NAME else name[: HEADLINE_NAME - 1] + "…"
+
+
+def _headline_month(form: Any) -> str:
+    return next((str(getattr(form, f)) for f in _MONTH_FIELDS if getattr(form, f, None)), "")
 
 
 def shown_fields(form: Any, *, whole: bool) -> list[ShownField]:
@@ -106,7 +148,9 @@ def shown_fields(form: Any, *, whole: bool) -> list[ShownField]:
         elif how == "person":
             shown.append(ShownField(f.name, value, "person"))
         elif how == "long":
-            shown.append(ShownField(f.name, value, "long"))
+            shown.append(ShownField(f.name, value if whole else mask_free_text(value), "long"))
+        elif how == "option" and value in {o.value for o in f.metadata["options"]}:
+            shown.append(ShownField(f.name, value, "choice"))
         else:
             shown.append(ShownField(f.name, _value(value, how, whole), "text"))
     return shown
@@ -121,6 +165,8 @@ def _value(value: Any, how: str, whole: bool) -> Any:
         return value if whole else MASKED_AMOUNT
     if how == "years":
         return years_text(value)
+    if isinstance(value, str):  # free text (a name, a city, a bank typed before it was a select)
+        return value if whole else mask_free_text(value)
     return str(value)
 
 

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from bot.domain.errors import Refused
 from bot.domain.workplace import Workplace
-from bot.services.roles import require_admin
+from bot.services.outbox import Recipient, enqueue
+from bot.services.roles import administrators, require_admin
 from bot.storage.models import Administrator, AuditEntry
 
 log = logging.getLogger(__name__)
@@ -151,14 +152,45 @@ def add_admin(
     return FilingChange("added", user_id, filed_on)
 
 
-def remove_admin(session: Session, *, actor: str, user_id: str, now: datetime) -> FilingChange:
-    """``/si admin remove @person``: end an administrator's rights. Administrators only;
-    refused when it would leave nobody filed (hand the role over instead); logged."""
+def check_removal(session: Session, *, actor: str, user_id: str) -> FilingChange | None:
+    """Whether ``/si admin remove @person`` may go ahead, before it is asked: None when
+    it may; ``not_admin`` when they are not one; refused when it would leave nobody filed
+    (hand the role over instead). Administrators only."""
     require_admin(session, actor)
     row = session.get(Administrator, user_id)
     if row is None or row.removed_at is not None:
         return FilingChange("not_admin", user_id)
     if [a.user_id for a in active_admins(session)] == [user_id]:
         raise Refused("last_admin", user=user_id)
+    return None
+
+
+def remove_admin(
+    session: Session, workplace: Workplace, *, actor: str, user_id: str, now: datetime
+) -> FilingChange:
+    """End an administrator's rights (``/si admin remove @person``, confirmed). Checked
+    as :func:`check_removal`; logged; the removed person is told, and the administrators
+    where they are told."""
+    refusal = check_removal(session, actor=actor, user_id=user_id)
+    if refusal is not None:
+        return refusal
     unfile_admin(session, actor=actor, user_id=user_id, reason="command", now=now)
+    stamp = now.strftime("%Y%m%dT%H%M%S%f")
+    enqueue(
+        session,
+        key=f"admin_removed:{user_id}:{stamp}",
+        notice="admin_removed",
+        to=Recipient.person(user_id),
+        params={"actor": actor, "user": user_id, "to_them": True},
+        now=now,
+    )
+    for recipient in administrators(session, workplace):
+        enqueue(
+            session,
+            key=f"admin_removed:{user_id}:{stamp}:{recipient.id}",
+            notice="admin_removed",
+            to=recipient,
+            params={"actor": actor, "user": user_id, "to_them": False},
+            now=now,
+        )
     return FilingChange("removed", user_id)

@@ -7,7 +7,7 @@ report it (outbox) are committed together or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func, literal, select, tuple_, update
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.errors import FieldErrors, Problem, Refused
 from bot.domain.kinds import FiledForm, FormContext, parse_form, read_form, spec_for
+from bot.domain.kinds.settlement import SettleReason
 from bot.domain.requests import ADMIN_ACTIONS, Action, RequestKind, State, next_state
 from bot.domain.workplace import Workplace
 from bot.services import roles, roster
@@ -123,6 +124,15 @@ def file_request(
             track=True,
             now=now,
         )
+    if filed.subject != actor and _subject_is_told(kind, filed.form):
+        enqueue(
+            session,
+            key=f"{request.public_id}:for_you",
+            notice="request_for_you",
+            to=Recipient.person(filed.subject),
+            request_id=request.id,
+            now=now,
+        )
     enqueue(
         session,
         key=f"{request.public_id}:received",
@@ -134,6 +144,12 @@ def file_request(
     session.flush()
     session.refresh(request)
     return Submitted(request, created=True)
+
+
+def _subject_is_told(kind: RequestKind, form: Any) -> bool:
+    """The insured person hears of a request someone else filed for them, unless it
+    reports their death."""
+    return not (kind is RequestKind.SETTLEMENT and form.settle_reason is SettleReason.DEATH)
 
 
 def _check_against_records(session: Session, kind: RequestKind, filed: FiledForm) -> None:
@@ -194,6 +210,7 @@ def act_on_request(
     actor: str,
     now: datetime,
     reason: str = "",
+    tz: tzinfo = UTC,
 ) -> Request:
     """Move a request to its next state. Administrators approve, reject (with a reason)
     and mark done; the requester cancels while it is still submitted. Refused when the
@@ -211,7 +228,12 @@ def act_on_request(
     if action is Action.REJECT and not reason.strip():
         raise Refused("reason_required")
     current = State(request.state)
-    target = next_state(current, action)
+    try:
+        target = next_state(current, action)
+    except Refused:
+        if current is State.SUBMITTED:  # nobody acted on it yet: the move itself is wrong
+            raise
+        raise _already_moved(request, tz) from None
     if target is State.DONE:
         _done(session, request, actor=actor, now=now)  # refused like the move, before it
     moved = session.execute(
@@ -222,7 +244,7 @@ def act_on_request(
     )
     if moved.rowcount != 1:
         session.refresh(request)
-        raise Refused("already_moved", public_id=request.public_id, state=request.state)
+        raise _already_moved(request, tz)
     event = RequestEvent(
         request_id=request.id,
         at=now,
@@ -257,6 +279,55 @@ def act_on_request(
 
 
 COUNTED_UP_TO = 1000  # /si admin list says "more than 1,000" beyond this
+MAX_MESSAGE = 2000  # a message to the administrators (the form's max_length)
+
+
+def message_administrators(
+    session: Session,
+    workplace: Workplace,
+    *,
+    public_id: str,
+    actor: str,
+    text: str,
+    submission_key: str,
+    now: datetime,
+) -> Request:
+    """The person a request concerns writes to the administrators about it (from a
+    rejection's "contact the administrator"): each administrator gets it privately, as it
+    may tell something personal. Refused for someone who may not see the request; the same
+    ``submission_key`` (a double submission) sends nothing more."""
+    request = visible_request(session, public_id=public_id, viewer=actor)
+    text = text.strip()
+    if not text:
+        raise FieldErrors({"message": Problem("required")})
+    if len(text) > MAX_MESSAGE:
+        raise FieldErrors({"message": Problem("too_long", {"limit": MAX_MESSAGE})})
+    for recipient in roles.administrators(session, workplace, confidential=True):
+        enqueue(
+            session,
+            key=f"{request.public_id}:message:{submission_key}:{recipient.id}",
+            notice="request_message",
+            to=recipient,
+            request_id=request.id,
+            params={"author": actor, "message": text},
+            now=now,
+        )
+    return request
+
+
+def _already_moved(request: Request, tz: tzinfo) -> Refused:
+    """Someone acted on the request first: who, what and when ("SI-… was already approved
+    by @x at 10:02")."""
+    last = max(request.events, key=lambda e: (e.at, e.id))
+    return Refused(
+        "already_moved",
+        public_id=request.public_id,
+        kind=request.kind,
+        state=request.state,
+        action=last.action,
+        actor=last.actor_id,
+        at=last.at.astimezone(tz).strftime("%H:%M"),
+    )
 
 
 def own_requests(session: Session, user_id: str, limit: int = 20) -> list[Request]:

@@ -7,10 +7,36 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from bot.domain.fields import FormReader
-from bot.domain.kinds.spec import LONG, RESIDENT_ID, Fact, FactContext, FormContext, KindSpec, option_argument
+from bot.domain.kinds.spec import (
+    LONG,
+    RESIDENT_ID,
+    Fact,
+    FactContext,
+    FormContext,
+    KindSpec,
+    option_argument,
+    option_of,
+)
 from bot.domain.requests import RequestKind
 
-MAX_PLACE = 100
+
+class Bank(StrEnum):
+    """The banks that issue social security cards (a select: a card or account number
+    typed into a free-text bank field once reached the channel)."""
+
+    ICBC = "icbc"
+    ABC = "abc"
+    BOC = "boc"
+    CCB = "ccb"
+    BOCOM = "bocom"
+    PSBC = "psbc"
+    CMB = "cmb"
+    SPDB = "spdb"
+    CITIC = "citic"
+    CIB = "cib"
+    BANK_OF_SHANGHAI = "bank_of_shanghai"
+    RURAL_COMMERCIAL = "rural_commercial"
+    OTHER = "other"
 
 
 class CardAction(StrEnum):
@@ -25,7 +51,7 @@ class CardRequest:
     full_name: str
     resident_id: str = field(metadata=RESIDENT_ID)
     lost_on: date | None  # only for a lost card
-    bank: str  # the card's bank, whose hotline takes the loss report
+    bank: str = field(metadata=option_of(Bank))  # the card's bank, whose hotline takes the loss report
     notes: str = field(metadata=LONG)
 
 
@@ -44,10 +70,10 @@ def parse(form: FormReader, ctx: FormContext) -> CardRequest:
     )
     if action is not CardAction.LOST:
         lost_on = None
-    bank = form.text("bank", limit=MAX_PLACE)
+    bank = form.choice("bank", Bank) if form.text("bank") else None
     notes = form.notes("notes")
     form.done()
-    return CardRequest(action, full_name, number, lost_on, bank, notes)
+    return CardRequest(action, full_name, number, lost_on, bank.value if bank else "", notes)
 
 
 def materials(form: CardRequest) -> str:

@@ -56,4 +56,5 @@ SPEC = KindSpec(
     form=MedicalRequest,
     parse=parse,
     materials=materials,
+    sensitive=True,
 )

@@ -140,4 +140,5 @@ SPEC = KindSpec(
     materials=lambda form: "materials.retirement",
     facts=facts,
     month_windows=month_windows,
+    sensitive=True,
 )

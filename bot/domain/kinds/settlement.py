@@ -74,4 +74,5 @@ SPEC = KindSpec(
     subject_field="person",
     for_others=True,
     materials=materials,
+    sensitive=True,
 )

@@ -25,6 +25,12 @@ YEARS = {"show": "years"}  # contribution years, ``15.5``
 LONG = {"show": "long"}  # free text, shown in a section of its own
 
 
+def option_of(options: type[StrEnum]) -> dict[str, Any]:
+    """A text field picked from ``options`` (a select): shown as the option's words; a
+    value stored before it was a select is shown as the text it is (masked likewise)."""
+    return {"show": "option", "options": options}
+
+
 @dataclass(frozen=True)
 class FormContext:
     """What a form is checked against besides its own fields."""
@@ -109,6 +115,8 @@ class KindSpec:
       form; the insured person is ``subject_field`` of the form, else the requester.
     - ``for_others``: HR staff and administrators may file it for someone else.
     - ``confidential``: its card goes to each administrator privately, never to a channel.
+    - ``sensitive``: its card in a channel shows only its kind, id and state (health,
+      dismissal, death, retirement); the administrators open Details for the rest.
     - ``materials``: the text key of what to prepare; ``facts``: what the rules say about it.
     - ``month_field``: the form's month stored as the request's ``effective_month`` column,
       for the queries that select by it (the monthly change form).
@@ -124,6 +132,7 @@ class KindSpec:
     subject_field: str | None = None
     for_others: bool = False
     confidential: bool = False
+    sensitive: bool = False
     materials: Callable[[Any], str] | None = None
     facts: Callable[[Any, FactContext], list[Fact]] | None = None
     month_field: str | None = None

@@ -75,4 +75,5 @@ SPEC = KindSpec(
     parse=parse,
     materials=lambda form: "materials.unemployment",
     facts=facts,
+    sensitive=True,
 )

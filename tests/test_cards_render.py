@@ -1,0 +1,181 @@
+"""Masking free text, plain notification text, and Slack's text limits checked at render
+time (issue 15)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.masking import mask_free_text
+from bot.messages import Messages, plain_notification
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        # A resident ID, as the ID field is masked.
+        ("身份证 11010519491231002X。", "身份证 1101**********002X。"),
+        ("id 44052419800101001x", "id 4405**********001x"),
+        # A bank card, with or without spaces or dashes; a phone number.
+        ("卡号 6222 0212 3456 7890", "卡号 ************7890"),
+        ("card 6222-0212-3456-7890-123", "card ***************0123"),
+        ("call 13812345678", "call *******5678"),
+        # Amounts: with a currency mark, a separator, decimals, or three digits or more.
+        ("工资 8500 元", "工资 ****"),
+        ("¥12,000.50 and RMB 300", "**** and ****"),
+        ("base 9,100 vs 9000", "base **** vs ****"),
+        ("月薪1.2万", "月薪****"),
+        ("paid 450", "paid ****"),
+        # Kept: months, dates, request ids, a year alone, small numbers.
+        ("从 2026-12 起，2026-12-01 入职", "从 2026-12 起，2026-12-01 入职"),
+        ("2026年12月1日 SI-2026-0042", "2026年12月1日 SI-2026-0042"),
+        ("in 2026, aged 35, 3 months", "in 2026, aged 35, 3 months"),
+        ("2026元", "****"),
+    ],
+)
+def test_personal_numbers_in_free_text_are_masked(typed, shown):
+    assert mask_free_text(typed) == shown
+
+
+def test_a_notification_text_is_plain():
+    text = ":rotating_light: *Lost a card?* Call `12333` at 10:02; snake_case stays, _this_ does not ~x~"
+    assert plain_notification(text) == "Lost a card? Call 12333 at 10:02; snake_case stays, this does not x"
+
+
+def write(tmp_path, name: str, source: str) -> Messages:
+    for folder in ("blocks", "en", "zh"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    (tmp_path / "blocks" / f"{name}.json.j2").write_text(source)
+    return Messages("en", root=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("source", "complaint"),
+    [
+        (
+            '{"text": "x", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "{{ v }}"}}]}',
+            "3000",
+        ),
+        (
+            '{"text": "x", "blocks": [{"type": "header",'
+            ' "text": {"type": "plain_text", "text": "{{ v }}"}}]}',
+            "150",
+        ),
+        ('{"text": "{{ v * 20 }}", "blocks": []}', "40000"),
+        ('{"type": "modal", "title": {"type": "plain_text", "text": "{{ v[:30] }}"}, "blocks": []}', "24"),
+        (
+            '{"text": "x", "blocks": [{"type": "actions", "elements": [{"type": "button", "action_id": "a",'
+            ' "text": {"type": "plain_text", "text": "{{ v[:80] }}"}}]}]}',
+            "75",
+        ),
+    ],
+)
+def test_render_refuses_text_over_slacks_limits(tmp_path, source, complaint):
+    messages = write(tmp_path, "long", source)
+    with pytest.raises(ValueError, match=complaint):
+        messages.render("long", v="y" * 3001)
+    assert messages.render("long", v="y" * 20)  # within every limit
+
+
+# --- every request template with realistic, long and hostile values -------------------------
+
+HOSTILE_NAME = ("*&<_~`" * 20)[:100]  # a name at the form's limit, every character Slack reads
+HOSTILE_TEXT = ("*bold* _it_ ~s~ `code` & <!channel> 6222 0212 3456 7890 11010519491231002X " * 30)[:2000]
+FREE_TEXT = {"full_name": HOSTILE_NAME, "notes": HOSTILE_TEXT, "description": HOSTILE_TEXT}
+
+
+def hostile_request(kind, state):
+    from tests.test_messages import sample_request
+
+    request = sample_request(kind, state)
+    request.payload = {k: FREE_TEXT.get(k, v) if v else v for k, v in request.payload.items()}
+    request.payload = {
+        **request.payload,
+        **{k: HOSTILE_TEXT for k in ("notes", "description") if k in request.payload},
+    }
+    for event in request.events:
+        event.reason = event.reason and ("& " * 250)  # a reason of 500 characters, each escaped
+    return request
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_request_template_renders_hostile_values_within_slacks_limits(lang):
+    from bot.domain.requests import RequestKind, State
+    from bot.presenters.requests import present
+    from tests.test_messages import POLICY, WORKPLACE, check_message
+
+    messages = Messages(lang)
+    for kind in RequestKind:
+        for state in State:
+            request = hostile_request(kind, state)
+            event = request.events[-1]
+            for whole in (True, False):
+                view = present(request, WORKPLACE, whole=whole)
+                for name in ("request_card", "request_detail", "request_received", "request_for_you"):
+                    check_message(messages.render(name, view=view, policy=POLICY))
+                check_message(messages.render("request_state_changed", view=view, event=event, policy=POLICY))
+                check_message(
+                    messages.render(
+                        "request_message", view=view, author="U1", message=HOSTILE_TEXT, policy=POLICY
+                    )
+                )
+                for modal in ("request_detail_modal", "contact_admin"):
+                    messages.render(modal, view=view, callback_id="c", metadata="{}", policy=POLICY)
+            shared = present(request, WORKPLACE, whole=False)
+            card = messages.render("request_card", view=shared, policy=POLICY)
+            plain = [
+                b["text"]["text"] for b in card["blocks"] if (b.get("text") or {}).get("type") == "plain_text"
+            ]
+            if not shared.withheld and ("notes" in request.payload or "description" in request.payload):
+                # Typed marks stay as typed (plain text); the numbers in it are masked.
+                long_text = next(t for t in plain if "_it_" in t)
+                assert "*bold* _it_ ~s~ `code` &amp; &lt;!channel&gt;" in long_text
+                assert "6222 0212" not in long_text and "************7890" in long_text
+
+
+def test_a_300_row_change_form_and_500_open_requests_stay_within_slacks_limits():
+    from tests.test_messages import POLICY, check_message
+
+    messages = Messages("zh")
+    ids = [f"SI-2026-{i:04d}" for i in range(1, 301)]
+    filed = messages.render("change_form_filed", month="2026-12", done=ids, skipped=ids, by="U1")
+    check_message(filed)
+    assert "SI-2026-0100 等，另有 200 件" in str(filed["blocks"])
+    docs = [
+        {
+            "id": i,
+            "category": "certificate",
+            "name": "&" * 200,
+            "location": "<" * 200,
+            "holder": "U1",
+            "due_on": "2027-06-30",
+            "due_kind": "exam",
+        }
+        for i in range(200)
+    ]
+    listed = messages.render("docs_list", docs=docs)
+    check_message(listed)
+    requests = [
+        {"public_id": f"SI-2026-{i:04d}", "kind": "change", "state": "submitted", "since": "2026-11-01"}
+        for i in range(500)
+    ]
+    checklist = {
+        "documents": docs[:60],
+        "open_requests": requests,
+        "open_complaints": {"submitted": 2, "approved": 1},
+        "deadlines": [],
+        "administrators": [{"user": "U1", "filed_on": ""}],
+        "taken_on": "2026-11-27",
+    }
+    for role in ("from", "to"):
+        message = messages.render(
+            "handover_checklist",
+            policy=POLICY,
+            handover_id=7,
+            role=role,
+            outgoing="UOLD",
+            successor="UNEW",
+            checklist=checklist,
+            started="2026-11-27T02:00:00+00:00",
+            confirmed=False,
+        )
+        check_message(message)
