@@ -48,7 +48,7 @@ def _elements(block) -> list[dict]:
 
 
 def test_numbers_typed_in_free_text_are_masked_in_the_channel_and_whole_in_private(slack):
-    file(slack, "change", {**CHANGE, "notes": TYPED})
+    file(slack, "change add", {**CHANGE, "notes": TYPED})
     posts = slack.wait_posts(2)
     card = card_in(posts)
     text = message_text(card)
@@ -132,7 +132,7 @@ def test_a_complaint_is_accepted_and_resolved_in_its_own_words(make_bot, slack_f
 
 
 def test_the_receipt_withdraws_after_a_confirm(slack, db):
-    file(slack, "change", CHANGE)
+    file(slack, "change add", CHANGE)
     receipt = card_in(slack.wait_posts(2), EMPLOYEE)
     assert receipt["text"] == "Received SI-2026-0001: Enrolment · Zhang San · 2026-12"
     (withdraw,) = actions(receipt)
@@ -147,7 +147,7 @@ def test_the_receipt_withdraws_after_a_confirm(slack, db):
     with db.session() as session:
         assert session.scalar(select(Request.state)) == "cancelled"
     # Someone else's receipt button does nothing.
-    file(slack, "change", {**CHANGE, "full_name": "Li Si", "resident_id": "440524198001010013"})
+    file(slack, "change add", {**CHANGE, "full_name": "Li Si", "resident_id": "440524198001010013"})
     slack.press("request_withdraw", "SI-2026-0002", user=OTHER, channel=OTHER)
     refusal = slack.fake.wait_for("response_url", 2)[-1].params
     assert "SI-2026-0002" in message_text(refusal)
@@ -156,7 +156,7 @@ def test_the_receipt_withdraws_after_a_confirm(slack, db):
 
 
 def test_a_rejected_person_can_write_to_the_administrators(slack):
-    file(slack, "change", CHANGE)
+    file(slack, "change add", CHANGE)
     slack.wait_posts(2)
     slack.press("request_reject", "SI-2026-0001", user=ADMIN, trigger_id="trig-reject")
     reason_form = slack.fake.wait_for("views.open", 2)[-1].result["view"]
@@ -188,7 +188,7 @@ def test_a_rejected_person_can_write_to_the_administrators(slack):
 def test_the_insured_person_is_told_when_someone_else_files_for_them(slack, db):
     with db.session() as session:
         session.add(Staff(user_id=HR, added_by=ADMIN, added_at=slack.bot.now()))
-    file(slack, "change", {**CHANGE, "person": OTHER}, user=HR)
+    file(slack, "change add", {**CHANGE, "person": OTHER}, user=HR)
     posts = slack.wait_posts(3)
     told = card_in(posts, OTHER)
     assert told["text"] == "SI-2026-0001 filed for you: Enrolment 2026-12"
@@ -201,10 +201,10 @@ def test_every_notification_text_of_a_run_is_plain(slack, db):
     """Mobile notifications and screen readers read only ``text``: no mrkdwn, no emoji codes."""
     with db.session() as session:
         session.add(Staff(user_id=HR, added_by=ADMIN, added_at=slack.bot.now()))
-    file(slack, "change", {**CHANGE, "notes": TYPED})
+    file(slack, "change add", {**CHANGE, "notes": TYPED})
     file(
         slack,
-        "change",
+        "change add",
         {**CHANGE, "person": OTHER, "full_name": "Li Si", "resident_id": "440524198001010013"},
         user=HR,
     )

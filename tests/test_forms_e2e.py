@@ -189,7 +189,7 @@ def test_the_reject_form_shows_what_is_rejected(slack, db):
     slack.press("request_reject", "SI-2026-0001", user=ADMIN, trigger_id="trig-reject")
     form = slack.fake.wait_for("views.open", 2)[-1].result["view"]
     text = message_text(form)
-    assert f"Insured change · <@{EMPLOYEE}> · 2026-12" in text and "SI-2026-0001" in text
+    assert f"Enrolment change · <@{EMPLOYEE}> · 2026-12" in text and "SI-2026-0001" in text
     assert VALID_ID not in text
     reply = slack.submit(form, {"reason": "Wrong hukou type"}, user=ADMIN)
     assert reply.status == 200 and not reply.body

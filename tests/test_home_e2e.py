@@ -72,7 +72,7 @@ def test_the_administrators_home_leads_with_todays_work(slack, db):
     )
     rows = [i for i, b in enumerate(blocks) if "working day(s)" in b and "SI-2026-" in b]
     assert len(rows) == 8 and rows[0] > summary  # one a row, oldest first, the first eight
-    assert "*SI-2026-0001* · Insured change · <@UEMPLOYEE1> · 8 working day(s)" in blocks[rows[0]]
+    assert "*SI-2026-0001* · Enrolment change · <@UEMPLOYEE1> · 8 working day(s)" in blocks[rows[0]]
     assert "+3 more" in blocks[rows[-1] + 1]
     reminders = next(i for i, b in enumerate(blocks) if "Reminders not yet handled" in b)
     assert "Declaration and payment for 2026-11 — due 2026-12-02" in blocks[reminders]

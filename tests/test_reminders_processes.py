@@ -160,5 +160,10 @@ def test_three_processes_at_once_post_each_reminder_exactly_once(shared_database
 
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ReminderSend)) == 4
-        assert session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
+        # Every reminder is out. (A post answered 500 may be another notice, queued for the
+        # server's sweep: a 5xx post is looked for in Slack before it is posted again.)
+        unsent = select(func.count()).where(
+            OutboxMessage.sent_at.is_(None), OutboxMessage.key.startswith("reminder:")
+        )
+        assert session.scalar(unsent) == 0
     db.engine.dispose()
