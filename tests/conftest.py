@@ -54,12 +54,13 @@ def is_admin(db: Database, user: str) -> bool:
         return roles.is_admin(session, user)
 
 
-def policy_moving_back(folder: Path) -> Path:
+def policy_moving_back(folder: Path, *, reminders_to: str = "channel") -> Path:
     """A copy of the shipped policy that moves holiday deadlines to the working day *before*
     and keeps the registration certificate's examination: the reminder engine's stories were
     worked out on it (the shipped default moves them after, and has no certificate exam:
-    tests/test_deadlines.py pins that)."""
+    tests/test_deadlines.py pins that). ``reminders_to``: its ``[reminders] to``."""
     text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
+    text = text.replace('to = "channel"', f'to = "{reminders_to}"')
     text = text.replace('holiday_shift = "next_working_day"', 'holiday_shift = "previous_working_day"')
     text = text.replace("reminders = false", "reminders = true")
     path = folder / "policy-moving-back.toml"

@@ -39,7 +39,8 @@ from tests.slack import message_text
 from tests.stories import add_request, new_hire
 
 D = date
-AUDIENCE = (ADMIN, ADMIN2, ADMIN_CHANNEL)
+# Where reminders go by default ([reminders] to = "channel"): the admin channel alone.
+AUDIENCE = (ADMIN_CHANNEL,)
 
 
 def local(y: int, m: int, d: int, hh: int = 9, mm: int = 5) -> datetime:
@@ -143,12 +144,12 @@ def test_a_simulated_year_sends_each_reminder_once_on_its_working_day(bot, db, a
         "base_declaration_open:2026:due_day:2026-07-01"
     )
 
-    # Every one reached each administrator by DM and the admin channel, once.
+    # Every one reached the admin channel, once.
     posted = Counter(
         (p["channel"], next(e["value"] for b in p["blocks"] if b["type"] == "actions" for e in b["elements"]))
         for p in posts(fake_slack)
     )
-    assert len(posts(fake_slack)) == 3 * len(done)
+    assert len(posts(fake_slack)) == len(AUDIENCE) * len(done)
     for target in AUDIENCE:
         assert sum(n for (channel, _), n in posted.items() if channel == target) == len(done)
     with db.session() as session:
@@ -297,7 +298,7 @@ def test_a_restart_in_the_middle_of_a_tick_sends_nothing_twice(
 
     def dies_on_second(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 4:  # the second reminder's first message
+        if len(calls) == len(AUDIENCE) + 1:  # the second reminder's first message
             raise SystemExit("killed")
         return enqueue(*args, **kwargs)
 
@@ -319,7 +320,7 @@ def test_a_restart_in_the_middle_of_a_tick_sends_nothing_twice(
     again = make_bot()
     assert reminder_tick(again) == []
     assert reminder_tick(again) == []
-    assert len(posts(fake_slack)) == 6
+    assert len(posts(fake_slack)) == 2 * len(AUDIENCE)
     assert Counter(p["channel"] for p in posts(fake_slack)) == {t: 2 for t in AUDIENCE}
 
 
@@ -403,6 +404,7 @@ def test_the_cut_off_reminder_counts_the_month_changes_and_lists_those_awaiting_
 
 
 def test_one_stale_digest_a_working_day_and_complaints_stay_out_of_the_channel(bot, db, at, fake_slack):
+    """In the channel (the default) the digest counts a complaint without its id."""
     with db.session() as session:
         add_request(session, "SI-2026-0001", "change", "submitted", local(2026, 2, 10, 11))
         add_request(session, "SI-2026-0002", "complaint", "submitted", local(2026, 2, 10, 12))
@@ -411,15 +413,15 @@ def test_one_stale_digest_a_working_day_and_complaints_stay_out_of_the_channel(b
     assert not [k for k in sent_keys(db) if k.startswith("stale_digest")]
     at(local(2026, 2, 13))  # 11, 12, 13: three working days since the 10th
     at(local(2026, 2, 13, 16, 0))
-    digests = posts(fake_slack, "stale_digest:2026-02-13")
-    assert sorted(p["channel"] for p in digests) == sorted(AUDIENCE)
-    for post in digests:
-        text = message_text(post)
-        assert "SI-2026-0001" in text and "SI-2026-0003" not in text
-        assert ("SI-2026-0002" in text) is (post["channel"] != ADMIN_CHANNEL)
-        assert "never paid" not in text and new_hire(1)["full_name"] not in text
+    (digest,) = posts(fake_slack, "stale_digest:2026-02-13")
+    assert digest["channel"] == ADMIN_CHANNEL
+    text = message_text(digest)
+    assert "2 requests have not been acted on" in text and digest["text"] == "Requests waiting too long: 2"
+    assert "SI-2026-0001" in text and "SI-2026-0003" not in text and "SI-2026-0002" not in text
+    assert "One of them is a confidential complaint, not named in a channel" in text
+    assert "never paid" not in text and new_hire(1)["full_name"] not in text
     at(local(2026, 2, 14))
-    assert len(posts(fake_slack, "stale_digest:2026-02-14")) == 3
+    assert len(posts(fake_slack, "stale_digest:2026-02-14")) == 1
     at(local(2026, 2, 16))  # a holiday: no digest
     assert [k for k in sent_keys(db) if k.startswith("stale_digest")] == [
         "stale_digest:2026-02-13",
@@ -472,10 +474,29 @@ def test_every_reminder_renders_in_both_languages(make_bot, db, clock, cal, lang
 # --- Slack says no -------------------------------------------------------------------------------
 
 
+def test_by_dm_each_administrator_gets_the_digest_with_the_complaints_and_no_channel_copy(
+    make_bot, db, clock, fake_slack, tmp_path
+):
+    bot = make_bot(policy_file=str(policy_moving_back(tmp_path, reminders_to="dm")))
+    with db.session() as session:
+        add_request(session, "SI-2026-0001", "change", "submitted", local(2026, 2, 10, 11))
+        add_request(session, "SI-2026-0002", "complaint", "submitted", local(2026, 2, 10, 12))
+    clock.move_to(local(2026, 2, 13))
+    reminder_tick(bot)
+    digests = posts(fake_slack, "stale_digest:2026-02-13")
+    assert sorted(p["channel"] for p in digests) == sorted([ADMIN, ADMIN2])
+    for post in digests:
+        text = message_text(post)
+        assert "SI-2026-0001" in text and "SI-2026-0002" in text and "confidential" not in text
+    assert not [p for p in posts(fake_slack) if p["channel"] == ADMIN_CHANNEL]
+
+
 @pytest.mark.parametrize(("status", "headers"), [(429, {"Retry_After": "7"}), (500, {})])
 def test_a_slack_429_or_500_delays_a_reminder_but_never_drops_or_doubles_it(
-    bot, db, clock, fake_slack, monkeypatch, status, headers
+    make_bot, db, clock, fake_slack, monkeypatch, tmp_path, status, headers
 ):
+    # By DM: two copies of one reminder, so that one postponed shows what the other does.
+    bot = make_bot(policy_file=str(policy_moving_back(tmp_path, reminders_to="dm")))
     waited: list[float] = []
     monkeypatch.setattr(builtin_handlers.time, "sleep", waited.append)  # the client's own retries
     # After a 429 the client tries three times, then the outbox takes over; a post answered
@@ -486,8 +507,9 @@ def test_a_slack_429_or_500_delays_a_reminder_but_never_drops_or_doubles_it(
     reminder_tick(bot)
     # The first message is postponed. After a 500 the others go out; after a 429 they wait
     # out its Retry-After too, as every sender does (bot/pacing.py).
-    waiting = 3 if status == 429 else 1
-    assert len(posts(fake_slack)) == 3 - waiting
+    copies = 2
+    waiting = copies if status == 429 else 1
+    assert len(posts(fake_slack)) == copies - waiting
     if status == 429:
         assert len(waited) == 2 and all(w >= 7 for w in waited)  # Retry-After honoured
     with db.session() as session:
@@ -495,11 +517,11 @@ def test_a_slack_429_or_500_delays_a_reminder_but_never_drops_or_doubles_it(
     assert len(postponed) == waiting and sorted(p.attempts for p in postponed)[-1] == 1
     assert bot.deliverer.deliver_pending() == 0  # not before its back-off
     clock.shift(timedelta(seconds=5))
-    assert reminder_tick(bot) == [] and len(posts(fake_slack)) == 3 - waiting
+    assert reminder_tick(bot) == [] and len(posts(fake_slack)) == copies - waiting
     clock.shift(timedelta(minutes=1))
     assert bot.deliverer.deliver_pending() == waiting
     assert bot.deliverer.deliver_pending() == 0
-    assert sorted(p["channel"] for p in posts(fake_slack)) == sorted(AUDIENCE)
+    assert sorted(p["channel"] for p in posts(fake_slack)) == sorted([ADMIN, ADMIN2])
 
 
 def test_the_send_time_comes_from_the_policy(make_bot, db, clock, tmp_path):

@@ -30,10 +30,12 @@ def buttons(message: dict) -> list[str]:
 
 
 @pytest.fixture
-def settings(settings, tmp_path):
+def settings(settings, tmp_path, request):
     """These stories were worked out on a policy that moves deadlines back and keeps the
-    certificate exam (tests/conftest.py: policy_moving_back)."""
-    return replace(settings, policy_file=str(policy_moving_back(tmp_path)))
+    certificate exam (tests/conftest.py: policy_moving_back); reminders go to the admin
+    channel unless a test asks for DMs (``indirect`` parameter "dm")."""
+    to = getattr(request, "param", "channel")
+    return replace(settings, policy_file=str(policy_moving_back(tmp_path, reminders_to=to)))
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def reminded(slack, clock):
     """Wednesday 11 February, 09:05: the cut-off's first reminder has gone out."""
     clock.move_to(local(2, 11))
     reminder_tick(slack.bot)
-    posted = slack.wait_posts(3)
+    posted = slack.wait_posts(len(AUDIENCE))
     assert sorted(p["channel"] for p in posted) == sorted(AUDIENCE)
     return {p["channel"]: p for p in posted}
 
@@ -57,14 +59,18 @@ def occurrence(db, key: str = CUTOFF) -> ReminderOccurrence:
 
 
 def test_admin_presses_done_every_copy_says_so_and_the_follow_ups_stop(slack, db, clock, reminded):
-    assert buttons(reminded[ADMIN]) == ["reminder_done", "reminder_snooze", "reminder_export_change_form"]
+    assert buttons(reminded[ADMIN_CHANNEL]) == [
+        "reminder_done",
+        "reminder_snooze",
+        "reminder_export_change_form",
+    ]
     posted = channel_copy(slack)
     reply = slack.press("reminder_done", CUTOFF, user=ADMIN2, channel=ADMIN_CHANNEL, message_ts=posted["ts"])
     assert reply.status == 200
 
-    updates = slack.fake.wait_for("chat.update", 3)
-    assert len(updates) == 3
-    assert {u.params["channel"] for u in updates} == {ADMIN_CHANNEL, "D" + ADMIN[1:], "D" + ADMIN2[1:]}
+    (update,) = slack.fake.wait_for("chat.update", 1)
+    assert update.params["channel"] == ADMIN_CHANNEL
+    updates = [update]
     for update in updates:
         assert f"Marked done by <@{ADMIN2}>" in message_text(update.params)
         assert buttons(update.params) == []
@@ -79,12 +85,12 @@ def test_admin_presses_done_every_copy_says_so_and_the_follow_ups_stop(slack, db
 
 def test_a_second_press_is_told_who_handled_it_and_changes_nothing(slack, db, reminded):
     slack.press("reminder_done", CUTOFF, user=ADMIN, response_url=slack.fake.response_url("first"))
-    slack.fake.wait_for("chat.update", 3)
+    slack.fake.wait_for("chat.update", 1)
     slack.press("reminder_done", CUTOFF, user=ADMIN2, response_url=slack.fake.response_url("second"))
     answer = slack.fake.wait_for("response_url", 1)[-1]
     assert f"Already marked done by <@{ADMIN}>" in message_text(answer.params)
     assert answer.params.get("response_type") == "ephemeral"
-    assert len(slack.fake.calls_to("chat.update")) == 3
+    assert len(slack.fake.calls_to("chat.update")) == 1
     assert occurrence(db).handled_by == ADMIN
 
 
@@ -100,7 +106,7 @@ def test_snooze_until_tomorrow_confirms_and_marks_every_copy(slack, db, clock, r
     slack.press("reminder_snooze", CUTOFF, user=ADMIN)
     answer = slack.fake.wait_for("response_url", 1)[-1]
     assert "the next reminder comes on 2026-02-12" in message_text(answer.params)
-    updates = slack.fake.wait_for("chat.update", 3)
+    updates = slack.fake.wait_for("chat.update", 1)
     for update in updates:
         assert f"Snoozed by <@{ADMIN}> until 2026-02-12" in message_text(update.params)
         assert buttons(update.params) == ["reminder_done", "reminder_snooze", "reminder_export_change_form"]
@@ -120,8 +126,8 @@ def test_see_them_lists_the_month_changes_to_the_admin_only(slack, db, clock):
         add_request(session, "SI-2026-0002", "change", "submitted", local(2, 9))
     clock.move_to(local(2, 11))
     reminder_tick(slack.bot)
-    cutoff = [p for p in slack.wait_posts(6) if "Change cut-off" in message_text(p)]  # and the digest
-    assert len(cutoff) == 3
+    cutoff = [p for p in slack.wait_posts(2) if "Change cut-off" in message_text(p)]  # and the digest
+    assert len(cutoff) == 1
     assert buttons(cutoff[0]) == [
         "reminder_done",
         "reminder_snooze",
@@ -146,7 +152,7 @@ def test_the_cutoff_reminder_exports_the_change_form(slack, db, clock):
         add_request(session, "SI-2026-0001", "change", "approved", local(2, 2))
     clock.move_to(local(2, 11))
     reminder_tick(slack.bot)
-    cutoff = next(p for p in slack.wait_posts(3) if "Change cut-off" in message_text(p))
+    cutoff = next(p for p in slack.wait_posts(1) if "Change cut-off" in message_text(p))
     export = next(
         e
         for b in cutoff["blocks"]
@@ -177,8 +183,21 @@ def test_done_on_the_daily_digest_marks_it_seen(slack, db, clock):
         add_request(session, "SI-2026-0001", "change", "submitted", local(2, 5))
     clock.move_to(local(2, 10))
     reminder_tick(slack.bot)
-    digests = [p for p in slack.wait_posts(3) if "Requests waiting too long" in message_text(p)]
-    assert len(digests) == 3
+    digests = [p for p in slack.wait_posts(1) if "Requests waiting too long" in message_text(p)]
+    assert len(digests) == 1
     slack.press("reminder_done", "stale_digest:2026-02-10", user=ADMIN)
-    updates = slack.fake.wait_for("chat.update", 3)
+    updates = slack.fake.wait_for("chat.update", 1)
     assert all(f"Seen by <@{ADMIN}>" in message_text(u.params) for u in updates)
+
+
+@pytest.mark.parametrize("settings", ["dm"], indirect=True)
+def test_by_dm_done_in_one_administrator_s_dm_redraws_the_other_s(slack, db, clock):
+    clock.move_to(local(2, 11))
+    reminder_tick(slack.bot)
+    posted = {p["channel"]: p for p in slack.wait_posts(2)}
+    assert sorted(posted) == sorted([ADMIN, ADMIN2])  # each administrator, no channel copy
+    slack.press("reminder_done", CUTOFF, user=ADMIN, channel="D" + ADMIN[1:])
+    updates = slack.fake.wait_for("chat.update", 2)
+    assert {u.params["channel"] for u in updates} == {"D" + ADMIN[1:], "D" + ADMIN2[1:]}
+    assert all(f"Marked done by <@{ADMIN}>" in message_text(u.params) for u in updates)
+    assert not slack.posts_to(ADMIN_CHANNEL)

@@ -34,6 +34,9 @@ HUNDRED = Decimal(100)
 PERIOD_MISSING = "policy_period_missing"
 
 
+REMINDER_TARGETS = ("channel", "dm")
+
+
 class PolicyError(ValueError):
     """The policy file is missing a value or holds one that makes no sense."""
 
@@ -179,6 +182,10 @@ class Policy:
     holidays_file: str = str(DEFAULT_HOLIDAYS_FILE)
     # Local time ("HH:MM") from which a working day's reminders go out: `[reminders] send_at`.
     reminder_send_at: str = "09:00"
+    # Where reminders go: "channel" (SI_ADMIN_CHANNEL, or each administrator by DM when there
+    # is none) or "dm" (each administrator by DM) — one or the other, never both, so nobody
+    # reads the same reminder twice: `[reminders] to`.
+    reminder_to: str = "channel"
     # How each side of each scheme's monthly contribution is rounded: `[contribution_rounding]`.
     rounding_unit: Decimal = Decimal("0.01")
     rounding_mode: str = "half_up"
@@ -402,6 +409,7 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         path=path,
         holidays_file=_holidays_file(data.get("calendar", {}), path),
         reminder_send_at=_clock_time(data.get("reminders", {}).get("send_at", "09:00"), "reminders.send_at"),
+        reminder_to=_one_of(data.get("reminders", {}).get("to", "channel"), REMINDER_TARGETS, "reminders.to"),
         rounding_unit=unit,
         rounding_mode=mode,
         rounding_source=str(rounding.get("source", "")),
@@ -535,6 +543,12 @@ def _clock_time(value: Any, where: str) -> str:
     if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
         raise PolicyError(f"{where}: expected a time of day like 09:00, got {value!r}")
     return f"{int(hour):02d}:{minute}"
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise PolicyError(f"{where}: expected one of {', '.join(allowed)}, got {value!r}")
+    return str(value)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

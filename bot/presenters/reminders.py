@@ -114,13 +114,12 @@ def reminder_params(reminder: DueReminder, workplace: Workplace, now: datetime, 
 
 def for_audience(params: dict[str, Any], audience: Audience) -> dict[str, Any] | None:
     """A reminder as this audience may see it: complaints are confidential, so a channel's
-    digest leaves them out (and is not posted when nothing else is waiting)."""
+    digest counts them without their ids."""
     if audience is Audience.PRIVATE or params["kind"] != DIGEST:
         return params
     rows = [row for row in params["rows"] if row["kind"] != RequestKind.COMPLAINT]
-    if not rows:
-        return None
-    return {**params, "rows": rows[:MAX_IDS], "total": len(rows)}
+    confidential = len(params["rows"]) - len(rows)
+    return {**params, "rows": rows[:MAX_IDS], "total": len(rows), "confidential": confidential}
 
 
 def live_params(params: dict[str, Any], occurrence: ReminderOccurrence | None, tz: tzinfo) -> dict[str, Any]:

@@ -96,12 +96,11 @@ def notice_for(kind: str) -> str:
 
 
 def audience(session: Session, workplace: Workplace) -> list[Recipient]:
-    """Who is reminded: every filed administrator by DM, and the admin channel when there
-    is one."""
-    found = [Recipient.person(admin) for admin in roles.admin_ids(session)]
-    if workplace.admin_channel:
-        found.append(Recipient.channel(workplace.admin_channel))
-    return found
+    """Who is reminded, as the policy's ``[reminders] to`` says: the admin channel, or every
+    filed administrator by DM (also when there is no admin channel) — never both."""
+    if workplace.policy.reminder_to == "channel" and workplace.admin_channel:
+        return [Recipient.channel(workplace.admin_channel)]
+    return [Recipient.person(admin) for admin in roles.admin_ids(session)]
 
 
 # -- what is due ---------------------------------------------------------------------------
