@@ -10,17 +10,11 @@ from sqlalchemy import select
 from bot.storage.models import Request, Staff
 from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, HR, OTHER
 from tests.slack import message_text
+from tests.test_intake_e2e import CHANGE as INTAKE_CHANGE
+from tests.test_intake_e2e import VALID_ID
 
-VALID_ID = "11010519491231002X"
-CHANGE = {
-    "change_type": "add",
-    "person": EMPLOYEE,
-    "full_name": "Zhang San",
-    "resident_id": VALID_ID,
-    "hukou": "local_urban",
-    "effective_month": "2026-12",
-    "contribution_base": "9000",
-}
+# The change the intake tests file, without its notes (each test types its own).
+CHANGE = {k: v for k, v in INTAKE_CHANGE.items() if k != "notes"}
 # Personal numbers typed where they don't belong: an ID, a salary, a bank card.
 TYPED = "My ID is 44052419800101001X, salary 12,500 yuan, pay it to card 6222 0212 3456 7890 from 2026-12"
 TYPED_MASKED = "My ID is 4405**********001X, salary ****, pay it to card ************7890 from 2026-12"

@@ -113,8 +113,31 @@ class LedgerLine:
         return Contribution(scheme, ZERO, ZERO)
 
 
+class SchemeTotals:
+    """Sums of a month's ``totals`` (one Contribution a scheme), shared by the ledger and
+    its summary."""
+
+    totals: tuple[Contribution, ...]
+
+    @property
+    def schemes(self) -> tuple[str, ...]:
+        return tuple(t.scheme for t in self.totals)
+
+    @property
+    def employer_total(self) -> Decimal:
+        return sum((t.employer for t in self.totals), ZERO)
+
+    @property
+    def employee_total(self) -> Decimal:
+        return sum((t.employee for t in self.totals), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.employer_total + self.employee_total
+
+
 @dataclass(frozen=True)
-class MonthLedger:
+class MonthLedger(SchemeTotals):
     """A month's ledger: its figures, a line per insured person (by name), the totals.
     ``closed``: the lines are those recorded when the month's payment was recorded,
     not worked out afresh from today's roster."""
@@ -135,22 +158,6 @@ class MonthLedger:
         object.__setattr__(self, "totals", tuple(Contribution(s, e, p) for s, (e, p) in sums.items()))
 
     @property
-    def schemes(self) -> tuple[str, ...]:
-        return tuple(t.scheme for t in self.totals)
-
-    @property
-    def employer_total(self) -> Decimal:
-        return sum((t.employer for t in self.totals), ZERO)
-
-    @property
-    def employee_total(self) -> Decimal:
-        return sum((t.employee for t in self.totals), ZERO)
-
-    @property
-    def total(self) -> Decimal:
-        return self.employer_total + self.employee_total
-
-    @property
     def assumed(self) -> bool:
         return self.figures.assumed
 
@@ -163,7 +170,7 @@ class MonthLedger:
 
 
 @dataclass(frozen=True)
-class MonthSummary:
+class MonthSummary(SchemeTotals):
     """A month's ledger in figures only (the monthly report's): who is on it (their roster
     ids), each scheme's totals, and whether it is the one recorded when it was paid."""
 
@@ -173,22 +180,6 @@ class MonthSummary:
     closed: bool
     assumed: bool
     missing_bases: int
-
-    @property
-    def schemes(self) -> tuple[str, ...]:
-        return tuple(t.scheme for t in self.totals)
-
-    @property
-    def employer_total(self) -> Decimal:
-        return sum((t.employer for t in self.totals), ZERO)
-
-    @property
-    def employee_total(self) -> Decimal:
-        return sum((t.employee for t in self.totals), ZERO)
-
-    @property
-    def total(self) -> Decimal:
-        return self.employer_total + self.employee_total
 
 
 def summarise(ledger: MonthLedger) -> MonthSummary:
