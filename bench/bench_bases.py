@@ -4,14 +4,15 @@ the base year computed and reviewed, the declaration locked, its sheet built (.x
 services as Slack and the command line.
 
 Run by hand (not in CI):
-    python -m bench.bench_bases [--employees 10000] [--year 2026]
+    python -m bench.bench_bases [--people 10000] [--year 2026]
                                 [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 Without ``--database-url`` it uses a new SQLite file in a temporary folder; with a
 PostgreSQL URL it creates a database of its own on that server and drops it at the end.
 Prints each step's wall and CPU time and the process's peak memory after it: the people
 are gone through a chunk at a time and the sheet's rows are streamed, so the peak should
 not grow with the company. Sending the queued DMs is paced at Slack's rate (bot/pacing.py:
-five a second, ten thousand in about 33 minutes) and is not timed here.
+five a second, ten thousand in about 33 minutes) and is not timed here: bench/bench_bases_send.py
+sends them, with three replicas and a misbehaving Slack.
 """
 
 from __future__ import annotations
