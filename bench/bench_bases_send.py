@@ -8,8 +8,9 @@ replicas on PostgreSQL (bench/soak.py's), through a misbehaving Slack. Run by ha
 The stand-in Slack (bot/console/fake_slack.py) holds chat.postMessage to the pace's rate
 across the workspace (``--slack-rate``, default bot/pacing.py's five a second: 429 with
 Retry-After past it), answers a share of all calls 500 (``--error-ratio``), and every call
-503 for ``--outage-seconds`` once a quarter of the DMs are sent. Once half are sent, one
-replica is killed with SIGKILL (its whole process group, posts in flight) and restarted.
+503 for ``--outage-seconds`` once a quarter of the DMs are sent (``--outage-at``). Once half
+are sent (``--kill-at``), one replica is killed with SIGKILL (its whole process group, posts
+in flight) and restarted. ``--timeout`` stops the wait and reports what was sent by then.
 
 It prints the wall time from queueing to the last DM against the floor the rate allows
 (DMs / rate, and that plus the outage), the DMs in Slack once, lost (marked sent but not in
@@ -23,6 +24,8 @@ The database is created for the run on the server and dropped at the end.
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 import tempfile
 import threading
 import time
@@ -40,7 +43,6 @@ from bot.pacing import WORKSPACE_INTERVAL
 from bot.storage.models import OutboxMessage
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-OUTAGE_AT, KILL_AT = 0.25, 0.5  # shares of the DMs sent when the outage begins, when a replica is killed
 VICTIM = 1  # the replica killed
 
 
@@ -122,6 +124,18 @@ def main(argv: list[str] | None = None) -> int:
         help="a PostgreSQL server (a database of the run's own is created on it); default: %(default)s",
     )
     parser.add_argument("--outage-seconds", type=float, default=120.0, help="default: %(default)s")
+    parser.add_argument(
+        "--outage-at",
+        type=float,
+        default=0.25,
+        help="share of the DMs sent when it begins (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--kill-at",
+        type=float,
+        default=0.5,
+        help="share of the DMs sent when a replica is killed (default: %(default)s)",
+    )
     parser.add_argument("--error-ratio", type=float, default=ERROR_RATIO, help="default: %(default)s")
     parser.add_argument(
         "--slack-rate",
@@ -133,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, help="minutes to wait for the fan-out (default: three times its floor + 10)"
     )
     args = parser.parse_args(argv)
+    # Stopped with SIGTERM (or Ctrl-C, which a background job ignores): the replicas are
+    # killed and the run's database dropped all the same.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     floor = args.people / rate
     timeout = (args.timeout or (3 * (floor + args.outage_seconds) / 60 + 10)) * 60
 
@@ -170,13 +187,13 @@ def main(argv: list[str] | None = None) -> int:
             while time.monotonic() - began < timeout:
                 sent, waiting = count_sent(db, args.year)
                 elapsed = time.monotonic() - began
-                if outage_at is None and sent >= queued * OUTAGE_AT:
+                if outage_at is None and sent >= queued * args.outage_at:
                     fake.outage(args.outage_seconds)
                     outage_at = elapsed
                     print(
                         f"fan-out {elapsed:7.0f} s  {sent:,} sent: Slack down for {args.outage_seconds:g} s"
                     )
-                if kill_at is None and sent >= queued * KILL_AT:
+                if kill_at is None and sent >= queued * args.kill_at:
                     victim = replicas[VICTIM]
                     memory.sample()
                     victim.kill()
