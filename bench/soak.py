@@ -73,6 +73,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def replica_env(fake: FakeSlack, url: str, admins: tuple[str, ...] = ADMINS) -> dict[str, str]:
+    """A replica's environment: this one's, less any Slack or si-bot setting, pointed at
+    the stand-in Slack and the run's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SI_", "DATABASE_URL"))}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-soak",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+        DATABASE_URL=url,
+        SI_ADMINS=",".join(admins),
+        SI_ADMIN_CHANNEL=ADMIN_CHANNEL,
+        SI_LANGUAGE="en",
+        SI_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
 class Replica:
     def __init__(self, number: int, env: dict[str, str], logs: Path):
         self.number, self.env, self.logs = number, env, logs
@@ -253,18 +270,7 @@ def main() -> int:
     url = make_url(args.database).set(database=name).render_as_string(hide_password=False)
     logs = Path(tempfile.mkdtemp(prefix="si-bot-soak-"))
     fake = FakeSlack().start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SI_", "DATABASE_URL"))}
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-soak",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake.api_url,
-        DATABASE_URL=url,
-        SI_ADMINS=",".join(ADMINS),
-        SI_ADMIN_CHANNEL=ADMIN_CHANNEL,
-        SI_LANGUAGE="en",
-        SI_LOG_LEVEL="WARNING",
-    )
-    replicas = [Replica(i, env, logs) for i in range(3)]
+    replicas = [Replica(i, replica_env(fake, url), logs) for i in range(3)]
     db = Database(url)
     try:
         for replica in replicas:

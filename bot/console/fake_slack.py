@@ -251,6 +251,7 @@ class FakeSlack:
                 now = time.monotonic()
                 recent = [t for t in self._accepted.get(method, []) if now - t < 1.0]
                 if len(recent) >= per_second:
+                    self.faults.count(f"429 {method}")  # past the method's limit, not a channel's
                     self.refused.append(Call(method, params))
                     return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
                 self._accepted[method] = [*recent, now]
