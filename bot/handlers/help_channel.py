@@ -188,7 +188,7 @@ def register(listen: Listen) -> None:
         )
         return {
             "response_action": "update",
-            "view": modal(bot, taught_message(bot, taught_now, admin=form.user)),
+            "view": modal(bot, taught_message(bot, taught_now, admin=form.user), "lesson"),
         }
 
 
