@@ -6,7 +6,8 @@
   ``{"text", "blocks"}`` or a view). Every ``{{ value }}`` is escaped for JSON and for
   Slack mrkdwn (``& < >``) on its way out, so user input can neither break the JSON nor
   forge a mention; ``|mention`` and ``t(...)`` output is already safe. ``|raw`` inserts a
-  macro's JSON output as it is; ``|json`` serialises an object.
+  macro's JSON output as it is; ``|json`` serialises an object. Text a person typed that
+  goes into mrkdwn takes ``|literal`` as well: its ``* _ ~`` and backticks format nothing.
 """
 
 from __future__ import annotations

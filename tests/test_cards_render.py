@@ -282,3 +282,68 @@ def test_plain_text_keeps_the_typed_marks_and_masks_keep_their_stars():
     fields = " ".join(t for kind, t in text_objects(card) if kind == "mrkdwn")
     assert "1101**********002X" in fields  # the masked resident ID reads as before
     assert "*Monthly contribution base (yuan)*\n****" in fields  # our bold label; a masked amount
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_typed_names_format_nothing_in_the_lists_and_forms_that_show_them(lang):
+    from tests.test_messages import check_message
+
+    messages = Messages(lang)
+    person = {
+        "full_name": HOSTILE_SHORT,
+        "masked_id": "1101**********002X",
+        "status": "enrolled",
+        "enrolled_from": "2026-01",
+        "retired_on": None,
+    }
+    document = {
+        "id": 1,
+        "category": "certificate",
+        "name": HOSTILE_SHORT,
+        "location": "> " + HOSTILE_SHORT,
+        "holder": "U1",
+        "due_on": "",
+        "due_kind": "",
+    }
+    rendered = [
+        messages.render(
+            "roster_list", title_key="roster.found", query=HOSTILE_SHORT, people=[person, person]
+        ),
+        messages.render("docs_list", docs=[document]),
+        messages.render(
+            "form_wage_correction",
+            callback_id="w",
+            metadata="{}",
+            name=HOSTILE_SHORT,
+            months=[],
+            max_amount="1",
+        ),
+    ]
+    for message in rendered[:2]:
+        check_message(message)
+    for message in rendered:
+        mrkdwn = [t for kind, t in text_objects(message) if kind == "mrkdwn"]
+        assert any(SHOWN in t for t in mrkdwn)
+        assert not [t for t in mrkdwn for m in MARKED if m in t]
+    assert "&gt; ∗bold∗" in str(rendered[1]["blocks"])
+    assert "1101**********002X" in str(rendered[0]["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("*bold* _it_ ~s~ `code`", "∗bold∗ ˍitˍ ∼s∼ ˋcodeˋ"),
+        ("＊粗＊ ＿斜＿ ｀码｀", "﹡粗﹡ ⸏斜⸏ ˋ码ˋ"),
+        ("**x** ___y___", "∗∗x∗∗ ˍˍˍyˍˍˍ"),
+        # A line that starts with > would be a quote: a soft hyphen first keeps it text.
+        ("> quoted\nline 2\n>> again", "\u00ad&gt; quoted\nline 2\n\u00ad&gt;&gt; again"),
+        ("A & <!channel>", "A &amp; &lt;!channel&gt;"),
+        # Kept: our masks, an underscore inside a word, a Chinese tilde of ranges.
+        ("1101**********002X ****", "1101**********002X ****"),
+        ("zhang_wei@corp.cn 10～20", "zhang_wei@corp.cn 10～20"),
+    ],
+)
+def test_literal_shows_typed_marks_as_look_alikes(typed, shown):
+    from bot.messages import literal
+
+    assert str(literal(typed)) == shown
