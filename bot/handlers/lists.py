@@ -24,16 +24,8 @@ from bot.services.requests import COUNTED_UP_TO, Keyset, ListFilter, Page, reque
 
 def page_value(which: ListFilter, start: Keyset) -> str:
     """A page button's value: ``mine|kind|state|older|2026-11-27T02:00:00+00:00|42``."""
-    return "|".join(
-        [
-            "mine" if which.mine else "all",
-            which.kind.value if which.kind else "",
-            which.state.value if which.state else "",
-            "older" if start.older else "newer",
-            start.created_at.isoformat(),
-            str(start.id),
-        ]
-    )
+    where = ["older" if start.older else "newer", start.created_at.isoformat(), str(start.id)]
+    return "|".join([filter_value(which), *where])
 
 
 def filter_value(which: ListFilter) -> str:
@@ -78,11 +70,7 @@ def filter_choices(which: ListFilter) -> dict[str, list[dict[str, str]]]:
 def read_page_value(value: str) -> tuple[ListFilter, Keyset]:
     try:
         mine, kind, state, direction, at, row_id = value.split("|")
-        which = ListFilter(
-            mine=mine == "mine",
-            kind=RequestKind(kind) if kind else None,
-            state=State(state) if state else None,
-        )
+        which = read_filter_value(f"{mine}|{kind}|{state}")
         return which, Keyset(datetime.fromisoformat(at), int(row_id), older=direction == "older")
     except ValueError as exc:
         raise Refused("bad_list_page") from exc
