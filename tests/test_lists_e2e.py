@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from slack_sdk.models.views import View
+
 from bot.console import slack_payloads as payloads
 from bot.storage.models import RequestMessage
 from tests.conftest import ADMIN, EMPLOYEE, SECRET, STORY_NOW
@@ -138,6 +140,7 @@ def test_the_list_modal_filters_by_kind_and_state_and_starts_from_the_newest(sla
     slack.send(payloads.home_block_action(SECRET, user=ADMIN, action_id="home_command", value="requests"))
     (opened,) = slack.fake.wait_for("views.open", 1)
     view = opened.result["view"]
+    View(**view).validate_json()  # Block Kit as Slack takes it
     shown = selects(view)
     assert shown["list_kind"]["initial_option"]["text"]["text"] == "All kinds"
     assert shown["list_state"]["initial_option"]["text"]["text"] == "All states"
@@ -159,6 +162,7 @@ def test_the_list_modal_filters_by_kind_and_state_and_starts_from_the_newest(sla
     assert "SI-2026-0023" not in message_text(view)
 
     view = choose(slack, view, "list_kind", "Complaint", 2)
+    View(**view).validate_json()
     assert view["title"]["text"] == "Requests"
     assert [p for p in ids if p in message_text(view)] == complaints  # all four, newest to oldest
     assert message_text(view).index("SI-2026-0020") < message_text(view).index("SI-2026-0005")
