@@ -36,6 +36,8 @@ class ActionId(StrEnum):
     HOME_WAITING = "home_waiting"  # the overflow of a waiting request: approve / details
     LIST_PAGE = "list_page"  # the newer page of a request list (value: the keyset)
     LIST_PAGE_OLDER = "list_page_older"  # the older page (ids are unique within a block)
+    LIST_KIND = "list_kind"  # the list modal's kind select (value: the whole filter)
+    LIST_STATE = "list_state"  # the list modal's state select (value: the whole filter)
     CHANGE_FORM_FILED = "change_form_filed"
     HANDOVER_CONFIRM = "handover_confirm"
     RECORD_PAYMENT = "payment_record"

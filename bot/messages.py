@@ -6,7 +6,8 @@
   ``{"text", "blocks"}`` or a view). Every ``{{ value }}`` is escaped for JSON and for
   Slack mrkdwn (``& < >``) on its way out, so user input can neither break the JSON nor
   forge a mention; ``|mention`` and ``t(...)`` output is already safe. ``|raw`` inserts a
-  macro's JSON output as it is; ``|json`` serialises an object.
+  macro's JSON output as it is; ``|json`` serialises an object. Text a person typed that
+  goes into mrkdwn takes ``|literal`` as well: its ``* _ ~`` and backticks format nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ MAX_FIELDS = 10
 MAX_HEADER = 150
 MAX_LABEL = 75  # a button's text, an option's text
 MAX_TITLE = 24  # a modal's title and buttons
+APP_NAME = "si-bot"  # Slack shows it above every modal already: never a modal's title
 
 
 def slack_escape(text: str) -> str:
@@ -95,7 +97,7 @@ def mention(user_id: str | None) -> Markup:
     user_id = str(user_id or "").strip()
     if _USER_ID.fullmatch(user_id):
         return Markup(f"<@{user_id}>")
-    return Markup(slack_escape(user_id))
+    return literal(user_id)
 
 
 def channel_link(channel_id: str | None) -> Markup:
@@ -121,6 +123,35 @@ def plain_notification(text: str) -> str:
     without mrkdwn marks (``*`` ``_`` ``~`` backticks) or ``:emoji:`` codes, which they read
     out as they are."""
     return re.sub(r"\s{2,}", " ", _MRKDWN_MARK.sub("", _EMOJI_CODE.sub("", text))).strip()
+
+
+# Slack has no escape for its formatting marks (only for & < >), so a mark a person typed
+# is shown as a look-alike that formats nothing (the substitutes jsx-slack uses): a name
+# typed "*Zhang*" in a mrkdwn field stays "*Zhang*", not bold Zhang.
+_LOOK_ALIKE = {
+    "*": "\u2217",
+    "_": "\u02cd",
+    "~": "\u223c",
+    "`": "\u02cb",
+    "＊": "\ufe61",
+    "＿": "\u2e0f",
+    "｀": "\u02cb",
+}
+# Kept: a run of four or more asterisks (how bot/domain/masking.py and the resident-ID mask
+# hide digits, e.g. 1101**********002X), and an underscore inside a word (zhang_wei@x.com),
+# which Slack never reads as a mark.
+_TYPED_MARK = re.compile(r"(?P<kept>\*{4,}|(?<=[0-9A-Za-z])_(?=[0-9A-Za-z]))|[*_~`＊＿｀]")
+# A line that begins with ">" (escaped: &gt;) is a quote in mrkdwn: a soft hyphen before it
+# (invisible) keeps it a character.
+_QUOTE_START = re.compile(r"^(?=&gt;|＞)", re.MULTILINE)
+
+
+def literal(value: Any) -> Markup:
+    """Text a person typed, for mrkdwn: escaped for Slack (``& < >``) and shown as typed,
+    its ``* _ ~`` and backticks formatting nothing, a leading ``>`` quoting nothing."""
+    text = slack_escape(_plain(value))
+    text = _TYPED_MARK.sub(lambda m: m.group() if m.group("kept") else _LOOK_ALIKE[m.group()], text)
+    return Markup(_QUOTE_START.sub("\u00ad", text))
 
 
 def fit(value: Any, limit: int) -> str:
@@ -204,6 +235,7 @@ class Messages:
             one_line=one_line,
             sections=sections,
             fit=fit,
+            literal=literal,
             raw=lambda v: RawJSON(v),
             # Text written by us in mrkdwn (the knowledge base's answers): links and
             # mentions in it are meant, so it is not escaped (JSON-escaped still).
@@ -280,6 +312,10 @@ def _check_lengths(name: str, rendered: dict[str, Any]) -> None:
     if rendered.get("type") in ("modal", "home"):
         for key in ("title", "submit", "close"):
             over(key, (rendered.get(key) or {}).get("text"), MAX_TITLE)
+        if rendered.get("type") == "modal":
+            title = str((rendered.get("title") or {}).get("text", "")).strip()
+            if not title or title.lower() == APP_NAME:
+                raise ValueError(f"{name}: a modal's title says what it is about, not {title!r}")
     else:
         over("text", rendered.get("text"), MAX_MESSAGE_TEXT)
     for index, block in enumerate(rendered.get("blocks", [])):

@@ -179,3 +179,171 @@ def test_a_300_row_change_form_and_500_open_requests_stay_within_slacks_limits()
             confirmed=False,
         )
         check_message(message)
+
+
+# --- a person's typed words format nothing in mrkdwn (issue 15, item 11) --------------------
+
+HOSTILE_SHORT = "*bold* _it_ ~s~ `code` ＊粗＊"
+MARKED = ("*bold*", "_it_", "~s~", "`code`", "＊粗＊")
+# What Slack shows for it in mrkdwn: look-alikes that format nothing (bot/messages.py literal).
+SHOWN = "∗bold∗ ˍitˍ ∼s∼ ˋcodeˋ ﹡粗﹡"
+TYPED_SHORT = ("full_name", "other_city", "hospital")
+
+
+def text_objects(value, found=None):
+    """Every text object of a rendered message or view: (type, text)."""
+    found = [] if found is None else found
+    if isinstance(value, dict):
+        if value.get("type") in ("mrkdwn", "plain_text") and isinstance(value.get("text"), str):
+            found.append((value["type"], value["text"]))
+        for inner in value.values():
+            text_objects(inner, found)
+    elif isinstance(value, list):
+        for inner in value:
+            text_objects(inner, found)
+    return found
+
+
+def marked_request(kind, state):
+    from tests.test_messages import sample_request
+
+    request = sample_request(kind, state)
+    request.payload = {k: HOSTILE_SHORT if k in TYPED_SHORT else v for k, v in request.payload.items()}
+    for event in request.events:
+        event.reason = event.reason and HOSTILE_SHORT
+    return request
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_typed_marks_in_names_and_reasons_format_nothing_in_any_request_template(lang):
+    from bot.domain.requests import RequestKind, State
+    from bot.presenters.requests import present
+    from tests.test_messages import POLICY, WORKPLACE
+
+    messages = Messages(lang)
+    shown_somewhere = set()
+    for kind in RequestKind:
+        for state in State:
+            request = marked_request(kind, state)
+            event = request.events[-1]
+            for whole in (True, False):
+                view = present(request, WORKPLACE, whole=whole)
+                rendered = {
+                    name: messages.render(name, view=view, policy=POLICY)
+                    for name in ("request_card", "request_detail", "request_received", "request_for_you")
+                }
+                rendered["request_state_changed"] = messages.render(
+                    "request_state_changed", view=view, event=event, policy=POLICY
+                )
+                rendered["request_message"] = messages.render(
+                    "request_message", view=view, author="U1", message="hi", policy=POLICY
+                )
+                for name in ("request_detail_modal", "contact_admin", "form_reject"):
+                    rendered[name] = messages.render(
+                        name, view=view, callback_id="c", metadata="{}", month="2026-12", policy=POLICY
+                    )
+                if state is not State.SUBMITTED and view.events:  # withheld: no history
+                    rendered["form_moved_on"] = messages.render("form_moved_on", view=view, month="2026-12")
+                for name, message in rendered.items():
+                    for kind_of_text, text in text_objects(message):
+                        if kind_of_text == "mrkdwn":
+                            assert not [m for m in MARKED if m in text], (name, kind, text)
+                            if SHOWN in text:
+                                shown_somewhere.add((name, kind.value))
+    # The names, places and reasons are shown (as look-alikes), not dropped: in the card's
+    # fields, the detail's history, the moved-on answer, and the what of the DMs.
+    for expected in [
+        ("request_card", "change"),
+        ("request_card", "transfer"),
+        ("request_card", "medical"),
+        ("request_detail", "payback"),
+        ("request_detail_modal", "complaint"),
+        ("request_for_you", "change"),
+        ("request_message", "retirement"),
+        ("contact_admin", "settlement"),
+        ("form_moved_on", "change"),
+    ]:
+        assert expected in shown_somewhere, expected
+
+
+def test_plain_text_keeps_the_typed_marks_and_masks_keep_their_stars():
+    from bot.domain.requests import RequestKind, State
+    from bot.presenters.requests import present
+    from tests.test_messages import POLICY, WORKPLACE
+
+    messages = Messages("en")
+    request = marked_request(RequestKind.CHANGE, State.SUBMITTED)
+    card = messages.render("request_card", view=present(request, WORKPLACE, whole=False), policy=POLICY)
+    # The header is plain text: shown exactly as typed.
+    assert card["blocks"][0]["text"] == {
+        "type": "plain_text",
+        "text": "Details change · *bold* _it_ ~s~ `code` ＊粗＊ · 2026-12",
+    }
+    fields = " ".join(t for kind, t in text_objects(card) if kind == "mrkdwn")
+    assert "1101**********002X" in fields  # the masked resident ID reads as before
+    assert "*Monthly contribution base (yuan)*\n****" in fields  # our bold label; a masked amount
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_typed_names_format_nothing_in_the_lists_and_forms_that_show_them(lang):
+    from tests.test_messages import check_message
+
+    messages = Messages(lang)
+    person = {
+        "full_name": HOSTILE_SHORT,
+        "masked_id": "1101**********002X",
+        "status": "enrolled",
+        "enrolled_from": "2026-01",
+        "retired_on": None,
+    }
+    document = {
+        "id": 1,
+        "category": "certificate",
+        "name": HOSTILE_SHORT,
+        "location": "> " + HOSTILE_SHORT,
+        "holder": "U1",
+        "due_on": "",
+        "due_kind": "",
+    }
+    rendered = [
+        messages.render(
+            "roster_list", title_key="roster.found", query=HOSTILE_SHORT, people=[person, person]
+        ),
+        messages.render("docs_list", docs=[document]),
+        messages.render(
+            "form_wage_correction",
+            callback_id="w",
+            metadata="{}",
+            name=HOSTILE_SHORT,
+            months=[],
+            max_amount="1",
+        ),
+    ]
+    for message in rendered[:2]:
+        check_message(message)
+    for message in rendered:
+        mrkdwn = [t for kind, t in text_objects(message) if kind == "mrkdwn"]
+        assert any(SHOWN in t for t in mrkdwn)
+        assert not [t for t in mrkdwn for m in MARKED if m in t]
+    assert "&gt; ∗bold∗" in str(rendered[1]["blocks"])
+    assert "1101**********002X" in str(rendered[0]["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("*bold* _it_ ~s~ `code`", "∗bold∗ ˍitˍ ∼s∼ ˋcodeˋ"),
+        ("＊粗＊ ＿斜＿ ｀码｀", "﹡粗﹡ ⸏斜⸏ ˋ码ˋ"),
+        ("**x** ___y___", "∗∗x∗∗ ˍˍˍyˍˍˍ"),
+        # A line that starts with > would be a quote: a soft hyphen first keeps it text.
+        ("> quoted\nline 2\n>> again", "\u00ad&gt; quoted\nline 2\n\u00ad&gt;&gt; again"),
+        ("A & <!channel>", "A &amp; &lt;!channel&gt;"),
+        # Kept: our masks, an underscore inside a word, a Chinese tilde of ranges.
+        ("1101**********002X ****", "1101**********002X ****"),
+        ("zhang_wei@corp.cn 10～20", "zhang_wei@corp.cn 10～20"),
+    ],
+)
+def test_literal_shows_typed_marks_as_look_alikes(typed, shown):
+    from bot.messages import literal
+
+    assert str(literal(typed)) == shown

@@ -86,7 +86,7 @@ def test_the_administrators_home_leads_with_todays_work(slack, db):
     # Details: a modal titled with the request's id, its history inside.
     assert press_home(slack, "home_waiting", "details:SI-2026-0002").status == 200
     (opened,) = slack.fake.wait_for("views.open", 1)
-    assert opened.result["view"]["title"]["text"] == "SI-2026-0002"
+    assert opened.result["view"]["title"]["text"] == "Request SI-2026-0002"
     assert "History" in message_text(opened.result["view"])
     # Approve from Home: the request moves, and Home is redrawn without it.
     assert press_home(slack, "home_waiting", "approve:SI-2026-0001").status == 200

@@ -186,3 +186,14 @@ def test_the_summaries_render_within_slacks_limits_in_both_languages(lang):
     assert "花名册 &lt;b&gt;&amp;.xlsx" in text and text.count("•") == 10
     for why, params in (("not_admin", {}), ("too_large", {"file": "a.csv", "size": 61.2, "limit": 50})):
         check_message(messages.render("file_reply", why=why, params=params))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_files_name_is_shown_as_sent_its_marks_formatting_nothing(lang):
+    messages = Messages(lang)
+    marked = ImportOutcome(FileKind.WAGES, "_w_ *v2*.csv", rows=3, unchanged=3)
+    summary = messages.render("import_summary", **summary_params(marked, SHANGHAI))
+    assert "ˍwˍ ∗v2∗.csv" in summary["blocks"][0]["text"]["text"]
+    too_large = {"file": "~big~ `x`.xlsx", "size": 61.2, "limit": 50}
+    reply = messages.render("file_reply", why="too_large", params=too_large)
+    assert "∼big∼ ˋxˋ.xlsx" in reply["blocks"][0]["text"]["text"]

@@ -212,6 +212,47 @@ def view_block_action(
     return _interactive(secret, payload, timestamp)
 
 
+def modal_select_action(
+    secret: str,
+    *,
+    user: str,
+    view: dict[str, Any],
+    action_id: str,
+    value: str,
+    trigger_id: str = "trigger-modal",
+    timestamp: int | None = None,
+) -> SignedRequest:
+    """An option chosen in a select of an open modal's actions block (Slack sends the
+    choice at once): ``value`` is the option's value, which must be one of the select's."""
+    element, block_id = next(
+        (e, b["block_id"])
+        for b in view["blocks"]
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if e.get("action_id") == action_id
+    )
+    option = next(o for o in options_of(element) if o["value"] == value)
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "api_app_id": "AFAKE",
+        "trigger_id": trigger_id,
+        "container": {"type": "view", "view_id": view["id"]},
+        "view": view,
+        "actions": [
+            {
+                "type": element["type"],
+                "action_id": action_id,
+                "block_id": block_id,
+                "selected_option": option,
+                "initial_option": element.get("initial_option"),
+            }
+        ],
+    }
+    return _interactive(secret, payload, timestamp)
+
+
 def event_callback(
     secret: str, event: dict[str, Any], *, event_id: str, timestamp: int | None = None
 ) -> SignedRequest:

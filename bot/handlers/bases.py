@@ -110,7 +110,7 @@ def register(listen: Listen) -> None:
             base=line.base,
             reason=line.override_reason,
         )
-        return {"response_action": "update", "view": modal(bot, shown)}
+        return {"response_action": "update", "view": modal(bot, shown, "base_override")}
 
     @listen.button(ActionId.BASES_LOCK)
     def lock_pressed(press: Interaction, session: Session) -> None:
@@ -130,7 +130,7 @@ def register(listen: Listen) -> None:
             session, bot.workplace, year=year, raw=form.values, actor=form.user, now=bot.now()
         )
         shown = notice(bot, "bases.resolved", name=line.full_name, base=line.base)
-        return {"response_action": "update", "view": modal(bot, shown)}
+        return {"response_action": "update", "view": modal(bot, shown, "base_resolved")}
 
     @listen.button(ActionId.BASES_CONFIRM)
     def confirmed(press: Interaction, session: Session) -> None:
@@ -160,7 +160,7 @@ def register(listen: Listen) -> None:
         )
         return {
             "response_action": "update",
-            "view": modal(bot, notice(bot, "bases.dispute_filed", public_id=public_id)),
+            "view": modal(bot, notice(bot, "bases.dispute_filed", public_id=public_id), "base_dispute"),
         }
 
 

@@ -15,6 +15,7 @@ from bot.handlers.forms import form_view
 from bot.handlers.listen import Interaction, Listen, Submission
 from bot.handlers.replies import modal, notice
 from bot.ids import OFFERS, ActionId, CallbackId
+from bot.messages import literal
 from bot.runtime import SiBot
 from bot.services.help import (
     Question,
@@ -134,7 +135,11 @@ def register(listen: Listen) -> None:
             now=bot.now(),
         )
         press.reply(
-            notice(bot, "help.offer.thanks" if picked.recorded else "help.offer.already", title=picked.title)
+            notice(
+                bot,
+                "help.offer.thanks" if picked.recorded else "help.offer.already",
+                title=literal(picked.title),
+            )
         )
 
     @listen.button(ActionId.OPEN_FORM, read_only=True)
@@ -188,7 +193,7 @@ def register(listen: Listen) -> None:
         )
         return {
             "response_action": "update",
-            "view": modal(bot, taught_message(bot, taught_now, admin=form.user)),
+            "view": modal(bot, taught_message(bot, taught_now, admin=form.user), "lesson"),
         }
 
 

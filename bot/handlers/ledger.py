@@ -61,7 +61,7 @@ def register(listen: Listen) -> None:
             now=bot.now(),
         )
         shown = bot.messages.render("payment_recorded", **payment_params(recorded, bot.policy))
-        return {"response_action": "update", "view": modal(bot, shown)}
+        return {"response_action": "update", "view": modal(bot, shown, "payment_recorded")}
 
     @listen.button(ActionId.DIFFERENCE_ACTION, read_only=True)
     def difference_chosen(press: Interaction, session: Session) -> None:
@@ -103,7 +103,7 @@ def register(listen: Listen) -> None:
         found = bills.explain(session, difference_id=number, note=note, actor=form.user, now=bot.now())
         left = bills.open_count(session, found.bill_id)
         shown = notice(bot, "bill.explained", name=found.full_name, open=left, month=found.month)
-        return {"response_action": "update", "view": modal(bot, shown)}
+        return {"response_action": "update", "view": modal(bot, shown, "bill_difference")}
 
     @listen.submission(CallbackId.DIFFERENCE_REQUEST)
     def requested(form: Submission, session: Session) -> dict:
@@ -121,7 +121,7 @@ def register(listen: Listen) -> None:
         shown = notice(
             bot, "bill.requested", name=found.full_name, public_id=public_id, open=left, month=found.month
         )
-        return {"response_action": "update", "view": modal(bot, shown)}
+        return {"response_action": "update", "view": modal(bot, shown, "bill_difference")}
 
     @listen.button(ActionId.STATEMENT_CONFIRM)
     def statement_confirmed(press: Interaction, session: Session) -> None:
@@ -148,7 +148,9 @@ def register(listen: Listen) -> None:
         )
         return {
             "response_action": "update",
-            "view": modal(bot, notice(bot, "statement.dispute_filed", public_id=public_id)),
+            "view": modal(
+                bot, notice(bot, "statement.dispute_filed", public_id=public_id), "statement_dispute"
+            ),
         }
 
     @listen.button(ActionId.EXPLAIN_ROUNDING)

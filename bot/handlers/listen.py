@@ -187,11 +187,12 @@ class Listen:
                     ack(**replies.field_errors(self.bot, exc))
                 except Refused as exc:
                     ack(
-                        response_action="update", view=replies.modal(self.bot, replies.refused(self.bot, exc))
+                        response_action="update",
+                        view=replies.modal(self.bot, replies.refused(self.bot, exc), "refused"),
                     )
                 except Exception as exc:
                     apology = replies.apology(self.bot, exc, view.get("callback_id", "form"))
-                    ack(response_action="update", view=replies.modal(self.bot, apology))
+                    ack(response_action="update", view=replies.modal(self.bot, apology, "error"))
 
             def lazy(body: dict[str, Any]) -> None:
                 self.bot.deliverer.deliver_pending()

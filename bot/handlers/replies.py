@@ -35,10 +35,11 @@ def apology(bot: SiBot, exc: BaseException, where: str) -> dict[str, Any]:
     return notice(bot, "error.unexpected", reference=reference)
 
 
-def modal(bot: SiBot, message: dict[str, Any], *, title: str = "") -> dict[str, Any]:
-    """A message's blocks shown in a modal (an answer to a form, or information), under
-    ``title`` (at most 24 characters; the bot's name without one)."""
-    return bot.messages.render("form_message", blocks=message["blocks"], title=title)
+def modal(bot: SiBot, message: dict[str, Any], title: str, /, **params: Any) -> dict[str, Any]:
+    """A message's blocks shown in a modal (an answer to a form, or information), under the
+    title ``modal_title.<title>`` (messages/*/modals.toml: what the modal is about, within
+    Slack's 24 characters; never the bot's name)."""
+    return bot.messages.render("form_message", blocks=message["blocks"], title=title, params=params)
 
 
 def field_errors(bot: SiBot, exc: FieldErrors) -> dict[str, Any]:

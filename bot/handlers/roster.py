@@ -96,4 +96,7 @@ def register(listen: Listen) -> None:
         )
         key = "roster.wage_corrected" if changed else "roster.wage_unchanged"
         month = form.values.get("month", "")
-        return {"response_action": "update", "view": modal(bot, notice(bot, key, month=month))}
+        return {
+            "response_action": "update",
+            "view": modal(bot, notice(bot, key, month=month), "wage_correction"),
+        }

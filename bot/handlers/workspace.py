@@ -50,22 +50,22 @@ def register(listen: Listen) -> None:
         elif choice == "details":
             request = visible_request(session, public_id=public_id, viewer=press.user)
             shown = ephemeral(bot, "request_detail", view=present(request, bot.workplace, whole=True))
-            press.open(modal(bot, shown, title=public_id))
+            press.open(modal(bot, shown, "request", public_id=public_id))
         else:
             raise Refused("unknown_subcommand", sub=press.value)
 
     @listen.button(ActionId.HOME_COMMAND)
     def home_command(press: Interaction, session: Session) -> None:
         if press.value == "contact":
-            press.open(modal(bot, contact_message(bot, session)))
+            press.open(modal(bot, contact_message(bot, session), "contact"))
         elif press.value == "docs":
-            press.open(modal(bot, docs_message(bot, documents.registry(session, viewer=press.user))))
+            press.open(modal(bot, docs_message(bot, documents.registry(session, viewer=press.user)), "docs"))
         elif press.value == "docs_add":
             roles.require_admin(session, press.user)
             press.open(document_form(bot, press.user))
         elif press.value == "requests":
-            listed = list_message(bot, session, user=press.user, which=ListFilter(mine=False))
-            press.open(modal(bot, listed, title=str(bot.messages.text("list.all_title"))))
+            listed = list_message(bot, session, user=press.user, which=ListFilter(mine=False), selects=True)
+            press.open(modal(bot, listed, "requests_all"))
         elif press.value == "export":
             send_change_form(press, session, form_month(bot))
         else:
@@ -111,7 +111,10 @@ def register(listen: Listen) -> None:
         row = documents.register_document(
             session, bot.workplace, actor=form.user, raw=form.values, submission_key=form.key, now=bot.now()
         )
-        return {"response_action": "update", "view": modal(bot, notice(bot, "docs.saved", name=row.name))}
+        return {
+            "response_action": "update",
+            "view": modal(bot, notice(bot, "docs.saved", name=row.name), "document_saved"),
+        }
 
 
 # --- messages and files -----------------------------------------------------------------------
