@@ -61,3 +61,14 @@ def test_an_unhandled_document_date_becomes_a_missed_alert(bot, db, at):  # noqa
     )
     at(local(2026, 12, 11))
     assert f"{occurrence}:missed:2026-12-11" in sent_keys(db)
+
+
+def test_a_document_name_typed_with_marks_formats_nothing_in_the_reminder(bot, db, at, fake_slack):  # noqa: F811
+    at(local(2026, 11, 27))
+    add_document(bot, db, name="*Licence* _B_", due_on=date(2026, 12, 31), due_kind="exam")
+    at(local(2026, 12, 1))
+    (post,) = [
+        c.params for c in fake_slack.calls_to("chat.postMessage") if "Licence" in message_text(c.params)
+    ]
+    body = next(b["text"]["text"] for b in post["blocks"] if b["type"] == "section")
+    assert "∗Licence∗ ˍBˍ has its" in body and "*Licence*" not in body
