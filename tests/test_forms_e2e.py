@@ -214,3 +214,28 @@ def test_a_request_that_moved_on_meanwhile_is_answered_with_who_and_when(slack, 
     slack.press("request_reject", "SI-2026-0001", user=ADMIN2, trigger_id="trig-again")
     shown = slack.fake.wait_for("views.open", 3)[-1].result["view"]
     assert "already cancelled" in message_text(shown) and "submit" not in shown
+
+
+def test_the_card_form_asks_the_day_of_the_loss_for_a_lost_card_only(slack, db):
+    view = slack.open_form("card", user=EMPLOYEE)
+    action = blocks(view)["card_action"]
+    assert action["dispatch_action"] is True and action["element"]["type"] == "radio_buttons"
+    described = {o["value"]: o["description"]["text"] for o in action["element"]["options"]}
+    assert set(described) == {"apply", "lost", "replace"} and all(described.values())
+    assert "lost_on" not in blocks(view)
+    assert (element(view, "resident_id")["min_length"], element(view, "resident_id")["max_length"]) == (
+        18,
+        18,
+    )
+    typed = {"card_action": "lost", "full_name": "Zhang San", "bank": "icbc"}
+    lost = slack.choose(view, typed, "card_action", user=EMPLOYEE)
+    assert blocks(lost)["lost_on"]["optional"] is False
+    assert element(lost, "full_name")["initial_value"] == "Zhang San"
+    assert element(lost, "bank")["initial_option"]["value"] == "icbc"
+    applying = slack.choose(lost, {**typed, "card_action": "apply"}, "card_action", user=EMPLOYEE)
+    assert "lost_on" not in blocks(applying)
+    answers = {**typed, "resident_id": VALID_ID, "lost_on": "2026-11-25"}
+    reply = slack.submit(lost, answers, user=EMPLOYEE, view_id=lost["id"])
+    assert reply.body["response_action"] == "update", reply.raw
+    row = request_row(db, "SI-2026-0001")
+    assert (row.kind, row.payload["card_action"], row.payload["lost_on"]) == ("card", "lost", "2026-11-25")
