@@ -199,17 +199,7 @@ def view_block_action(
         "hash": view.get("hash", "1700000000.hash"),
         "state": {"values": values},
     }
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": user},
-        "api_app_id": "AFAKE",
-        "trigger_id": trigger_id,
-        "container": {"type": "view", "view_id": shown["id"]},
-        "view": shown,
-        "actions": [action],
-    }
-    return _interactive(secret, payload, timestamp)
+    return _in_modal(secret, user=user, view=shown, action=action, trigger_id=trigger_id, timestamp=timestamp)
 
 
 def modal_select_action(
@@ -232,6 +222,26 @@ def modal_select_action(
         if e.get("action_id") == action_id
     )
     option = next(o for o in options_of(element) if o["value"] == value)
+    action = {
+        "type": element["type"],
+        "action_id": action_id,
+        "block_id": block_id,
+        "selected_option": option,
+        "initial_option": element.get("initial_option"),
+    }
+    return _in_modal(secret, user=user, view=view, action=action, trigger_id=trigger_id, timestamp=timestamp)
+
+
+def _in_modal(
+    secret: str,
+    *,
+    user: str,
+    view: dict[str, Any],
+    action: dict[str, Any],
+    trigger_id: str,
+    timestamp: int | None,
+) -> SignedRequest:
+    """A block action inside an open modal (``view``, as Slack sends it back)."""
     payload = {
         "type": "block_actions",
         "team": {"id": TEAM},
@@ -240,15 +250,7 @@ def modal_select_action(
         "trigger_id": trigger_id,
         "container": {"type": "view", "view_id": view["id"]},
         "view": view,
-        "actions": [
-            {
-                "type": element["type"],
-                "action_id": action_id,
-                "block_id": block_id,
-                "selected_option": option,
-                "initial_option": element.get("initial_option"),
-            }
-        ],
+        "actions": [action],
     }
     return _interactive(secret, payload, timestamp)
 
