@@ -38,6 +38,7 @@ from bot.domain.months import YearMonth
 from bot.domain.policy import Contribution, MonthFigures
 from bot.domain.roster import EmployeeStatus
 from bot.domain.workplace import Workplace
+from bot.services.answers import answer_once
 from bot.services.ledger import CHUNK, figures_from, recorded_bases
 from bot.services.outbox import FAN_OUT_SPACING, Outgoing, Recipient, enqueue, enqueue_many
 from bot.services.roles import require_admin
@@ -749,15 +750,12 @@ def _own(session: Session, reference: str, actor: str) -> tuple[BaseDeclaration,
 
 
 def _answer(session: Session, row: DeclaredBase, state: str, now: datetime, **values: Any) -> None:
-    moved = session.execute(
-        update(DeclaredBase)
-        .where(DeclaredBase.id == row.id, DeclaredBase.publicity == SENT)
-        .values(publicity=state, answered_at=now, **values)
-        .execution_options(synchronize_session=False)
+    def refused() -> Refused:
+        return Refused("bases_answered", state=row.publicity, public_id=row.request_public_id or "")
+
+    answer_once(
+        session, row, DeclaredBase.publicity, sent=SENT, answer=state, now=now, refused=refused, **values
     )
-    session.refresh(row)
-    if moved.rowcount != 1:
-        raise Refused("bases_answered", state=row.publicity, public_id=row.request_public_id or "")
 
 
 def answered_params(session: Session, row: DeclaredBase) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from bot.domain.ledger import ZERO, LedgerLine, year_months
 from bot.domain.months import YearMonth
 from bot.domain.workplace import Workplace
 from bot.services import ledger
+from bot.services.answers import answer_once
 from bot.services.bills import file_correction
 from bot.services.outbox import FAN_OUT_SPACING, Outgoing, Recipient, enqueue_many
 from bot.services.roles import require_admin
@@ -302,15 +303,10 @@ def _own(session: Session, reference: str, actor: str) -> Statement:
 
 
 def _answer(session: Session, found: Statement, state: str, now: datetime, **values: Any) -> None:
-    moved = session.execute(
-        update(Statement)
-        .where(Statement.id == found.id, Statement.state == SENT)
-        .values(state=state, answered_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(found)
-    if moved.rowcount != 1:
-        raise Refused("statement_answered", state=found.state, public_id=found.request_public_id or "")
+    def refused() -> Refused:
+        return Refused("statement_answered", state=found.state, public_id=found.request_public_id or "")
+
+    answer_once(session, found, Statement.state, sent=SENT, answer=state, now=now, refused=refused, **values)
 
 
 def confirm(session: Session, *, reference: str, actor: str, now: datetime) -> dict[str, Any]:
