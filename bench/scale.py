@@ -418,7 +418,7 @@ def build(
 
 def views(workplace: Workplace, now: datetime, size: int) -> dict[str, Callable[[Session], object]]:
     """Each view as the app computes it for Slack (the values its template shows)."""
-    from bot.presenters.requests import present
+    from bot.presenters.requests import present_row
     from bot.services import change_form, home, ledger, reminders, report
     from bot.services.requests import ListFilter, request_page
 
@@ -433,7 +433,7 @@ def views(workplace: Workplace, now: datetime, size: int) -> dict[str, Callable[
         return page.rows
 
     def listed(rows) -> list:
-        return [present(r, workplace, whole=True) for r in rows]
+        return [present_row(r, workplace) for r in rows]
 
     return {
         "home_admin": lambda s: home.home_for(s, workplace, user=ADMIN, now=now),

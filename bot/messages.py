@@ -226,6 +226,8 @@ class Messages:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # The templates are files of the release: no stat() of each on every render.
+            auto_reload=False,
         )
         env.filters.update(
             mention=mention,
@@ -263,18 +265,24 @@ class Messages:
         return merged
 
     @cache  # noqa: B019
-    def _compiled_text(self, lang: str, key: str):
+    def _compiled_text(self, lang: str, key: str) -> Any:
+        """The template of the string ``key``, or the string itself when it has nothing to
+        fill in (most labels): rendering that would only copy it, at a Jinja context's cost."""
         texts = self._texts(lang)
         if key not in texts:
             raise KeyError(f"messages/{lang}/*.toml has no '{key}'")
-        return self._text_env.from_string(texts[key])
+        source = texts[key]
+        if "{" not in source:
+            return Markup(source)
+        return self._text_env.from_string(source)
 
     def text(self, key: str, lang: str | None = None, /, **ctx: Any) -> Markup:
         """The short string ``key`` in ``lang``, filled with ``ctx``."""
         lang = self.lang(lang)
-        return Markup(
-            self._compiled_text(lang, key).render(t=lambda k, **kw: self.text(k, lang, **kw), **ctx)
-        )
+        compiled = self._compiled_text(lang, key)
+        if isinstance(compiled, Markup):
+            return compiled
+        return Markup(compiled.render(t=lambda k, **kw: self.text(k, lang, **kw), **ctx))
 
     def plain(self, key: str, lang: str | None = None, /, **ctx: Any) -> str:
         """The short string ``key`` as plain characters, for files and the terminal (no

@@ -8,6 +8,7 @@ spelling of "a month", "an amount", "a resident ID number".
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -262,10 +263,16 @@ def to_payload(form: Any) -> dict[str, str | None]:
 def from_payload(form_type: type, payload: Mapping[str, Any]) -> Any:
     """The inverse of :func:`to_payload`, for a payload that was valid when stored: each
     field is read back by the type it is declared with."""
-    hints = typing.get_type_hints(form_type)
+    hints = _type_hints(form_type)
     return form_type(
         **{f.name: _read(hints[f.name], payload.get(f.name)) for f in dataclass_fields(form_type)}
     )
+
+
+@functools.cache
+def _type_hints(form_type: type) -> dict[str, Any]:
+    """A form's field types (resolving them compiles each annotation: once a form)."""
+    return typing.get_type_hints(form_type)
 
 
 def _read(hint: Any, value: Any) -> Any:

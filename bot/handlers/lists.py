@@ -17,7 +17,7 @@ from bot.domain.requests import RequestKind, State
 from bot.handlers.listen import Interaction, Listen
 from bot.handlers.replies import ephemeral, modal
 from bot.ids import ActionId
-from bot.presenters.requests import present
+from bot.presenters.requests import present_row
 from bot.runtime import SiBot
 from bot.services.requests import COUNTED_UP_TO, Keyset, ListFilter, Page, request_page
 
@@ -96,7 +96,7 @@ def list_message(
     return ephemeral(
         bot,
         "request_list",
-        views=[present(row, bot.workplace, whole=True) for row in page.rows],
+        views=[present_row(row, bot.workplace) for row in page.rows],
         links=links,
         total=page.total,
         counted_up_to=COUNTED_UP_TO,

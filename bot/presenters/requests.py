@@ -18,6 +18,7 @@ from bot.domain.kinds.retirement import years_text
 from bot.domain.masking import mask_free_text
 from bot.domain.requests import State
 from bot.domain.workplace import Workplace
+from bot.services.requests import ListRow
 from bot.storage.models import Request
 
 MASKED_AMOUNT = "****"
@@ -68,6 +69,27 @@ class RequestView:
     def value(self, name: str) -> Any:
         """The shown value of the field ``name`` ("" when it has none)."""
         return next((f.value for f in self.fields if f.name == name), "")
+
+
+@dataclass(frozen=True)
+class ListRowView:
+    """A request as a list shows it: one line (icon, id, kind, state, filed on, by whom)."""
+
+    public_id: str
+    kind: str
+    state: str
+    requester: str
+    created_at: Any
+
+
+def present_row(row: ListRow, workplace: Workplace) -> ListRowView:
+    return ListRowView(
+        public_id=row.public_id,
+        kind=row.kind,
+        state=row.state,
+        requester=row.requester_id,
+        created_at=row.created_at.astimezone(workplace.tz),
+    )
 
 
 def present(request: Request, workplace: Workplace, *, whole: bool) -> RequestView:

@@ -6,11 +6,12 @@ report it (outbox) are committed together or not at all.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_, update
+from sqlalchemy import Select, bindparam, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -367,12 +368,58 @@ class Keyset:
 
 
 @dataclass(frozen=True)
+class ListRow:
+    """What a list shows of a request: read by its columns alone (no form, no history)."""
+
+    id: int
+    public_id: str
+    kind: str
+    state: str
+    requester_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Page:
-    rows: list[Request]
+    rows: list[ListRow]
     total: int  # how many match, counted up to COUNTED_UP_TO
     newer: Keyset | None  # the previous page, None on the first
     older: Keyset | None  # the next page, None on the last
     cards: dict[int, RequestMessage]  # request id -> its card in the administrators' channel
+
+
+_LIST_COLUMNS = (
+    Request.id,
+    Request.public_id,
+    Request.kind,
+    Request.state,
+    Request.requester_id,
+    Request.created_at,
+)
+
+
+@functools.cache
+def _list_statements(mine: bool, kind: bool, state: bool, direction: str) -> tuple[Select, Select]:
+    """A list's page and count statements for one shape of filter and keyset (``top``,
+    ``older``, ``newer``), with bound parameters: built and compiled once, not per view."""
+    query = select(*_LIST_COLUMNS)
+    if mine:
+        query = query.where(Request.requester_id == bindparam("viewer"))
+    if kind:
+        query = query.where(Request.kind == bindparam("kind"))
+    if state:
+        query = query.where(Request.state == bindparam("state"))
+    counted = query.with_only_columns(Request.id).limit(COUNTED_UP_TO + 1).subquery()
+    count = select(func.count()).select_from(counted)
+    order = (Request.created_at, Request.id)
+    mark = tuple_(bindparam("at", type_=Request.created_at.type), bindparam("id"))
+    if direction == "older":
+        query = query.where(tuple_(*order) < mark)
+    elif direction == "newer":
+        query = query.where(tuple_(*order) > mark)
+    newest_first = direction != "newer"
+    query = query.order_by(*(c.desc() for c in order) if newest_first else order)
+    return query.limit(bindparam("size")), count
 
 
 def request_page(
@@ -385,33 +432,24 @@ def request_page(
 ) -> Page:
     """One page of a list, newest first: from the top, or from ``start`` (a keyset: the page
     reads its rows by index and no more, however long the history). Everyone's requests are
-    for administrators only."""
-    query = select(Request)
-    if which.mine:
-        query = query.where(Request.requester_id == viewer)
-    else:
+    for administrators only. A first page that holds them all is its own count; only a
+    longer list is counted (up to COUNTED_UP_TO)."""
+    if not which.mine:
         roles.require_admin(session, viewer)
-    if which.kind:
-        query = query.where(Request.kind == which.kind.value)
-    if which.state:
-        query = query.where(Request.state == which.state.value)
-    counted = query.with_only_columns(Request.id).limit(COUNTED_UP_TO + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
-    order = (Request.created_at, Request.id)
-    key = tuple_(*order)
-    if start is not None:
-        mark = tuple_(literal(start.created_at, Request.created_at.type), literal(start.id))
-        query = query.where(key < mark if start.older else key > mark)
-    if start is None or start.older:
-        rows = list(session.scalars(query.order_by(*(c.desc() for c in order)).limit(size + 1)))
-        more = len(rows) > size
-        rows = rows[:size]
-        newer_exists, older_exists = start is not None, more
-    else:
-        rows = list(session.scalars(query.order_by(*order).limit(size + 1)))
-        more = len(rows) > size
-        rows = rows[:size][::-1]
-        newer_exists, older_exists = more, True
+    direction = "top" if start is None else "older" if start.older else "newer"
+    page_query, count_query = _list_statements(which.mine, bool(which.kind), bool(which.state), direction)
+    params: dict[str, Any] = {
+        "viewer": viewer,
+        "kind": which.kind.value if which.kind else None,
+        "state": which.state.value if which.state else None,
+    }
+    where = {"at": start.created_at, "id": start.id} if start is not None else {}
+    rows = [ListRow(*row) for row in session.execute(page_query, {**params, **where, "size": size + 1})]
+    more = len(rows) > size
+    newest_first = direction != "newer"
+    rows = rows[:size] if newest_first else rows[:size][::-1]
+    newer_exists, older_exists = (start is not None, more) if newest_first else (more, True)
+    total = len(rows) if start is None and not more else session.scalar(count_query, params) or 0
     cards = {}
     if rows and not which.mine:
         found = session.scalars(
