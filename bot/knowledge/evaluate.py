@@ -2,16 +2,19 @@
 
     python -m bot.knowledge.evaluate [--tsv PATH ...] [--misses] [--json] [--sweep]
 
-By default it measures four sets side by side (see ``tests/eval/README.md``):
+By default it measures five sets side by side (see ``tests/eval/README.md``):
 - ``tests/eval/questions.tsv``, the *tuning* set: the questions the knowledge base is tuned on;
 - ``tests/eval/frozen.tsv``, the *frozen* set: real questions written by other people on
   public pages (each with its address), collected once; its misses were looked at in round 1
   and it was tuned on in round 2, so its figures are tuned;
 - ``tests/eval/holdout.tsv``, round 2's held-out set (more such questions from other pages);
   its misses were shown once round 2 was done and round 3 tuned on it: tuned too;
-- ``tests/eval/holdout3.tsv``, round 3's held-out set, written and committed before round 3
-  changed anything, whose misses nobody looks at while working: the honest yardstick. Its
-  confusion pairs and misses are shown only with ``--holdout-misses`` (when a round is done).
+- ``tests/eval/holdout3.tsv``, round 3's held-out set, written before round 3 changed anything;
+  its misses were shown once round 3 was done and round 4 tunes on it by kinds of miss;
+- ``tests/eval/holdout4.tsv``, round 4's held-out set: real questions from public pages, committed
+  before round 4 changed anything, whose misses nobody looks at while working: the honest
+  yardstick. Its confusion pairs and misses are shown only with ``--holdout-misses`` (when a
+  round is done).
 
 A TSV has a header and three columns, ``lang  expected  question``, plus an optional fourth,
 ``source``. ``expected`` is a topic id, several ids joined by ``|`` when the question mixes
@@ -50,9 +53,16 @@ DEFAULT_TSV = EVAL_DIR / "questions.tsv"
 FROZEN_TSV = EVAL_DIR / "frozen.tsv"
 HOLDOUT_TSV = EVAL_DIR / "holdout.tsv"
 HOLDOUT3_TSV = EVAL_DIR / "holdout3.tsv"
-SETS = {"tuning": DEFAULT_TSV, "frozen": FROZEN_TSV, "holdout": HOLDOUT_TSV, "holdout3": HOLDOUT3_TSV}
-# Sets whose misses stay hidden unless asked for (tests/eval/README.md).
-BLIND = frozenset({"holdout3"})
+HOLDOUT4_TSV = EVAL_DIR / "holdout4.tsv"
+SETS = {
+    "tuning": DEFAULT_TSV,
+    "frozen": FROZEN_TSV,
+    "holdout": HOLDOUT_TSV,
+    "holdout3": HOLDOUT3_TSV,
+    "holdout4": HOLDOUT4_TSV,
+}
+# Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
+BLIND = frozenset({"holdout4"})
 NONE = "none"
 LANGS = ("zh", "en")
 
@@ -343,8 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--tsv",
         type=Path,
         action="append",
-        help="a labelled set, repeatable (default: "
-        f"{DEFAULT_TSV.name}, {FROZEN_TSV.name}, {HOLDOUT_TSV.name}, {HOLDOUT3_TSV.name})",
+        help=f"a labelled set, repeatable (default: {', '.join(path.name for path in SETS.values())})",
     )
     parser.add_argument("--kb", type=Path, default=None, help="knowledge base folder (default: messages/kb)")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
@@ -365,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--holdout-misses",
         action="store_true",
-        help="also show the holdout3 set's confusion pairs and misses (only once a round of work is done)",
+        help=f"also show the {', '.join(sorted(BLIND))} set's confusion pairs and misses"
+        " (only once a round of work is done)",
     )
     parser.add_argument(
         "--taught",
