@@ -10,6 +10,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 
 from bot import handlers
+from bot.lazy import LazyPool
 from bot.runtime import SiBot
 
 log = logging.getLogger("bot.app")
@@ -24,7 +25,8 @@ def build_app(bot: SiBot, *, signing_secret: str | None = None, executor: Execut
     (bot/inbound.py, before anything is parsed and without Bolt's log of the whole body of
     a refused request), Socket Mode's requests are not signed, and the console makes its
     own. A request nothing listens for is answered 404 with one log line (``on_error``),
-    instead of Bolt's warning that quotes the body and suggests code."""
+    instead of Bolt's warning that quotes the body and suggests code. Lazy listeners run
+    in a pool with a bounded queue (bot/lazy.py), not in Bolt's unbounded one."""
     app = App(
         client=bot.client,
         signing_secret=signing_secret if signing_secret is not None else bot.settings.signing_secret,
@@ -33,7 +35,7 @@ def build_app(bot: SiBot, *, signing_secret: str | None = None, executor: Execut
         token_verification_enabled=False,
         request_verification_enabled=False,
         raise_error_for_unhandled_request=True,
-        listener_executor=executor,
+        listener_executor=executor if executor is not None else LazyPool(),
         logger=logging.getLogger("slack_bolt.App"),
     )
     app.error(on_error)

@@ -11,7 +11,6 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
@@ -20,15 +19,17 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from bot.console import slack_payloads as payloads
 from bot.console.fake_slack import FakeSlack
+from bot.lazy import LazyPool
 from bot.runtime import SiBot
 
 
-class ListenerPool(ThreadPoolExecutor):
-    """The app's lazy listeners' threads, which a test can wait for to be idle: then every
-    listener started so far has finished, and whatever it was going to send is sent."""
+class ListenerPool(LazyPool):
+    """The app's lazy listeners' pool (bounded, as in production), which a test can wait for
+    to be idle: then every listener started so far has finished, and whatever it was going
+    to send is sent."""
 
-    def __init__(self, max_workers: int = 5):
-        super().__init__(max_workers=max_workers)
+    def __init__(self) -> None:
+        super().__init__()
         self._running = 0
         self._idle = threading.Condition()
 
