@@ -27,6 +27,7 @@ def build_app(bot: SiBot, *, signing_secret: str | None = None, executor: Execut
     own. A request nothing listens for is answered 404 with one log line (``on_error``),
     instead of Bolt's warning that quotes the body and suggests code. Lazy listeners run
     in a pool with a bounded queue (bot/lazy.py), not in Bolt's unbounded one."""
+    pool = executor if executor is not None else LazyPool()
     app = App(
         client=bot.client,
         signing_secret=signing_secret if signing_secret is not None else bot.settings.signing_secret,
@@ -35,11 +36,11 @@ def build_app(bot: SiBot, *, signing_secret: str | None = None, executor: Execut
         token_verification_enabled=False,
         request_verification_enabled=False,
         raise_error_for_unhandled_request=True,
-        listener_executor=executor if executor is not None else LazyPool(),
+        listener_executor=pool,
         logger=logging.getLogger("slack_bolt.App"),
     )
     app.error(on_error)
-    handlers.register(app, bot)
+    handlers.register(app, bot, pool)
     return app
 
 

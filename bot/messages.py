@@ -289,13 +289,20 @@ class Messages:
         Slack escaping)."""
         return html.unescape(str(self.text(key, lang, **ctx)))
 
+    @cache  # noqa: B019
+    def _template(self, lang: str, name: str) -> Any:
+        """The language's own template if it has one, else the shared one (looked up once:
+        a missing language file is not searched for on every render)."""
+        return self._json_env.select_template([f"{lang}/{name}.json.j2", f"blocks/{name}.json.j2"])
+
     def render(self, name: str, /, lang: str | None = None, **ctx: Any) -> dict[str, Any]:
         """Render the template ``name`` to a dict (a message or a view). The structure lives
         in ``messages/blocks/<name>.json.j2`` and takes its words from ``t(key)``; a
         ``messages/<lang>/<name>.json.j2`` replaces it for one language where needed."""
         lang = self.lang(lang)
-        template = self._json_env.select_template([f"{lang}/{name}.json.j2", f"blocks/{name}.json.j2"])
-        source = template.render(lang=lang, t=lambda key, **kw: self.text(key, lang, **kw), **ctx)
+        source = self._template(lang, name).render(
+            lang=lang, t=lambda key, **kw: self.text(key, lang, **kw), **ctx
+        )
         try:
             rendered = json.loads(source)
         except json.JSONDecodeError as exc:

@@ -1,6 +1,8 @@
 """Slack glue: one module per area, each with ``register``; every listener has the one
 shape of ``listen.py``, and ``/si`` is the table of ``subcommands.py``."""
 
+from concurrent.futures import Executor
+
 from slack_bolt import App
 
 from bot.handlers import (
@@ -20,9 +22,9 @@ from bot.handlers.listen import Listen
 from bot.runtime import SiBot
 
 
-def register(app: App, bot: SiBot) -> None:
-    subcommands.register(app, bot)  # first: /si is what most requests are
-    listen = Listen(app, bot)
+def register(app: App, bot: SiBot, pool: Executor) -> None:
+    listen = Listen(app, bot, pool)
+    subcommands.register(listen)  # first: /si is what most requests are
     requests.register(listen)
     forms.register(listen)
     workspace.register(listen)

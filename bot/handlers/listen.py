@@ -3,8 +3,10 @@
 Each acks at once; its work runs in a unit of work (a session, committed, then the
 messages it recorded are sent); what it asks of Slack — a reply, a modal, a redrawn
 message — happens after the commit; and a refusal, a field error or an unexpected error
-becomes the right reply through ``replies.py``. A listener function is then only what is
-particular to it::
+becomes the right reply through ``replies.py``. Work after the ack goes straight to the
+lazy pool (bot/lazy.py) with the body Bolt already parsed: Bolt's own lazy listeners
+would deep-copy the whole request and inject its arguments a second time, on every press.
+A listener function is then only what is particular to it::
 
     @listen.button(ActionId.APPROVE)
     def approve(press: Interaction, session: Session) -> None:
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,22 +153,39 @@ class Submission:
 
 
 class Listen:
-    """Registers listeners of the one shape on a Bolt app."""
+    """Registers listeners of the one shape on a Bolt app; ``pool`` runs what comes after
+    the acks."""
 
-    def __init__(self, app: App, bot: SiBot):
+    def __init__(self, app: App, bot: SiBot, pool: Executor):
         self.app = app
         self.bot = bot
+        self.pool = pool
+
+    def later(self, work: Effect, where: str) -> None:
+        """``work`` after the ack, in the lazy pool; an error that escapes it is logged
+        (a listener's own errors are answered by ``Interaction.run``)."""
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("%s: the work after the ack failed", where)
+
+        self.pool.submit(run)
 
     def button(self, *action_ids: str, read_only: bool = False):
         """``work(interaction, session)`` after the ack, for presses of ``action_ids``."""
 
         def register(work: Callable[[Interaction, Session], Any]):
-            def lazy(body: dict[str, Any], client: WebClient, respond) -> None:
+            def ack_then_work(ack: Ack, body: dict[str, Any], client: WebClient, respond) -> None:
+                ack()
                 press = Interaction.of_action(self.bot, body, client, respond)
-                press.run(work, read_only=read_only, where=press.action_id)
+                self.later(
+                    lambda: press.run(work, read_only=read_only, where=press.action_id), press.action_id
+                )
 
             for action_id in action_ids:
-                self.app.action(action_id)(ack=ack_only, lazy=[lazy])
+                self.app.action(action_id)(ack_then_work)
             return work
 
         return register
@@ -193,14 +213,15 @@ class Listen:
                 except Exception as exc:
                     apology = replies.apology(self.bot, exc, view.get("callback_id", "form"))
                     ack(response_action="update", view=replies.modal(self.bot, apology, "error"))
+                self.later(lambda: then(submitted.user), view.get("callback_id", "form"))
 
-            def lazy(body: dict[str, Any]) -> None:
+            def then(user: str) -> None:
                 self.bot.deliverer.deliver_pending()
                 if after is not None:
-                    after(self.bot, body["user"]["id"])
+                    after(self.bot, user)
 
             for callback_id in callback_ids:
-                self.app.view(callback_id)(ack=ack_submission, lazy=[lazy])
+                self.app.view(callback_id)(ack_submission)
             return work
 
         return register
@@ -215,13 +236,11 @@ class Listen:
         """``work(event)`` after the ack; an error is logged (there is nobody to answer)."""
 
         def register(work: Callable[[dict[str, Any]], Any]):
-            def lazy(event: dict[str, Any]) -> None:
-                try:
-                    work(event)
-                except Exception:
-                    log.exception("%s event not handled", name)
+            def ack_then_work(ack: Ack, event: dict[str, Any]) -> None:
+                ack()
+                self.later(lambda: work(event), f"{name} event")
 
-            self.app.event(name)(ack=ack_only, lazy=[lazy])
+            self.app.event(name)(ack_then_work)
             return work
 
         return register

@@ -3,7 +3,7 @@
 Slack gives a slash command 3 seconds. Each subcommand's entry says what the ack answers
 (computed in the request thread, in a session that only reads when the entry says so, or
 with no database at all), and what runs after the ack, if anything (a modal, files, the
-messages recorded): only those pay for a lazy listener. ``/si help`` lists the entries'
+messages recorded): only those hand work to the lazy pool. ``/si help`` lists the entries'
 usage lines, and a test holds the README's command table against them.
 """
 
@@ -15,7 +15,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from bot.handlers import ledger as ledger_handlers
 from bot.handlers import report, workspace
 from bot.handlers import roster as roster_handlers
 from bot.handlers.forms import document_form, form_view
-from bot.handlers.listen import Interaction
+from bot.handlers.listen import Interaction, Listen
 from bot.handlers.lists import list_message
 from bot.handlers.replies import apology, ephemeral, notice, refused
 from bot.presenters.requests import present
@@ -294,21 +294,18 @@ USAGE_ADMINS = [
 
 @lru_cache(maxsize=512)
 def _parse(text: str) -> cmd.Subcommand | Refused:
-    """The subcommand ``text`` asks for, or the refusal saying what to fix (parsed once
-    for the matcher and the ack)."""
+    """The subcommand ``text`` asks for, or the refusal saying what to fix (the same
+    words, ``/si status`` above all, are parsed once)."""
     try:
         return cmd.parse_command(text)
     except Refused as exc:
         return exc
 
 
-def needs_follow_up(body: dict[str, Any]) -> bool:
-    parsed = _parse(body.get("text", ""))
-    return not isinstance(parsed, Refused) and TABLE[type(parsed)].follow_up is not None
+def register(listen: Listen) -> None:
+    bot = listen.bot
 
-
-def register(app: App, bot: SiBot) -> None:
-    def ack_si(ack: Ack, command: dict[str, Any]) -> None:
+    def ack_si(ack: Ack, command: dict[str, Any], client: WebClient, respond) -> None:
         parsed = _parse(command.get("text", ""))
         try:
             if isinstance(parsed, Refused):
@@ -316,23 +313,24 @@ def register(app: App, bot: SiBot) -> None:
             entry = TABLE[type(parsed)]
             if entry.db is Db.NONE:
                 ack(**entry.answer(bot, parsed, command["user_id"], None))
-                return
-            with bot.db.session(read_only=entry.db is Db.READ) as session:
-                answer = entry.answer(bot, parsed, command["user_id"], session)
-            ack(**answer)
+            else:
+                with bot.db.session(read_only=entry.db is Db.READ) as session:
+                    answer = entry.answer(bot, parsed, command["user_id"], session)
+                ack(**answer)
         except Refused as exc:
             ack(**refused(bot, exc))
+            return
         except Exception as exc:
             ack(**apology(bot, exc, "/si"))
-
-    def follow_up(body: dict[str, Any], client: WebClient, respond) -> None:
-        parsed = _parse(body.get("text", ""))
-        if isinstance(parsed, Refused):
             return
-        entry = TABLE[type(parsed)]
-        assert entry.follow_up is not None
-        turn = Interaction.of_command(bot, body, client, respond)
+        # Only the subcommands with work after the ack pay for it.
+        if entry.follow_up is not None:
+            turn = Interaction.of_command(bot, command, client, respond)
+            listen.later(lambda: follow_up(turn, parsed, entry), "/si")
+
+    def follow_up(turn: Interaction, parsed: cmd.Subcommand, entry: Entry) -> None:
         work = entry.follow_up
+        assert work is not None
         # A refusal here was already the ack's answer (the same checks run there).
         turn.run(
             lambda t, session: work(t, parsed, session),
@@ -341,7 +339,4 @@ def register(app: App, bot: SiBot) -> None:
             refusals_answered=True,
         )
 
-    # Most subcommands are answered entirely within the ack; only those with work after
-    # it pay for a lazy listener.
-    app.command("/si", matchers=[needs_follow_up])(ack=ack_si, lazy=[follow_up])
-    app.command("/si")(ack_si)
+    listen.app.command("/si")(ack_si)
