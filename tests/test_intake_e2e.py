@@ -418,10 +418,34 @@ def test_an_approve_press_costs_a_handful_of_transactions_whatever_the_message_c
         slack.idle()
     finally:
         event.remove(db.engine, "begin", count)
-    # One to approve (the administrator check in the same session), one to look for what
-    # is due and one to claim it, and for each of its two messages (the card redrawn, the
-    # requester told) one to take its turn in Slack's pace (bot/pacing.py) and one to send it.
-    assert len(begun) == 7
+    # One to read whether the press can move it (a press that can't is answered from that
+    # read, without the write lock), one to approve (the administrator check in the same
+    # session), one to look for what is due and one to claim it, and for each of its two
+    # messages (the card redrawn, the requester told) one to take its turn in Slack's pace
+    # (bot/pacing.py) and one to send it.
+    assert len(begun) == 8
+
+
+def test_a_press_on_a_card_someone_already_moved_only_reads(slack, db):
+    from sqlalchemy import event
+
+    file_change(slack)
+    slack.press("request_approve", "SI-2026-0001", user=ADMIN)
+    slack.idle()
+    begun: list[object] = []
+
+    def count(conn) -> None:
+        begun.append(conn.get_execution_options().get("si_read_only", False))
+
+    event.listen(db.engine, "begin", count)
+    try:
+        slack.press("request_approve", "SI-2026-0001", user=ADMIN2)
+        slack.idle()
+    finally:
+        event.remove(db.engine, "begin", count)
+    assert begun == [True]  # one read-only unit: no write lock taken
+    said = message_text(slack.fake.wait_for("response_url")[-1].params)
+    assert "SI-2026-0001" in said and "already" in said
 
 
 def test_a_refusal_whose_words_take_a_key_is_worded_not_an_apology(slack):

@@ -16,6 +16,7 @@ from bot.presenters.requests import present
 from bot.services import roles
 from bot.services.requests import (
     act_on_request,
+    check_action,
     file_request,
     find_request,
     message_administrators,
@@ -46,16 +47,21 @@ def register(listen: Listen) -> None:
             "view": bot.messages.render("form_submitted", view=shown, policy=bot.policy),
         }
 
-    @listen.button(*MOVES)
+    @listen.button(*MOVES, read_only=True)
     def move(press: Interaction, session: Session) -> None:
-        act_on_request(
-            session,
-            public_id=press.value,
-            action=MOVES[ActionId(press.action_id)],
-            actor=press.user,
-            now=bot.now(),
-            tz=bot.workplace.tz,
-        )
+        action = MOVES[ActionId(press.action_id)]
+        # A press that can't move the request (someone was first, not an administrator) is
+        # answered from this read; only a move that can happen takes the write lock.
+        check_action(session, public_id=press.value, action=action, actor=press.user, tz=bot.workplace.tz)
+        with bot.work() as writing:
+            act_on_request(
+                writing,
+                public_id=press.value,
+                action=action,
+                actor=press.user,
+                now=bot.now(),
+                tz=bot.workplace.tz,
+            )
 
     @listen.button(ActionId.REJECT, read_only=True)
     def ask_reason(press: Interaction, session: Session) -> None:

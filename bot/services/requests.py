@@ -203,22 +203,19 @@ def visible_request(session: Session, *, public_id: str, viewer: str) -> Request
     return request
 
 
-def act_on_request(
-    session: Session,
-    *,
-    public_id: str,
-    action: Action,
-    actor: str,
-    now: datetime,
-    reason: str = "",
-    tz: tzinfo = UTC,
-) -> Request:
-    """Move a request to its next state. Administrators approve, reject (with a reason)
-    and mark done; the requester cancels while it is still submitted. Refused when the
-    actor may not (someone who may not see the request is told it does not exist), or
-    when the request is no longer in a state the action applies to (so two
-    administrators pressing Approve at once produce one approval). A request marked done
-    updates the unit's records (the roster), or is refused as they say."""
+def check_action(
+    session: Session, *, public_id: str, action: Action, actor: str, reason: str = "", tz: tzinfo = UTC
+) -> None:
+    """Refused as :func:`act_on_request` would refuse, from a read: a press on a card
+    someone already acted on is answered without waiting for the write lock (SQLite has
+    one writer at a time). The move itself checks again: this is only the early answer."""
+    _allowed_move(session, public_id=public_id, action=action, actor=actor, reason=reason, tz=tz)
+
+
+def _allowed_move(
+    session: Session, *, public_id: str, action: Action, actor: str, reason: str, tz: tzinfo
+) -> tuple[Request, State, State]:
+    """The request, its state and the state ``action`` takes it to, or the refusal."""
     request = find_request(session, public_id)
     if action in ADMIN_ACTIONS:
         roles.require_admin(session, actor)
@@ -235,6 +232,28 @@ def act_on_request(
         if current is State.SUBMITTED:  # nobody acted on it yet: the move itself is wrong
             raise
         raise _already_moved(request, tz) from None
+    return request, current, target
+
+
+def act_on_request(
+    session: Session,
+    *,
+    public_id: str,
+    action: Action,
+    actor: str,
+    now: datetime,
+    reason: str = "",
+    tz: tzinfo = UTC,
+) -> Request:
+    """Move a request to its next state. Administrators approve, reject (with a reason)
+    and mark done; the requester cancels while it is still submitted. Refused when the
+    actor may not (someone who may not see the request is told it does not exist), or
+    when the request is no longer in a state the action applies to (so two
+    administrators pressing Approve at once produce one approval). A request marked done
+    updates the unit's records (the roster), or is refused as they say."""
+    request, current, target = _allowed_move(
+        session, public_id=public_id, action=action, actor=actor, reason=reason, tz=tz
+    )
     if target is State.DONE:
         _done(session, request, actor=actor, now=now)  # refused like the move, before it
     moved = session.execute(
