@@ -14,9 +14,11 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
-# Lazy work is mostly waiting on Slack's Web API, so a few more threads than cores help;
-# the queue holds a burst of presses (about a second's worth) without growing unbounded.
-LAZY_WORKERS = 8
+# Lazy work is mostly waiting on Slack (a response_url or Web API call takes 100-300 ms
+# from a server in China), so the threads are many more than the cores: with Bolt's five, a
+# worker answered at most about 25 presses a second however idle its CPU. The queue holds a
+# burst of presses without growing unbounded.
+LAZY_WORKERS = 32
 LAZY_QUEUED = 256
 
 
