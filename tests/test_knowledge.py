@@ -53,14 +53,14 @@ REQUIRED_TOPICS = {
 # What `python -m bot.knowledge.evaluate` reached at the shipped threshold, rounded down a
 # little so that a harmless change does not trip them.
 # Tuning set (tests/eval/questions.tsv):
-MIN_ACCURACY = 0.965  # reached: 782/804 = 97.3 %
+MIN_ACCURACY = 0.965  # reached: 787/810 = 97.2 %
 # Round 3 added 32 office and HR questions that share words with topics (start date, annual report…).
 MIN_ABSTENTION = 0.94  # reached: 176/185 = 95.1 %
 # Frozen set (tests/eval/frozen.tsv, tuned on since round 2), per language:
 FROZEN_MIN_ACCURACY = {"zh": 0.88, "en": 0.86}  # reached: zh 69/77 = 89.6 %, en 77/88 = 87.5 %
 FROZEN_MIN_ABSTENTION = 0.95  # reached: 43/44 = 97.7 %
 FROZEN_MAX_WRONG_TOPIC = 0.035  # reached: 5/209 = 2.4 % of all questions answered with a wrong topic
-FROZEN_MIN_OFFERED = 0.95  # reached: 159/165 = 96.4 % with the right topic answered or offered
+FROZEN_MIN_OFFERED = 0.95  # reached: 158/165 = 95.8 % with the right topic answered or offered
 # Round 2's holdout set (tests/eval/holdout.tsv; tuned on since round 3), per language:
 HOLDOUT_MIN_ACCURACY = {"zh": 0.9, "en": 0.81}  # reached: zh 55/60 = 91.7 %, en 66/80 = 82.5 %
 HOLDOUT_MIN_ABSTENTION = 0.95  # reached: 32/33 = 97.0 %
