@@ -124,8 +124,9 @@ def test_out_of_scope_questions_get_a_pointer_not_a_social_insurance_answer(help
 
 
 def test_an_unsure_question_goes_to_the_administrators_with_a_link(help_slack, db):
-    # In scope, but no topic answers it: the bot must not guess.
-    question = message("社保和医保有什么区别？我的身份证 11010519491231002X")
+    # In scope, but no topic answers it (a newborn's resident medical insurance; the
+    # difference of 社保 and 医保 is the basics topic's now): the bot must not guess.
+    question = message("孩子出生后怎么给他办医保？我的身份证 11010519491231002X")
     ask(help_slack, question)
     posts = settle(help_slack, 2)
     with db.session() as session:

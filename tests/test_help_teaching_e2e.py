@@ -19,7 +19,7 @@ ESCALATED = "社保局发的短信说我有一笔待遇要确认"
 # … and this one, that no topic covers.
 UNCOVERED = "公司给我们交补充医疗保险吗"
 # Two close topics: answered with one, the other offered.
-CLOSE_ZH = "在老家住院医保能报吗"
+CLOSE_ZH = "回老家住院能用医保吗"
 CLOSE_EN = "what happens if the company pays contributions late"
 
 

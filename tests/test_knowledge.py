@@ -53,24 +53,25 @@ REQUIRED_TOPICS = {
 # What `python -m bot.knowledge.evaluate` reached at the shipped threshold, rounded down a
 # little so that a harmless change does not trip them.
 # Tuning set (tests/eval/questions.tsv):
-MIN_ACCURACY = 0.96  # reached: 758/782 = 96.9 %
+MIN_ACCURACY = 0.965  # reached: 787/810 = 97.2 %
 # Round 3 added 32 office and HR questions that share words with topics (start date, annual report…).
-MIN_ABSTENTION = 0.94  # reached: 174/183 = 95.1 %
+MIN_ABSTENTION = 0.94  # reached: 176/185 = 95.1 %
 # Frozen set (tests/eval/frozen.tsv, tuned on since round 2), per language:
-FROZEN_MIN_ACCURACY = {"zh": 0.87, "en": 0.8}  # reached: zh 68/77 = 88.3 %, en 72/88 = 81.8 %
+FROZEN_MIN_ACCURACY = {"zh": 0.88, "en": 0.86}  # reached: zh 69/77 = 89.6 %, en 77/88 = 87.5 %
 FROZEN_MIN_ABSTENTION = 0.95  # reached: 43/44 = 97.7 %
-FROZEN_MAX_WRONG_TOPIC = 0.055  # reached: 10/209 = 4.8 % of all questions answered with a wrong topic
-FROZEN_MIN_OFFERED = 0.93  # reached: 156/165 = 94.5 % with the right topic answered or offered
+FROZEN_MAX_WRONG_TOPIC = 0.035  # reached: 5/209 = 2.4 % of all questions answered with a wrong topic
+FROZEN_MIN_OFFERED = 0.95  # reached: 158/165 = 95.8 % with the right topic answered or offered
 # Round 2's holdout set (tests/eval/holdout.tsv; tuned on since round 3), per language:
-HOLDOUT_MIN_ACCURACY = {"zh": 0.9, "en": 0.8}  # reached: zh 55/60 = 91.7 %, en 65/80 = 81.2 %
+HOLDOUT_MIN_ACCURACY = {"zh": 0.9, "en": 0.81}  # reached: zh 55/60 = 91.7 %, en 66/80 = 82.5 %
 HOLDOUT_MIN_ABSTENTION = 0.95  # reached: 32/33 = 97.0 %
-HOLDOUT_MAX_WRONG_TOPIC = 0.065  # reached: 10/173 = 5.8 % of all questions answered with a wrong topic
-HOLDOUT_MIN_OFFERED = 0.92  # reached: 130/140 = 92.9 % with the right topic answered or offered
-# Round 3's holdout set (tests/eval/holdout3.tsv, never tuned on, its misses not looked at):
-HOLDOUT3_MIN_ACCURACY = {"zh": 0.85, "en": 0.82}  # reached: zh 104/120 = 86.7 %, en 77/92 = 83.7 %
-HOLDOUT3_MIN_ABSTENTION = 0.9  # reached: 37/40 = 92.5 % (95.0 % before round 3's changes)
-HOLDOUT3_MAX_WRONG_TOPIC = 0.055  # reached: 12/252 = 4.8 % of all questions answered with a wrong topic
-HOLDOUT3_MIN_OFFERED = 0.92  # reached: 197/212 = 92.9 % with the right topic answered or offered
+HOLDOUT_MAX_WRONG_TOPIC = 0.06  # reached: 9/173 = 5.2 % of all questions answered with a wrong topic
+HOLDOUT_MIN_OFFERED = 0.925  # reached: 131/140 = 93.6 % with the right topic answered or offered
+# Round 3's holdout set (tests/eval/holdout3.tsv; its misses looked at and tuned on since round 4;
+# before round 4: zh 86.7 %, en 83.7 %, 92.5 % declined, 4.8 % wrong):
+HOLDOUT3_MIN_ACCURACY = {"zh": 0.95, "en": 0.94}  # reached: zh 116/120 = 96.7 %, en 88/92 = 95.7 %
+HOLDOUT3_MIN_ABSTENTION = 0.97  # reached: 40/40 = 100 %
+HOLDOUT3_MAX_WRONG_TOPIC = 0.02  # reached: 3/252 = 1.2 % of all questions answered with a wrong topic
+HOLDOUT3_MIN_OFFERED = 0.97  # reached: 208/212 = 98.1 % with the right topic answered or offered
 # Questions typed in pinyin are Chinese askers, labelled zh (answered in English before round 3).
 HOLDOUT3_MAX_WRONG_LANG = 0
 
@@ -575,7 +576,7 @@ def test_the_retriever_meets_its_figures_on_the_evaluation_set(kb):
 def test_the_retriever_meets_its_figures_on_the_held_out_sets(
     kb, path, accuracy, abstention, wrong_topic, offered, wrong_lang
 ):
-    # Figures only, no misses: holdout3's are not looked at while working (tests/eval/README.md).
+    # Figures only, no misses: a blind holdout set's are not looked at while working (tests/eval/README.md).
     # The report's figures are copied out first: a failing assert must not print its misses.
     report = evaluate(kb, read_cases(path))
     langs = {lang: row.accuracy for lang, row in report.langs.items()}

@@ -202,7 +202,7 @@ def test_a_broken_taught_file_stops_the_load_and_says_which(tmp_path):
 
 
 def test_a_close_runner_up_is_offered_with_the_answer(kb):
-    answer = kb.answer("在老家住院医保能报吗")
+    answer = kb.answer("回老家住院能用医保吗")
     assert answer.topic == "medical-elsewhere" and len(answer.alternatives) == 1
     assert answer.alternatives[0] != answer.topic and answer.alternatives[0] in kb.topics
 
@@ -217,7 +217,7 @@ def test_a_question_too_close_to_call_goes_to_the_administrators_even_without_a_
 def test_two_topics_too_close_to_call_are_offered_instead_of_answered(kb):
     # Both topics fit; neither is sure enough to answer: the administrators are asked, and
     # the two are offered meanwhile (kb.CLOSE_MARGIN).
-    answer = kb.answer("社保公积金一共交多少比例")
+    answer = kb.answer("社保和公积金个人各交多少比例")
     assert answer.topic is None and answer.escalate
     assert set(answer.alternatives[:2]) == {"contribution-rates", "social-insurance-basics"}
 
