@@ -16,8 +16,9 @@ from tests.test_help_e2e import HELP, message
 
 # The bot escalates this question: no topic answers it with confidence.
 ESCALATED = "社保局发的短信说我有一笔待遇要确认"
-# … and this one, that no topic covers.
-UNCOVERED = "公司给我们交补充医疗保险吗"
+# … and this one, that no topic covers and no other domain claims (supplementary medical
+# *insurance* would be declined as commercial insurance).
+UNCOVERED = "社保里的大额医疗补助公司交了吗"
 # Two close topics: answered with one, the other offered.
 CLOSE_ZH = "回老家住院能用医保吗"
 CLOSE_EN = "what happens if the company pays contributions late"
@@ -194,7 +195,7 @@ def test_a_question_the_bot_escalates_is_answered_after_one_teaching_on_every_re
 def test_a_new_answer_for_a_question_no_topic_covers(help_slack, db):
     asked = say(help_slack, message(UNCOVERED))
     thread_replies(help_slack, asked)
-    reply = "我们公司目前没有补充医疗保险，只有基本医疗保险。"
+    reply = "我们公司目前没有大额医疗补助，只有基本医疗保险。"
     say(help_slack, message(reply, user=ADMIN, thread_ts=asked["ts"]))
     (prompt,) = posted(help_slack, lambda p: p["channel"] == ADMIN and "Teach" in message_text(p))
 
@@ -209,21 +210,21 @@ def test_a_new_answer_for_a_question_no_topic_covers(help_slack, db):
     assert missing.body["response_action"] == "errors" and "title_zh" in missing.body["errors"]
     done = help_slack.submit(
         view,
-        {"title_zh": "补充医疗保险", "title_en": "Supplementary medical insurance", "answer_zh": reply},
+        {"title_zh": "大额医疗补助", "title_en": "Large medical expense subsidy", "answer_zh": reply},
         user=ADMIN,
     )
-    assert done.body["response_action"] == "update" and "补充医疗保险" in message_text(done.body["view"])
+    assert done.body["response_action"] == "update" and "大额医疗补助" in message_text(done.body["view"])
 
     again = say(help_slack, message(UNCOVERED))
     (answer,) = thread_replies(help_slack, again)
-    assert reply in message_text(answer) and "补充医疗保险" in message_text(answer)
-    english = say(help_slack, message("Does the company pay supplementary medical insurance?"))
+    assert reply in message_text(answer) and "大额医疗补助" in message_text(answer)
+    english = say(help_slack, message("Does the company pay the large medical expense subsidy?"))
     with db.session() as session:
         (lesson,) = session.scalars(select(HelpLesson)).all()
     assert (lesson.kind, lesson.topic, lesson.title_en) == (
         "topic",
-        "supplementary-medical-insurance",
-        "Supplementary medical insurance",
+        "large-medical-expense-subsidy",
+        "Large medical expense subsidy",
     )
     thread_replies(help_slack, english)
 
