@@ -15,11 +15,12 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 # Lazy work is mostly waiting on Slack (a response_url or Web API call takes 100-300 ms
-# from a server in China), so the threads are many more than the cores: with Bolt's five, a
-# worker answered at most about 25 presses a second however idle its CPU. The queue holds a
-# burst of presses without growing unbounded.
-LAZY_WORKERS = 32
-LAZY_QUEUED = 256
+# from a server in China), so the threads are more than the cores: with Bolt's five, a
+# worker answered at most about 25 presses a second however idle its CPU. Not many more:
+# each thread's work in flight is memory (32 threads held a worker 10 MB above 16). The
+# queue holds a burst of presses without growing unbounded.
+LAZY_WORKERS = 16
+LAZY_QUEUED = 64
 
 
 class LazyPool(Executor):

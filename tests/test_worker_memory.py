@@ -1,5 +1,6 @@
-"""The lazy listeners' pool holds at most its workers and its queue: the next submission
-waits for room instead of the backlog (and memory) growing without end."""
+"""What keeps a worker's memory flat under load: the lazy listeners' pool holds at most its
+workers and its queue (the next submission waits for room instead of the backlog growing
+without end), and the server limits glibc's malloc arenas."""
 
 from __future__ import annotations
 
@@ -50,3 +51,11 @@ def test_an_error_in_the_work_frees_its_place():
         assert isinstance(pool.submit(fails).exception(10), RuntimeError)
     assert pool.submit(lambda: 42).result(10) == 42
     pool.shutdown()
+
+
+def test_the_server_limits_malloc_arenas_where_the_c_library_is_glibc():
+    import platform
+
+    from bot.web import limit_malloc_arenas
+
+    assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
