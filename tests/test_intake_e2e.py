@@ -4,9 +4,12 @@ the Web API pointed at a fake Slack that records every call."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
+from bot.storage.db import READ_ONLY
 from bot.storage.models import Request, RequestEvent
 from tests.conftest import ADMIN, ADMIN2, ADMIN_CHANNEL, EMPLOYEE, HR, OTHER
 from tests.slack import message_text
@@ -401,23 +404,30 @@ def test_messages_follow_si_language(make_bot, slack_for):
     assert "缴费基数必须在 7,546.00 至 37,731.00 元之间" in reply.body["errors"]["contribution_base"]
 
 
-def test_an_approve_press_costs_a_handful_of_transactions_whatever_the_message_count(slack, db):
+@contextmanager
+def transactions_begun(db) -> Iterator[list[bool]]:
+    """The transactions begun within the block: for each, whether it only reads."""
     from sqlalchemy import event
 
-    file_change(slack)
-    slack.wait_posts(2)
-    slack.idle()
-    begun: list[object] = []
+    begun: list[bool] = []
 
     def count(conn) -> None:
-        begun.append(conn)
+        begun.append(bool(conn.get_execution_options().get(READ_ONLY, False)))
 
     event.listen(db.engine, "begin", count)
     try:
-        slack.press("request_approve", "SI-2026-0001", user=ADMIN)
-        slack.idle()
+        yield begun
     finally:
         event.remove(db.engine, "begin", count)
+
+
+def test_an_approve_press_costs_a_handful_of_transactions_whatever_the_message_count(slack, db):
+    file_change(slack)
+    slack.wait_posts(2)
+    slack.idle()
+    with transactions_begun(db) as begun:
+        slack.press("request_approve", "SI-2026-0001", user=ADMIN)
+        slack.idle()
     # One to read whether the press can move it (a press that can't is answered from that
     # read, without the write lock), one to approve (the administrator check in the same
     # session), one to look for what is due and one to claim it, and for each of its two
@@ -427,22 +437,12 @@ def test_an_approve_press_costs_a_handful_of_transactions_whatever_the_message_c
 
 
 def test_a_press_on_a_card_someone_already_moved_only_reads(slack, db):
-    from sqlalchemy import event
-
     file_change(slack)
     slack.press("request_approve", "SI-2026-0001", user=ADMIN)
     slack.idle()
-    begun: list[object] = []
-
-    def count(conn) -> None:
-        begun.append(conn.get_execution_options().get("si_read_only", False))
-
-    event.listen(db.engine, "begin", count)
-    try:
+    with transactions_begun(db) as begun:
         slack.press("request_approve", "SI-2026-0001", user=ADMIN2)
         slack.idle()
-    finally:
-        event.remove(db.engine, "begin", count)
     assert begun == [True]  # one read-only unit: no write lock taken
     said = message_text(slack.fake.wait_for("response_url")[-1].params)
     assert "SI-2026-0001" in said and "already" in said
