@@ -43,6 +43,20 @@ STORY_NOW = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
 install_masking()
 
 
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """A test that runs ``si-bot`` configures logging as the command does (``force=True``:
+    the root logger's handlers replaced by one on that test's captured stderr). Put back
+    after it, or every later log line goes to a closed stream ("--- Logging error ---")."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 def admins(db: Database) -> list[str]:
     """The filed administrators now."""
     with db.session(read_only=True) as session:
