@@ -19,14 +19,15 @@ log = logging.getLogger("bot.app")
 def build_app(bot: SiBot, *, signing_secret: str | None = None, executor: Executor | None = None) -> App:
     """``process_before_response=True``: each listener's ack part runs in the request
     thread and the response goes out as soon as it returns (fast: no polling for ack());
-    slow work — Slack API calls — runs in lazy listeners after the ack.
+    slow work — Slack API calls — runs after the ack, in the lazy pool.
 
     Bolt does not verify signatures here: over HTTP the gate in front of it does
     (bot/inbound.py, before anything is parsed and without Bolt's log of the whole body of
     a refused request), Socket Mode's requests are not signed, and the console makes its
     own. A request nothing listens for is answered 404 with one log line (``on_error``),
-    instead of Bolt's warning that quotes the body and suggests code. Lazy listeners run
-    in a pool with a bounded queue (bot/lazy.py), not in Bolt's unbounded one."""
+    instead of Bolt's warning that quotes the body and suggests code. The work after the
+    acks runs in ``executor``: by default the lazy pool with a bounded queue (bot/lazy.py),
+    not Bolt's unbounded one."""
     pool = executor if executor is not None else LazyPool()
     app = App(
         client=bot.client,

@@ -1,6 +1,6 @@
 """Sends the outbox: renders each recorded notice with ``messages/`` and posts it to Slack.
 
-Runs after the transaction that recorded the notices has committed (from a lazy listener
+Runs after the transaction that recorded the notices has committed (from the lazy pool
 right after the ack, and from a periodic sweep that picks up anything left over). Each row
 is claimed before it is sent, so several processes never send one row twice; a failure
 leaves the row to be retried later with back-off that grows to the policy's cap

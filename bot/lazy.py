@@ -1,4 +1,4 @@
-"""The threads that run Bolt's lazy listeners (the work after an ack), with a bounded queue.
+"""The threads that run the work after an ack (bot/handlers/listen.py), with a bounded queue.
 
 Bolt's default pool queues without limit: under more presses than the workers can finish,
 every waiting press holds its request, its copy and its closure in memory, and a burst

@@ -37,7 +37,7 @@ class Leaving(Exception):
 
 
 class InlineExecutor(Executor):
-    """Runs lazy listeners at once, in the caller's thread, so output appears in order."""
+    """Runs the work after an ack at once, in the caller's thread, so output appears in order."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         future: Future = Future()
