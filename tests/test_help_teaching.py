@@ -133,7 +133,7 @@ def test_one_lesson_a_question_counts_even_when_two_are_written_at_once(bot, db)
 
 
 def test_a_new_topic_gets_an_id_from_its_title_never_one_in_use(bot, db):
-    assert new_topic(bot, recorded(bot, "单位给交企业年金吗")).topic == "enterprise-annuity"
+    assert new_topic(bot, recorded(bot, "我的养老保险个人账户余额")).topic == "enterprise-annuity"
     assert new_topic(bot, recorded(bot, "年金怎么领")).topic == "enterprise-annuity-2"
     assert (
         new_topic(bot, recorded(bot, "补缴怎么办"), title_en="Payback").topic == "payback-2"
@@ -143,7 +143,7 @@ def test_a_new_topic_gets_an_id_from_its_title_never_one_in_use(bot, db):
 
 
 def test_a_new_topic_needs_a_title_and_an_answer_shown_on_the_fields(bot, db):
-    answer_id = recorded(bot, "单位给交企业年金吗")
+    answer_id = recorded(bot, "我的养老保险个人账户余额")
     with pytest.raises(FieldErrors) as errors:
         new_topic(bot, answer_id, title_zh="", title_en="", answer_zh="")
     assert {k: v.code for k, v in errors.value.problems.items()} == {
@@ -156,7 +156,7 @@ def test_a_new_topic_needs_a_title_and_an_answer_shown_on_the_fields(bot, db):
 
 
 def test_a_question_that_made_a_topic_is_not_taught_elsewhere_until_that_topic_is_retired(bot, db):
-    answer_id = recorded(bot, "单位给交企业年金吗")
+    answer_id = recorded(bot, "我的养老保险个人账户余额")
     made = new_topic(bot, answer_id)
     with pytest.raises(Refused) as refused:
         teach(bot, answer_id, "payback")
@@ -211,12 +211,12 @@ def test_the_version_changes_with_every_lesson_taught_or_retired(bot, db):
 
 def test_how_often_the_right_topic_was_among_those_offered(bot, db):
     with db.session() as session:
-        close = ask(bot, session, "单位给交企业年金吗")
+        close = ask(bot, session, "我的养老保险个人账户余额")
         unsure = ask(bot, session, "社保那个事情怎么弄")
         ask(bot, session, "社保卡丢了怎么补办")  # nothing offered
     with db.session() as session:
         offered = session.get(HelpAnswer, close.id)
-        topic = bot.knowledge.answer("单位给交企业年金吗").alternatives[0]
+        topic = bot.knowledge.answer("我的养老保险个人账户余额").alternatives[0]
         helpdesk.pick_offered_topic(
             session,
             bot.workplace,
@@ -236,7 +236,7 @@ def test_how_often_the_right_topic_was_among_those_offered(bot, db):
 
 def test_a_topic_that_was_not_offered_cannot_be_picked(bot, db):
     with db.session() as session:
-        answered = ask(bot, session, "单位给交企业年金吗")
+        answered = ask(bot, session, "我的养老保险个人账户余额")
     with pytest.raises(Refused, match="help_not_offered"), db.session() as session:
         helpdesk.pick_offered_topic(
             session,

@@ -20,8 +20,8 @@ ESCALATED = "社保局发的短信说我有一笔待遇要确认"
 # *insurance* would be declined as commercial insurance).
 UNCOVERED = "社保里的大额医疗补助公司交了吗"
 # Two close topics: answered with one, the other offered.
-CLOSE_ZH = "回老家住院能用医保吗"
-CLOSE_EN = "what happens if the company pays contributions late"
+CLOSE_ZH = "在老家住院医保可以报销吗"
+CLOSE_EN = "my employer did not pay social insurance for my first two months"
 
 
 def say(slack: SlackDriver, event: dict) -> dict:

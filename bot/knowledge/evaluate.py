@@ -332,11 +332,12 @@ def sweep_close(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> Non
 
 
 def sweep_margin(kb: KnowledgeBase, cases: Sequence[Case], out=sys.stdout) -> None:
-    """How CLOSE_MARGIN trades right answers for fewer wrong ones (too close to call: escalated)."""
+    """How CLOSE_MARGIN (MIX_CLOSE_MARGIN with the classifier) trades right answers for fewer
+    wrong ones (too close to call: escalated)."""
     _sweep_setting(
         kb,
         cases,
-        "CLOSE_MARGIN",
+        "CLOSE_MARGIN" if kb.bm25_share == 1 else "MIX_CLOSE_MARGIN",
         [step / 100 for step in range(13)],
         "\nclose margin  right first  wrong topic  right offered",
         lambda v, r: (
@@ -383,8 +384,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="with the lessons of _taught.toml (default: shipped topics alone)",
     )
+    parser.add_argument(
+        "--bm25",
+        action="store_true",
+        help="BM25 alone, without the trained classifier (what answered before it)",
+    )
     args = parser.parse_args(argv)
-    kb = KnowledgeBase.load(args.kb, taught=args.taught)
+    kb = KnowledgeBase.load(args.kb, taught=args.taught, classifier=not args.bm25)
     paths = args.tsv or list(SETS.values())
     names = {path.resolve(): name for name, path in SETS.items()}
     sets = [(names.get(path.resolve(), path.stem), read_cases(path)) for path in paths]

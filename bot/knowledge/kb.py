@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import re
 import threading
 import time
@@ -56,6 +57,7 @@ from markupsafe import Markup
 
 from bot.domain.kinds import BY_COMMAND
 from bot.domain.policy import Policy, load_policy
+from bot.knowledge.classifier import Classifier
 from bot.knowledge.lessons import (
     TAUGHT_FILE,
     TAUGHT_MIN_SIMILARITY,
@@ -72,6 +74,7 @@ from bot.messages import mention, money, slack_escape
 from bot.resources import resource_dir
 
 DEFAULT_KB_DIR = resource_dir("messages") / "kb"
+log = logging.getLogger(__name__)
 
 # An answer is given when the best topic's normalised score (see ranking.py) reaches this.
 # Chosen from tests/eval/questions.tsv with `python -m bot.knowledge.evaluate --sweep`.
@@ -107,6 +110,21 @@ OFFER_MIN = 0.1
 # about one wrong answer for two right ones it turns into offers; wider margins cost more.
 CLOSE_MARGIN = 0.03
 SURE_SCORE = 0.6
+
+# The trained classifier (classifier.py: logistic regression on hashed n-grams, trained on the
+# topics' asks and the labelled sets but the blind one), when ``CLASSIFIER_FILE`` is in the
+# knowledge base folder: a topic's score is BM25_SHARE of its BM25 score plus the rest of
+# the classifier's probability, and answers start at MIX_THRESHOLD. Both chosen by 5-fold
+# cross-validation grouped by source page (`python -m bot.knowledge.crossval`; see
+# docs/knowledge-base.md): more right first in both languages, fewer wrong topics, on each of
+# four ways of dealing the folds.
+CLASSIFIER_FILE = "_classifier.npz"
+BM25_SHARE = 0.7
+MIX_THRESHOLD = 0.24
+# And the two best are too close to call within this (CLOSE_MARGIN for BM25 alone).
+MIX_CLOSE_MARGIN = 0.04
+# And a question naming neither social insurance nor a related term needs this (UNNAMED_THRESHOLD).
+MIX_UNNAMED_THRESHOLD = 0.3
 
 LANGS = ("zh", "en")
 # A topic names the form it leads to by its /si word (bot/domain/kinds).
@@ -349,6 +367,10 @@ class KnowledgeBase:
         self._taught_index: TaughtIndex | None = None
         self._taught_topics: Mapping[str, TaughtTopic] = MappingProxyType({})
         self._analysed: dict[str, Analysis] = {}  # lesson text -> analysis, shared by the views
+        # The trained classifier (classifier.py), mixed into the ranker's scores: none by default.
+        self._classifier: Classifier | None = None
+        self._class_of_entry = np.zeros(0, dtype=int)
+        self.bm25_share = 1.0
         self._verdicts: dict[str, str | None] = {}  # lesson text -> refusal (see _verdict)
         self._views_lock = threading.Lock()
         self._last_view: tuple[Lessons, KnowledgeBase] | None = None
@@ -359,14 +381,18 @@ class KnowledgeBase:
         kb_dir: Path | str | None = None,
         policy: Policy | None = None,
         *,
-        threshold: float = THRESHOLD,
+        threshold: float | None = None,
         tz: tzinfo | None = None,
         taught: bool = True,
+        classifier: bool = True,
     ) -> KnowledgeBase:
         """Read every topic of ``kb_dir`` (default: ``messages/kb``), check that each answer
         renders with ``policy`` (default: the shipped policy file), and build the index.
         With ``taught`` (the default), the lessons exported to ``_taught.toml`` count too
-        (``taught=False``: the shipped topics alone, as ``evaluate`` measures them).
+        (``taught=False``: the shipped topics alone, as ``evaluate`` measures them). With
+        ``classifier`` (the default) and a ``CLASSIFIER_FILE`` whose classes are the topics and
+        domains of ``kb_dir``, the trained classifier is mixed in (BM25_SHARE) and
+        ``threshold`` defaults to MIX_THRESHOLD; otherwise BM25 alone and THRESHOLD.
         Raises :class:`KnowledgeBaseError` naming the file at fault."""
         started = time.perf_counter()
         folder = Path(kb_dir) if kb_dir is not None else DEFAULT_KB_DIR
@@ -395,8 +421,25 @@ class KnowledgeBase:
             raise KnowledgeBaseError(
                 f"{folder}: duplicate ids {sorted({i for i in ids if ids.count(i) > 1})}"
             )
-        kb = cls(entries, Lexicon.load(folder / "_lexicon.toml"), policy, threshold=threshold, tz=tz)
+        kb = cls(entries, Lexicon.load(folder / "_lexicon.toml"), policy, threshold=THRESHOLD, tz=tz)
         kb._check_renders(str(folder))
+        model_path = folder / CLASSIFIER_FILE
+        if classifier and model_path.is_file():
+            model, _ = Classifier.load(model_path)
+            known = set(model.classes)
+            if all(e.topic.id in known for e in entries):
+                kb.use_classifier(model, BM25_SHARE)
+                kb.threshold = MIX_THRESHOLD
+            else:
+                # A topic added since the classifier was trained: BM25 alone until it is retrained.
+                missing = sorted(e.topic.id for e in entries if e.topic.id not in known)
+                log.warning(
+                    "%s does not know %s: retrain it (python -m bot.knowledge.crossval --write)",
+                    model_path,
+                    ", ".join(missing),
+                )
+        if threshold is not None:
+            kb.threshold = threshold
         if taught:
             try:
                 kb._file_lessons = read_lessons(folder / TAUGHT_FILE)
@@ -495,9 +538,28 @@ class KnowledgeBase:
     def analyse(self, question: str) -> Analysis:
         return self._analyzer.analyse(question)
 
+    def use_classifier(self, classifier: Classifier | None, bm25_share: float = 1.0) -> None:
+        """Score topics and domains with ``bm25_share`` of the ranker's score plus the rest of
+        ``classifier``'s probability (an entry it has no class for gets 0); None: BM25 alone."""
+        self._classifier = classifier
+        self.bm25_share = bm25_share if classifier is not None else 1.0
+        if classifier is not None:
+            position = {c: i for i, c in enumerate(classifier.classes)}
+            # The entries the classifier does not know point at an extra, always-zero column.
+            missing = len(classifier.classes)
+            self._class_of_entry = np.array([position.get(e.topic.id, missing) for e in self._entries])
+
+    def _scores(self, analysis: Analysis) -> np.ndarray:
+        """Every entry's score, 0-1: BM25 (ranking.py), mixed with the classifier's probability."""
+        scores = self._ranker.scores(analysis)
+        if self._classifier is None:
+            return scores
+        p = np.append(self._classifier.probabilities(analysis), 0.0)[self._class_of_entry]
+        return self.bm25_share * scores + (1 - self.bm25_share) * p
+
     def scores(self, question: str) -> dict[str, float]:
         """Every topic's and domain's normalised score for ``question`` (for diagnostics)."""
-        values = self._ranker.scores(self._analyzer.analyse(question))
+        values = self._scores(self._analyzer.analyse(question))
         return {e.topic.id: float(v) for e, v in zip(self._entries, values, strict=True)}
 
     def answer(self, question: str, lang: str | None = None, admins: Sequence[str] = ()) -> Answer:
@@ -523,7 +585,7 @@ class KnowledgeBase:
         """What to do with an analysed question, without rendering anything."""
         if analysis.empty:
             return _Decision(_QUIET, 0.0)
-        scores = self._ranker.scores(analysis)
+        scores = self._scores(analysis)
         in_domain = self._analyzer.in_domain(analysis.text)
         marked = [i for i, terms in self._markers if terms.found_in(analysis.text)]
         if self._analyzer.names_social_insurance(analysis.text):
@@ -549,12 +611,14 @@ class KnowledgeBase:
         if confident and entry.out_of_scope:
             # Another domain, or chatter: what is taught never overrides that.
             return _Decision(_QUIET if entry.quiet else _DOMAIN, score, entry.topic.id)
-        confident = confident and (in_domain or score >= UNNAMED_THRESHOLD)
+        unnamed = UNNAMED_THRESHOLD if self._classifier is None else MIX_UNNAMED_THRESHOLD
+        confident = confident and (in_domain or score >= unnamed)
         ranked = self._ranked_topics(scores, analysis)
         taught_id, taught_score = self._best_taught(analysis)
         if taught_id is not None and (not confident or taught_score >= score):
             return _Decision(_TOPIC, taught_score, taught_id, _runner_up(ranked, taught_id), taught=True)
-        too_close = confident and _too_close(ranked, score)
+        margin = CLOSE_MARGIN if self._classifier is None else MIX_CLOSE_MARGIN
+        too_close = confident and _too_close(ranked, score, margin)
         if confident and not too_close:
             return _Decision(_TOPIC, score, entry.topic.id, _runner_up(ranked, entry.topic.id))
         # Too close to call is still a question for a topic (it met one well enough to be
@@ -694,9 +758,9 @@ class KnowledgeBase:
         return found
 
 
-def _too_close(ranked: Sequence[tuple[float, str]], best: float) -> bool:
-    """Whether the two best topics scored too close to answer either (CLOSE_MARGIN)."""
-    return len(ranked) > 1 and best < SURE_SCORE and best - ranked[1][0] < CLOSE_MARGIN
+def _too_close(ranked: Sequence[tuple[float, str]], best: float, margin: float) -> bool:
+    """Whether the two best topics scored too close to answer either (within ``margin``)."""
+    return len(ranked) > 1 and best < SURE_SCORE and best - ranked[1][0] < margin
 
 
 def _runner_up(ranked: Sequence[tuple[float, str]], answered: str) -> tuple[str, ...]:

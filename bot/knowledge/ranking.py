@@ -28,6 +28,9 @@ Why this method:
 - One document per topic (not one per sample question) lets a question that combines words
   from different phrasings of the same topic still score well.
 
+Since round 5 of issue 12, kb.py mixes these scores with a small trained classifier's
+probabilities (classifier.py, chosen by cross-validation in crossval.py).
+
 Normalised score — one threshold for any question, short or long, Chinese or English: per
 channel, ``sum of BM25(t, topic) over the question's distinct tokens / the question's idf
 mass``. The mass is the sum of the known tokens' idf, plus ``UNKNOWN_WEIGHT * n **
