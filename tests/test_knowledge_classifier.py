@@ -38,6 +38,19 @@ def test_the_shipped_knowledge_base_mixes_the_classifier_in(kb):
     assert max(mixed, key=mixed.get) == max(alone, key=alone.get) == "si-card"
 
 
+def test_an_answer_reworded_needs_no_retraining_a_new_ask_does(tmp_path):
+    folder = tmp_path / "kb"
+    shutil.copytree(DEFAULT_KB_DIR, folder, ignore=shutil.ignore_patterns(kb_module.TAUGHT_FILE))
+    shipped = training_fingerprint(folder)
+    card = folder / "si-card.toml"
+    text = card.read_text(encoding="utf-8")
+    card.write_text(text.replace("answer_zh = '''", "answer_zh = '''（措辞已更新）", 1), encoding="utf-8")
+    assert KnowledgeBase.load(folder, taught=False).render("si-card", "zh").text.startswith("（措辞已更新）")
+    assert training_fingerprint(folder) == shipped
+    card.write_text(text.replace("ask_zh = [", 'ask_zh = ["社保卡芯片坏了读不出来",', 1), encoding="utf-8")
+    assert training_fingerprint(folder) != shipped
+
+
 def test_a_topic_the_classifier_does_not_know_falls_back_to_bm25(tmp_path, caplog):
     folder = tmp_path / "kb"
     shutil.copytree(DEFAULT_KB_DIR, folder)

@@ -28,7 +28,6 @@ from bot.knowledge import kb as kb_module
 from bot.knowledge.classifier import Classifier, Example, features, fingerprint
 from bot.knowledge.evaluate import SETS, Case, evaluate, print_reports, read_cases
 from bot.knowledge.kb import BM25_SHARE, CLASSIFIER_FILE, DEFAULT_KB_DIR, MIX_THRESHOLD, KnowledgeBase
-from bot.knowledge.lessons import TAUGHT_FILE
 
 # The sets the classifier may learn from: every set but the blind one (tests/eval/README.md).
 TRAIN_SETS = ("tuning", "frozen", "holdout", "holdout3", "pages4")
@@ -135,11 +134,19 @@ def cross_validate(
     return {item.case.question: f for item, f in zip(items, fold, strict=True)}, models
 
 
+def training_examples(kb_dir: Path = DEFAULT_KB_DIR) -> tuple[list[Example], list[str]]:
+    """What the shipped classifier learns from: every topic's and domain's asks and every
+    tunable set's question, as the analyser reads them; and the classes."""
+    kb = KnowledgeBase.load(kb_dir, taught=False, classifier=False)
+    examples = kb_examples(kb) + [case_example(kb, item.case) for item in labelled_questions()]
+    return examples, classes_of(kb)
+
+
 def training_fingerprint(kb_dir: Path = DEFAULT_KB_DIR) -> str:
-    """What the shipped classifier depends on: the knowledge base's files (lessons aside),
-    the labelled sets it learns from and the training settings."""
-    files = [p for p in sorted(kb_dir.glob("*.toml")) if p.name != TAUGHT_FILE]
-    files += [SETS[name] for name in TRAIN_SETS]
+    """A digest of exactly what training reads — each example's features and classes, the
+    classes and the settings —, so that an answer's wording can change without retraining,
+    and a new ask, keyword, lexicon rewrite or labelled question cannot."""
+    examples, classes = training_examples(kb_dir)
     settings = repr(
         (
             classifier.HASH_BITS,
@@ -148,16 +155,16 @@ def training_fingerprint(kb_dir: Path = DEFAULT_KB_DIR) -> str:
             classifier.STEPS,
             classifier.LEARNING_RATE,
             SEED,
+            classes,
         )
     )
-    return fingerprint([settings, *(f"{p.name}\n{p.read_text(encoding='utf-8')}" for p in files)])
+    return fingerprint([settings, *(f"{e.labels}{e.weight}{sorted(e.rows.tolist())}" for e in examples)])
 
 
 def write_classifier(kb_dir: Path = DEFAULT_KB_DIR) -> Path:
     """Train on every topic's and domain's asks and every tunable set's question; save."""
-    kb = KnowledgeBase.load(kb_dir, taught=False, classifier=False)
-    examples = kb_examples(kb) + [case_example(kb, item.case) for item in labelled_questions()]
-    model = Classifier.train(examples, classes_of(kb))
+    examples, classes = training_examples(kb_dir)
+    model = Classifier.train(examples, classes)
     path = kb_dir / CLASSIFIER_FILE
     model.save(path, training_fingerprint(kb_dir))
     return path
