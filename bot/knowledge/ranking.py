@@ -28,7 +28,7 @@ Why this method:
 - One document per topic (not one per sample question) lets a question that combines words
   from different phrasings of the same topic still score well.
 
-Since round 5 of issue 12, kb.py mixes these scores with a small trained classifier's
+Since round 4 of issue 12, kb.py mixes these scores with a small trained classifier's
 probabilities (classifier.py, chosen by cross-validation in crossval.py).
 
 Normalised score — one threshold for any question, short or long, Chinese or English: per
