@@ -77,6 +77,14 @@ def test_masking_keeps_region_and_last_four():
     assert resident_id.mask_in_text("order 9911010519491231002X77") == "order 9911010519491231002X77"
 
 
+def test_an_old_fifteen_digit_id_in_text_is_masked_too():
+    # First-generation IDs: region, birth date as YYMMDD, sequence.
+    assert resident_id.mask_in_text("旧身份证 110105491231002 已换") == "旧身份证 1101********002 已换"
+    # Fifteen digits that hold no date are not an ID; nor is a longer run.
+    assert resident_id.mask_in_text("no 123456789012345") == "no 123456789012345"
+    assert resident_id.mask_in_text("ts 1101054912310020") == "ts 1101054912310020"
+
+
 # --- months --------------------------------------------------------------------------------
 
 

@@ -48,7 +48,15 @@ def mask(number: str) -> str:
 
 # An 18-character ID anywhere in free text (logs, messages): not glued to other digits.
 ID_IN_TEXT = re.compile(r"(?<![0-9])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9])")
+# A first-generation ID (15 digits: region, birth date as YYMMDD, sequence), still found on
+# old records and typed by people who kept the number: masked the same way.
+OLD_ID_IN_TEXT = re.compile(
+    r"(?<![0-9])(\d{4})\d{2}"  # region
+    r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"  # birth date, YYMMDD
+    r"(\d{3})(?![0-9])"  # sequence
+)
 
 
 def mask_in_text(text: str) -> str:
-    return ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
+    text = ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
+    return OLD_ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * 8 + m.group(2), text)
