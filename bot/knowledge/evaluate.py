@@ -60,7 +60,7 @@ SETS = {
     "holdout": HOLDOUT_TSV,
     "holdout3": HOLDOUT3_TSV,
     "pages4": EVAL_DIR / "pages4.tsv",  # round 4's tuning set from public pages
-    "pages5": EVAL_DIR / "pages5.tsv",  # round 5's tuning set from public pages
+    "pages5": EVAL_DIR / "pages5.tsv",  # round 4's second tuning set from public pages
     "holdout4": HOLDOUT4_TSV,
 }
 # Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
