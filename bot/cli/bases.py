@@ -53,12 +53,7 @@ def compute_bases(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     print(review_text(review, words))
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, content in files:
-            (out / name).write_bytes(content)
-            paths.append(str(out / name))
+        paths = common.write_files(Path(args.out), files)
         print(words("bases.cli.written", files=", ".join(paths)))
     return 0
 

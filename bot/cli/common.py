@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
@@ -43,3 +44,13 @@ def runtime(settings: Settings, clock: Callable[[], datetime] | None = None):
     from bot.runtime import build_runtime
 
     return build_runtime(settings, clock=clock) if clock else build_runtime(settings)
+
+
+def write_files(folder: Path, files: Iterable[tuple[str, bytes]]) -> list[str]:
+    """Each ``(name, content)`` written into ``folder`` (made if missing); the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, content in files:
+        (folder / name).write_bytes(content)
+        paths.append(str(folder / name))
+    return paths

@@ -65,12 +65,7 @@ def export_contributions(settings: Settings, args: argparse.Namespace) -> int:
     with bot.db.session(read_only=True) as session:
         export = ledger.export_contributions(session, bot.workplace, month=month, actor=CLI_ACTOR)
         files = contributions_files(export, bot.policy, words)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, content in files:
-        (out / name).write_bytes(content)
-        paths.append(str(out / name))
+    paths = common.write_files(Path(args.out), files)
     book = export.ledger
     print(
         words(
@@ -174,10 +169,7 @@ def _import_bill(settings: Settings, month: Any, path: Path, words) -> int:
                     state=state,
                 )
             )
-        paths = []
-        for name, content in reconciliation_files(month, outcome.differences, words):
-            target = Path(name)  # in the working directory
-            target.write_bytes(content)
-            paths.append(str(target))
+        # In the working directory.
+        paths = common.write_files(Path(), reconciliation_files(month, outcome.differences, words))
         print(words("bill.cli.written", files=", ".join(paths)))
     return 0

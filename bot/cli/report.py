@@ -55,12 +55,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     for name, section in view["sections"].items():
         print(f"\n{words(f'report.section.{name}')}")
         print(words(f"report.text.{name}", complete=view["complete"], **section))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, content in report_files(view, words):
-        (out / name).write_bytes(content)
-        written.append(str(out / name))
+    written = common.write_files(Path(args.out), report_files(view, words))
     print()
     print(words("report_cli.wrote", month=view["month"], as_of=view["as_of"], files=", ".join(written)))
     return 0
