@@ -463,7 +463,8 @@ def request_page(
         "state": which.state.value if which.state else None,
     }
     where = {"at": start.created_at, "id": start.id} if start is not None else {}
-    rows = [ListRow(*row) for row in session.execute(page_query, {**params, **where, "size": size + 1})]
+    found = session.execute(page_query, {**params, **where, "size": size + 1})
+    rows = [ListRow(**row._mapping) for row in found]  # by column name: no order to keep in step
     more = len(rows) > size
     newest_first = direction != "newer"
     rows = rows[:size] if newest_first else rows[:size][::-1]
