@@ -650,9 +650,9 @@ def test_the_third_held_out_set_covers_every_topic_both_languages_and_copies_no_
 def test_the_fifth_held_out_set_is_real_questions_from_pages_no_other_set_used():
     # Structure only (tests/eval/README.md): the bot's answers on it are not looked at here.
     cases = read_cases(HOLDOUT5_TSV)
-    assert len(cases) >= 100
+    assert len(cases) >= 150
     assert sum(c.lang == "en" for c in cases) >= 0.4 * len(cases)
-    assert sum(not c.in_scope for c in cases) >= 20
+    assert sum(not c.in_scope for c in cases) >= 40
     assert all(c.source.startswith(("http://", "https://")) for c in cases)
     others = [c for p in sorted(EVAL_DIR.glob("*.tsv")) if p != HOLDOUT5_TSV for c in read_cases(p)]
     assert not [c.question for c in cases if c.question in {o.question for o in others}]
