@@ -83,16 +83,20 @@ class Gate:
         except UnicodeDecodeError as exc:
             raise Refusal("400 Bad Request", f"body is not UTF-8 ({exc.reason})", _size(body), body) from None
         headers = _headers(environ)
-        problem = shape_problem(text, extract_content_type(build_normalized_headers(headers)))
-        if problem:
-            raise Refusal("400 Bad Request", problem, _size(body), body)
+        # The body is parsed once, by Bolt as it builds the request; what fails there is
+        # parsed again only to say why.
         try:
-            return BoltRequest(body=text, query=environ.get("QUERY_STRING", ""), headers=headers)
-        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            request = BoltRequest(body=text, query=environ.get("QUERY_STRING", ""), headers=headers)
+        except (RecursionError, AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
             # Bolt reads its context (team, user, channel…) from the body as it builds the
             # request: a value of a shape Slack never sends fails there.
-            reason = f"Bolt cannot read it ({type(exc).__name__}: {exc})"
+            content_type = extract_content_type(build_normalized_headers(headers))
+            reason = shape_problem(text, content_type) or f"Bolt cannot read it ({type(exc).__name__}: {exc})"
             raise Refusal("400 Bad Request", reason, _size(body), body) from None
+        problem = data_problem(request.body)
+        if problem:
+            raise Refusal("400 Bad Request", problem, _size(body), body)
+        return request
 
     def read_body(self, environ: dict[str, Any]) -> bytes:
         """The body, never reading more than the cap allows."""
@@ -144,6 +148,11 @@ def shape_problem(text: str, content_type: str | None) -> str | None:
     except ValueError as exc:
         # The decoder's message says where, never what: "Expecting value: line 1 column 5".
         return f"payload is not JSON ({exc})"
+    return data_problem(data)
+
+
+def data_problem(data: Any) -> str | None:
+    """What is wrong with a parsed body (``shape_problem``); None when nothing is."""
     if not isinstance(data, dict):
         return f"payload is {_JSON_NAMES.get(type(data), 'something else')}, not a JSON object"
     if data.get("ssl_check"):

@@ -23,7 +23,16 @@ from bot.knowledge import (
     to_simplified,
 )
 from bot.knowledge import kb as kb_module
-from bot.knowledge.evaluate import DEFAULT_TSV, FROZEN_TSV, HOLDOUT3_TSV, HOLDOUT_TSV, evaluate, read_cases
+from bot.knowledge.evaluate import (
+    DEFAULT_TSV,
+    EVAL_DIR,
+    FROZEN_TSV,
+    HOLDOUT3_TSV,
+    HOLDOUT5_TSV,
+    HOLDOUT_TSV,
+    evaluate,
+    read_cases,
+)
 from bot.knowledge.text import split_pinyin
 
 REQUIRED_TOPICS = {
@@ -638,3 +647,15 @@ def test_the_third_held_out_set_covers_every_topic_both_languages_and_copies_no_
     assert all(c.source.startswith("written by kb3 before tuning") for c in cases)
     others = {c.question for p in (DEFAULT_TSV, FROZEN_TSV, HOLDOUT_TSV) for c in read_cases(p)}
     assert not [c.question for c in cases if c.question in others]
+
+
+def test_the_fifth_held_out_set_is_real_questions_from_pages_no_other_set_used():
+    # Structure only (tests/eval/README.md): the bot's answers on it are not looked at here.
+    cases = read_cases(HOLDOUT5_TSV)
+    assert len(cases) >= 150
+    assert sum(c.lang == "en" for c in cases) >= 0.4 * len(cases)
+    assert sum(not c.in_scope for c in cases) >= 40
+    assert all(c.source.startswith(("http://", "https://")) for c in cases)
+    others = [c for p in sorted(EVAL_DIR.glob("*.tsv")) if p != HOLDOUT5_TSV for c in read_cases(p)]
+    assert not [c.question for c in cases if c.question in {o.question for o in others}]
+    assert not {c.source for c in cases} & {o.source for o in others if o.source}

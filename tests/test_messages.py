@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from markupsafe import Markup
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
@@ -267,3 +268,45 @@ def test_the_chinese_words_say_you_one_way():
     zh = "\n".join(texts("zh").values())
     kb = "\n".join(p.read_text(encoding="utf-8") for p in (MESSAGES_DIR / "kb").glob("*.toml"))
     assert "您" not in zh and "您" not in kb
+
+
+def test_strings_that_only_name_values_fill_as_jinja_fills_them():
+    """The fast filling of ``{{ name }}``-only strings (no Jinja context each) gives what
+    Jinja gives, for every such string of both languages: values escaped for Slack, Markup
+    kept, None empty; a value left out is an error in both."""
+    import re
+
+    from jinja2 import UndefinedError
+
+    from bot.messages import _Filling
+
+    messages = Messages()
+    names = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+    values = ["a <b> & c", Markup("<@U1>"), None, 42, "*bold* _it_"]
+    filled = 0
+    for lang in ("zh", "en"):
+        for key, source in messages._texts(lang).items():
+            if not isinstance(messages._compiled_text(lang, key), _Filling):
+                continue
+            filled += 1
+            wanted = sorted(set(names.findall(source)))
+            ctx = {name: values[i % len(values)] for i, name in enumerate(wanted)}
+            jinja = Markup(messages._text_env.from_string(source).render(**ctx))
+            assert messages.text(key, lang, **ctx) == jinja, key
+            assert type(messages.text(key, lang, **ctx)) is Markup
+            for left_out in wanted:  # a name the template reads from the globals, or an error
+                partial = {name: value for name, value in ctx.items() if name != left_out}
+                fast = outcome(messages.text, key, lang, **partial)
+                assert fast == outcome(messages._text_env.from_string(source).render, **partial), key
+    assert filled > 500  # most strings take the fast way
+    with pytest.raises(UndefinedError):
+        messages.text("list.row", "en", icon="", public_id="R-1", kind="", state="")
+    # a string with a filter, an expression or a tag is Jinja's
+    assert not isinstance(messages._compiled_text("en", "help.kb_cli.row"), _Filling)
+
+
+def outcome(render, *args, **kwargs):
+    try:
+        return Markup(render(*args, **kwargs))
+    except Exception as exc:
+        return type(exc)

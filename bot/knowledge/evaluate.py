@@ -2,7 +2,7 @@
 
     python -m bot.knowledge.evaluate [--tsv PATH ...] [--misses] [--json] [--sweep]
 
-By default it measures five sets side by side (see ``tests/eval/README.md``):
+By default it measures eight sets side by side (see ``tests/eval/README.md``):
 - ``tests/eval/questions.tsv``, the *tuning* set: the questions the knowledge base is tuned on;
 - ``tests/eval/frozen.tsv``, the *frozen* set: real questions written by other people on
   public pages (each with its address), collected once; its misses were looked at in round 1
@@ -10,9 +10,14 @@ By default it measures five sets side by side (see ``tests/eval/README.md``):
 - ``tests/eval/holdout.tsv``, round 2's held-out set (more such questions from other pages);
   its misses were shown once round 2 was done and round 3 tuned on it: tuned too;
 - ``tests/eval/holdout3.tsv``, round 3's held-out set, written before round 3 changed anything;
-  its misses were shown once round 3 was done and round 4 tunes on it by kinds of miss;
+  its misses were shown once round 3 was done and round 4 tuned on it by kinds of miss;
+- ``tests/eval/pages4.tsv`` and ``tests/eval/pages5.tsv``, round 4's tuning sets of real
+  questions from public pages;
 - ``tests/eval/holdout4.tsv``, round 4's held-out set: real questions from public pages, committed
-  before round 4 changed anything, whose misses nobody looks at while working: the honest
+  before round 4 changed anything; its misses were shown once round 4 was done and round 5 tunes
+  on it by kinds of miss;
+- ``tests/eval/holdout5.tsv``, round 5's held-out set: real questions from public pages, committed
+  before round 5 changed anything, whose misses nobody looks at while working: the honest
   yardstick. Its confusion pairs and misses are shown only with ``--holdout-misses`` (when a
   round is done).
 
@@ -54,6 +59,7 @@ FROZEN_TSV = EVAL_DIR / "frozen.tsv"
 HOLDOUT_TSV = EVAL_DIR / "holdout.tsv"
 HOLDOUT3_TSV = EVAL_DIR / "holdout3.tsv"
 HOLDOUT4_TSV = EVAL_DIR / "holdout4.tsv"
+HOLDOUT5_TSV = EVAL_DIR / "holdout5.tsv"
 SETS = {
     "tuning": DEFAULT_TSV,
     "frozen": FROZEN_TSV,
@@ -62,9 +68,10 @@ SETS = {
     "pages4": EVAL_DIR / "pages4.tsv",  # round 4's tuning set from public pages
     "pages5": EVAL_DIR / "pages5.tsv",  # round 4's second tuning set from public pages
     "holdout4": HOLDOUT4_TSV,
+    "holdout5": HOLDOUT5_TSV,
 }
 # Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
-BLIND = frozenset({"holdout4"})
+BLIND = frozenset({"holdout5"})
 NONE = "none"
 LANGS = ("zh", "en")
 

@@ -37,10 +37,11 @@ def make_engine(url: str) -> Engine:
             # A unit of work that may write takes the write lock at the start: a deferred
             # transaction that later writes fails at once ("database is locked") when
             # another writer got in between. Reads (WAL) need no lock and wait for nobody.
-            if conn.get_execution_options().get(READ_ONLY):
-                conn.exec_driver_sql("BEGIN")
-            else:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Sent on the driver's connection: a statement through SQLAlchemy's execution
+            # (events, cursor, result) would cost more than the transaction's own work on the
+            # ack path's one-row reads.
+            begin = "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+            conn.connection.driver_connection.execute(begin)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
