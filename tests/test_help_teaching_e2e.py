@@ -20,7 +20,7 @@ ESCALATED = "社保局发的短信说我有一笔待遇要确认"
 # *insurance* would be declined as commercial insurance).
 UNCOVERED = "社保里的大额医疗补助公司交了吗"
 # Two close topics: answered with one, the other offered.
-CLOSE_ZH = "在老家住院医保可以报销吗"
+CLOSE_ZH = "在老家住院医保能报吗"
 CLOSE_EN = "my employer stopped paying social insurance months ago"
 
 
@@ -122,11 +122,11 @@ def test_an_english_question_is_offered_english_titles(help_slack):
 
 def test_an_escalation_offers_the_best_three_and_a_pick_answers_in_the_thread(help_slack):
     kb = help_slack.bot.knowledge
-    question = say(help_slack, message("社保那个事情怎么弄"))
+    question = say(help_slack, message("社保的事情怎么弄"))
     (told,) = thread_replies(help_slack, question)
     topics = offered(told)
     assert len(topics) == 3 and "社保专管员" in message_text(told)
-    assert [t for t, _ in topics] == list(kb.answer("社保那个事情怎么弄").alternatives)
+    assert [t for t, _ in topics] == list(kb.answer("社保的事情怎么弄").alternatives)
     third = buttons(told)["help_offer_3"]
     help_slack.press("help_offer_3", third["value"], user=EMPLOYEE)
     picked = posted(

@@ -178,10 +178,11 @@ def bm25_kb(policy):
 
 def test_office_talk_that_meets_a_topic_only_weakly_gets_no_social_insurance_answer(kb, bm25_kb, monkeypatch):
     # 公司 and 上班 meet the work-injury topic; nothing names social insurance.
-    assert kb.answer("公司周日上班吗").topic is None
-    assert bm25_kb.answer("公司周日上班吗").topic is None
+    question = "公司星期天上班吗"
+    assert kb.answer(question).topic is None
+    assert bm25_kb.answer(question).topic is None
     monkeypatch.setattr(kb_module, "UNNAMED_THRESHOLD", THRESHOLD)
-    assert bm25_kb.answer("公司周日上班吗").topic == "work-injury"  # what it answered before
+    assert bm25_kb.answer(question).topic == "work-injury"  # what it answered before
 
 
 def test_a_question_naming_social_insurance_is_answered_below_the_unnamed_bar(kb):
@@ -214,8 +215,9 @@ def test_typos_markup_and_mixed_languages_still_find_the_topic(kb, question, top
 
 
 def test_a_mixed_language_pension_transfer_is_at_least_offered(kb, bm25_kb):
-    # BM25 alone answered it with transfer; the classifier reads "pension" as retirement
-    # first and offers transfer beside it (the mix's one known loss among these examples).
+    # BM25 alone answers it with transfer; the classifier reads "pension" as retirement, so
+    # the mix at least offers transfer beside it (round 5: 转到 is a transfer word, and the
+    # mix answers transfer too).
     question = "我的 pension 可以转到上海吗"
     assert bm25_kb.answer(question).topic == "transfer"
     answer = kb.answer(question)
@@ -491,7 +493,7 @@ def test_chatter_gets_nothing(kb, chatter):
 def test_a_vague_social_insurance_question_goes_to_a_human(kb, question):
     answer = kb.answer(question)
     assert answer.escalate and answer.topic is None and not answer.quiet
-    assert answer.text == "" and answer.score < THRESHOLD
+    assert answer.text == "" and answer.score < kb.threshold
 
 
 def test_an_answer_is_immutable(kb):
