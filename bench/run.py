@@ -97,12 +97,26 @@ def wrk(
     return {"rps": rps, "p50": _ms(out, "50%"), "p99": _ms(out, "99%")}
 
 
+def _server_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the server's processes (master and workers) have used. Per
+    request, it is steadier than requests a second on a shared host, whose other tenants
+    take a varying share of the cores."""
+    total = 0
+    for each in _server_pids(pid):
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def memory(pid: int) -> list[tuple[str, float, float]]:
     """(role, RSS MB, PSS MB) of the server's master and each of its workers."""
     found = []
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    pids = [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
-    for i, each in enumerate(pids):
+    for i, each in enumerate(_server_pids(pid)):
         rss = pss = 0.0
         rollup = Path(f"/proc/{each}/smaps_rollup")
         if rollup.exists():
@@ -234,7 +248,11 @@ def main() -> int:
                 for label, signed in signed_requests.items():
                     url = f"http://127.0.0.1:{port}/slack/events"
                     wrk(url, signed, 2, args.connections, script)  # warm-up
-                    results[(name, label)] = wrk(url, signed, args.seconds, args.connections, script)
+                    before = cpu_seconds(server.pid)
+                    result = wrk(url, signed, args.seconds, args.connections, script)
+                    used = cpu_seconds(server.pid) - before
+                    result["cpu_ms"] = used * 1000 / max(1.0, result["rps"] * args.seconds)
+                    results[(name, label)] = result
                 if name == "si_bot":
                     rss = memory(server.pid)
             finally:
@@ -247,20 +265,23 @@ def main() -> int:
         f"\n{args.connections} connections, {args.seconds} s each, gunicorn {args.workers} workers x "
         f"{args.threads} threads, database {database_url.split(':')[0]}\n"
     )
-    print(f"{'request':<12} {'app':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'request':<12} {'app':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/request':>15}")
     for label in signed_requests:
         for name in ("bare", "si_bot"):
             r = results[(name, label)]
-            print(f"{label:<12} {name:<8} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f}")
-    header = f"{'request':<12} {'throughput ratio':>17} {'p99 ratio':>10} {'transactions':>13}"
-    print(f"\n{header}   (aim: >= 0.50, <= 3.00)")
+            cpu = f"{r['cpu_ms']:>15.3f}"
+            print(f"{label:<12} {name:<8} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {cpu}")
+    header = f"{'request':<12} {'throughput ratio':>17} {'p99 ratio':>10} {'CPU ratio':>10}"
+    header += f" {'transactions':>13}"
+    print(f"\n{header}   (aim: >= 0.50, <= 3.00; CPU: bare's CPU per request / si-bot's)")
     ok = True
     for label in signed_requests:
         bare, ours = results[("bare", label)], results[("si_bot", label)]
         throughput, p99 = ours["rps"] / bare["rps"], ours["p99"] / bare["p99"]
         if label != "/si change":  # the aim is for /si status and an Approve press
             ok &= throughput >= 0.5 and p99 <= 3.0
-        print(f"{label:<12} {throughput:>17.2f} {p99:>10.2f} {spent[label]:>13}")
+        cpu = bare["cpu_ms"] / ours["cpu_ms"]
+        print(f"{label:<12} {throughput:>17.2f} {p99:>10.2f} {cpu:>10.2f} {spent[label]:>13}")
     print(f"\n{'si-bot process':<14} {'RSS MB':>8} {'PSS MB':>8}   (aim: <= 150 MB a worker)")
     for role, resident, proportional in rss:
         print(f"{role:<14} {resident:>8.1f} {proportional:>8.1f}")
