@@ -286,3 +286,22 @@ def test_a_broken_policy_is_refused_with_the_place_to_fix():
     data["base_periods"][1]["floor"] = 50000
     with pytest.raises(PolicyError, match="floor"):
         parse_policy(data)
+
+
+def test_flexible_workers_rates_are_optional_and_checked():
+    import tomllib
+
+    assert POLICY.flexible_pension_percent == Decimal("20")
+    assert POLICY.flexible_medical_percent == Decimal("10")
+    assert "english.shanghai.gov.cn" in POLICY.flexible_rates_source
+    with open(POLICY.path, "rb") as fh:
+        data = tomllib.load(fh)
+    data["flexible_rates"]["medical"] = "ten"
+    with pytest.raises(PolicyError, match=r"flexible_rates\.medical"):
+        parse_policy(data)
+    del data["flexible_rates"]["medical"]
+    with pytest.raises(PolicyError, match=r"flexible_rates: missing 'medical'"):
+        parse_policy(data)
+    del data["flexible_rates"]
+    other = parse_policy(data)  # a city without an official figure leaves the table out
+    assert other.flexible_pension_percent is None and other.flexible_rates_source == ""

@@ -316,6 +316,10 @@ def test_figures_come_from_the_policy(kb, policy):
     assert "0.05%" in deadlines
     assert "7月1日" in kb.render("base-declaration", "zh").text
     assert "36" in kb.render("payback", "en").text  # payback_max_months_back
+    flexible = kb.render("flexible-employment", "en")
+    assert "7,546–37,731 yuan" in flexible.text and "20% for pension and 10% for medical" in flexible.text
+    assert policy.flexible_rates_source in flexible.sources
+    assert "养老 20%、医疗 10%" in kb.render("flexible-employment", "zh").text
     today.stop()
 
 
@@ -405,6 +409,11 @@ def test_a_changed_policy_changes_the_answers(policy):
     assert "5,000" in kb.render("contribution-base", "en").text
     text = kb.render("contribution-rates", "en").text
     assert "employer 14%" in text and "Testville 2030" in text
+    assert "for *Testville 2030* now 5,000–" in kb.render("flexible-employment", "en").text
+    # A policy without flexible workers' rates: the answer says how it works, without figures.
+    unknown = dataclasses.replace(other, flexible_pension_percent=None, flexible_medical_percent=None)
+    flexible = KnowledgeBase.load(DEFAULT_KB_DIR, unknown).render("flexible-employment", "en").text
+    assert "pay the whole rate yourself." in flexible and "for pension" not in flexible
 
 
 def test_the_administrator_topic_names_the_filed_administrators(kb, policy):

@@ -190,6 +190,11 @@ class Policy:
     rounding_unit: Decimal = Decimal("0.01")
     rounding_mode: str = "half_up"
     rounding_source: str = ""
+    # What a flexible worker joining on their own pays, in percent of the base they choose
+    # (`[flexible_rates]`; None where the policy file has no official figure).
+    flexible_pension_percent: Decimal | None = None
+    flexible_medical_percent: Decimal | None = None
+    flexible_rates_source: str = ""
     # Why deadlines move as they do (税收征收管理法实施细则 Art. 109 for next_working_day).
     holiday_shift_source: str = ""
     # The administrators' monthly report on the first working day: `[report] monthly`.
@@ -372,6 +377,12 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         raise PolicyError(f"report.monthly: expected true or false, got {monthly_report!r}")
     if unit <= 0:
         raise PolicyError(f"contribution_rounding.unit: expected a positive amount like 0.01, got {unit}")
+    flexible = data.get("flexible_rates")
+    if flexible is not None:
+        flexible_pension = _dec(_get(flexible, "pension", "flexible_rates"), "flexible_rates.pension")
+        flexible_medical = _dec(_get(flexible, "medical", "flexible_rates"), "flexible_rates.medical")
+    else:
+        flexible_pension = flexible_medical = None
     outbox = data.get("outbox", {})
     retry_cap = _minutes(outbox.get("retry_cap_minutes", 15), "outbox.retry_cap_minutes")
     alert_after = _minutes(
@@ -414,6 +425,9 @@ def parse_policy(data: dict[str, Any], path: str = "<memory>") -> Policy:
         rounding_mode=mode,
         rounding_source=str(rounding.get("source", "")),
         holiday_shift_source=str(deadlines.get("holiday_shift_source", "")),
+        flexible_pension_percent=flexible_pension,
+        flexible_medical_percent=flexible_medical,
+        flexible_rates_source=str((flexible or {}).get("source", "")),
         monthly_report=monthly_report,
         base_outlier_percent=_dec(decl.get("outlier_percent", 30), "base_declaration.outlier_percent"),
         base_publicity_reminder_working_days=int(decl.get("publicity_reminder_working_days", 3)),
