@@ -325,7 +325,7 @@ class Messages:
 
 # A string whose only Jinja is ``{{ name }}``: no filter, expression, tag or comment.
 _NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_ONLY_NAMES = re.compile(r"(?:[^{]|\{(?![{%#])|\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\})*")
+_ONLY_NAMES = re.compile(rf"(?:[^{{]|\{{(?![{{%#])|{_NAME.pattern})*")
 
 
 class _Filling:
