@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +30,7 @@ from bot.knowledge.evaluate import (
     FROZEN_TSV,
     HOLDOUT3_TSV,
     HOLDOUT5_TSV,
+    HOLDOUT6_TSV,
     HOLDOUT_TSV,
     evaluate,
     read_cases,
@@ -668,3 +670,24 @@ def test_the_fifth_held_out_set_is_real_questions_from_pages_no_other_set_used()
     others = [c for p in sorted(EVAL_DIR.glob("*.tsv")) if p != HOLDOUT5_TSV for c in read_cases(p)]
     assert not [c.question for c in cases if c.question in {o.question for o in others}]
     assert not {c.source for c in cases} & {o.source for o in others if o.source}
+
+
+def test_the_sixth_held_out_set_is_real_questions_no_other_set_used_and_stays_sealed():
+    # Structure only (tests/eval/README.md): the bot's answers on it are not looked at here.
+    from bot.knowledge import crossval
+    from bot.knowledge import evaluate as evaluate_module
+
+    cases = read_cases(HOLDOUT6_TSV)
+    assert len(cases) >= 100
+    assert {c.lang for c in cases} == {"zh", "en"}
+    assert sum(not c.in_scope for c in cases) >= 25
+    assert all(c.source.startswith(("http://", "https://")) for c in cases)
+    others = [c for p in sorted(EVAL_DIR.glob("*.tsv")) if p != HOLDOUT6_TSV for c in read_cases(p)]
+    assert not [c.question for c in cases if c.question in {o.question for o in others}]
+    assert not {c.source for c in cases} & {o.source for o in others if o.source}
+    # Blind, never learnt from, and --holdout-misses does not open it (an empty report: no answers).
+    assert "holdout6" in evaluate_module.BLIND & evaluate_module.SEALED
+    assert "holdout6" not in crossval.TRAIN_SETS
+    out = io.StringIO()
+    evaluate_module.print_reports([("holdout6", evaluate_module.Report())], out, blind=evaluate_module.SEALED)
+    assert "holdout6: confusion pairs and misses hidden\n" in out.getvalue()
