@@ -35,3 +35,4 @@ def register(app: App, bot: SiBot, pool: Executor) -> None:
     files.register(listen)
     ledger.register(listen)
     bases.register(listen)
+    listen.install()

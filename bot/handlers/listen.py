@@ -16,6 +16,7 @@ A listener function is then only what is particular to it::
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ log = logging.getLogger("bot.handlers")
 Effect = Callable[[], Any]
 
 
-def ack_only(ack: Ack) -> None:
+def ack_only(ack: Ack, body: dict[str, Any], client: WebClient, respond) -> None:
     ack()
 
 
@@ -152,14 +153,44 @@ class Submission:
         return f"view:{self.view['id']}"
 
 
+AckFunction = Callable[..., None]
+
+
 class Listen:
     """Registers listeners of the one shape on a Bolt app; ``pool`` runs what comes after
-    the acks."""
+    the acks.
+
+    Presses and submissions are collected by id, then ``install`` gives Bolt one listener
+    for all presses and one for all submissions, each finding its function by id in a dict.
+    Bolt tries its listeners one after the other, each matcher through its argument
+    injection: with a listener per id, a press of the sixtieth id paid for sixty matchers
+    before its own ran."""
 
     def __init__(self, app: App, bot: SiBot, pool: Executor):
         self.app = app
         self.bot = bot
         self.pool = pool
+        self._presses: dict[str, AckFunction] = {}
+        self._submissions: dict[str, AckFunction] = {}
+
+    def install(self) -> None:
+        """Give Bolt the presses and submissions collected (once every area registered)."""
+        presses, submissions = self._presses, self._submissions
+
+        def on_press(ack: Ack, body: dict[str, Any], client: WebClient, respond) -> None:
+            presses[body["actions"][0]["action_id"]](ack, body, client, respond)
+
+        def on_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+            submissions[view["callback_id"]](ack, body, view)
+
+        self.app.action(_any_of(presses))(on_press)
+        self.app.view(_any_of(submissions))(on_submission)
+
+    def _add(self, table: dict[str, AckFunction], ids: tuple[str, ...], function: AckFunction) -> None:
+        for each in ids:
+            if each in table:
+                raise ValueError(f"two listeners for {each!r}")
+            table[each] = function
 
     def later(self, work: Effect, where: str) -> None:
         """``work`` after the ack, in the lazy pool; an error that escapes it is logged
@@ -184,8 +215,7 @@ class Listen:
                     lambda: press.run(work, read_only=read_only, where=press.action_id), press.action_id
                 )
 
-            for action_id in action_ids:
-                self.app.action(action_id)(ack_then_work)
+            self._add(self._presses, action_ids, ack_then_work)
             return work
 
         return register
@@ -220,8 +250,7 @@ class Listen:
                 if after is not None:
                     after(self.bot, user)
 
-            for callback_id in callback_ids:
-                self.app.view(callback_id)(ack_submission)
+            self._add(self._submissions, callback_ids, ack_submission)
             return work
 
         return register
@@ -229,8 +258,7 @@ class Listen:
     def choice(self, *action_ids: str) -> None:
         """Selects whose choice a button of the same message reads (``Interaction.chosen``):
         choosing only needs an ack."""
-        for action_id in action_ids:
-            self.app.action(action_id)(ack_only)
+        self._add(self._presses, action_ids, ack_only)
 
     def event(self, name: str):
         """``work(event)`` after the ack; an error is logged (there is nobody to answer)."""
@@ -244,6 +272,11 @@ class Listen:
             return work
 
         return register
+
+
+def _any_of(ids: dict[str, Any]) -> re.Pattern[str]:
+    """The one pattern Bolt matches an id against: exactly one of ``ids``."""
+    return re.compile("^(?:" + "|".join(map(re.escape, sorted(ids))) + ")$")
 
 
 def field_values(view: dict[str, Any]) -> dict[str, str]:
