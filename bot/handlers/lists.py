@@ -76,18 +76,9 @@ def read_page_value(value: str) -> tuple[ListFilter, Keyset]:
         raise Refused("bad_list_page") from exc
 
 
-def list_message(
-    bot: SiBot,
-    session: Session,
-    *,
-    user: str,
-    which: ListFilter,
-    start: Keyset | None = None,
-    selects: bool = False,
-) -> dict[str, Any]:
+def list_message(bot: SiBot, page: Page, *, which: ListFilter, selects: bool = False) -> dict[str, Any]:
     """One page of a list, as an ephemeral message; ``selects``: with the kind and state
     selects (the list modal; /si takes them as words)."""
-    page: Page = request_page(session, viewer=user, which=which, start=start)
     links = {
         row.public_id: bot.message_link(card.channel, card.ts)
         for row in page.rows
@@ -116,7 +107,8 @@ def register(listen: Listen) -> None:
     def turn_page(press: Interaction, session: Session) -> None:
         which, start = read_page_value(press.value)
         modal_list = bool(press.view_id)  # the list modal of App Home
-        message = list_message(bot, session, user=press.user, which=which, start=start, selects=modal_list)
+        page = request_page(session, viewer=press.user, which=which, start=start)
+        message = list_message(bot, page, which=which, selects=modal_list)
         if modal_list:
             view = modal(bot, message, "requests_mine" if which.mine else "requests_all")
             press.then(lambda: bot.client.views_update(view_id=press.view_id, view=view))
@@ -131,6 +123,7 @@ def register(listen: Listen) -> None:
         which = read_filter_value(press.value)
         if not press.view_id:  # the selects are only ever in the modal
             raise Refused("bad_list_page")
-        message = list_message(bot, session, user=press.user, which=which, selects=True)
+        page = request_page(session, viewer=press.user, which=which)
+        message = list_message(bot, page, which=which, selects=True)
         view = modal(bot, message, "requests_mine" if which.mine else "requests_all")
         press.then(lambda: bot.client.views_update(view_id=press.view_id, view=view))

@@ -19,7 +19,7 @@ from bot.ids import ActionId, CallbackId
 from bot.presenters.requests import present
 from bot.runtime import SiBot
 from bot.services import change_form, documents, filing, handover, roles
-from bot.services.requests import ListFilter, act_on_request, visible_request
+from bot.services.requests import ListFilter, act_on_request, request_page, visible_request
 from bot.storage.models import Handover, UnitDocument
 
 LIST_SHOWN = 30
@@ -64,7 +64,9 @@ def register(listen: Listen) -> None:
             roles.require_admin(session, press.user)
             press.open(document_form(bot, press.user))
         elif press.value == "requests":
-            listed = list_message(bot, session, user=press.user, which=ListFilter(mine=False), selects=True)
+            everyone = ListFilter(mine=False)
+            page = request_page(session, viewer=press.user, which=everyone)
+            listed = list_message(bot, page, which=everyone, selects=True)
             press.open(modal(bot, listed, "requests_all"))
         elif press.value == "export":
             send_change_form(press, session, form_month(bot))

@@ -7,7 +7,8 @@ report it (outbox) are committed together or not at all.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.domain.requests import ADMIN_ACTIONS, Action, RequestKind, State, next_
 from bot.domain.workplace import Workplace
 from bot.services import roles, roster
 from bot.services.outbox import Recipient, enqueue
+from bot.storage.glance import Glance
 from bot.storage.models import Request, RequestCounter, RequestEvent, RequestMessage
 
 PUBLIC_ID_PREFIX = "SI"
@@ -441,6 +443,9 @@ def _list_statements(mine: bool, kind: bool, state: bool, direction: str) -> tup
     return query.limit(bindparam("size")), count
 
 
+Rows = Callable[[Select, dict[str, Any]], list[Any]]
+
+
 def request_page(
     session: Session,
     *,
@@ -451,10 +456,35 @@ def request_page(
 ) -> Page:
     """One page of a list, newest first: from the top, or from ``start`` (a keyset: the page
     reads its rows by index and no more, however long the history). Everyone's requests are
-    for administrators only. A first page that holds them all is its own count; only a
-    longer list is counted (up to COUNTED_UP_TO)."""
+    for administrators only, with their cards' links."""
     if not which.mine:
         roles.require_admin(session, viewer)
+
+    def rows(statement: Select, params: dict[str, Any]) -> list[Any]:
+        # Plain rows of columns, without the ORM's execution (no objects to build).
+        return [row._mapping for row in session.connection().execute(statement, params)]
+
+    page = _page(rows, viewer=viewer, which=which, start=start, size=size)
+    if page.rows and not which.mine:
+        found = session.scalars(
+            select(RequestMessage).where(
+                RequestMessage.request_id.in_([r.id for r in page.rows]), RequestMessage.audience == "shared"
+            )
+        )
+        page = replace(page, cards={card.request_id: card for card in found})
+    return page
+
+
+def own_first_page(glance: Glance, *, viewer: str, kind: RequestKind | None, state: State | None) -> Page:
+    """The first page of ``viewer``'s own requests, read outside a unit of work (``/si
+    status``'s ack: one statement, no session, bot/storage/glance.py)."""
+    which = ListFilter(mine=True, kind=kind, state=state)
+    return _page(glance.rows, viewer=viewer, which=which, start=None, size=PAGE_SIZE)
+
+
+def _page(rows: Rows, *, viewer: str, which: ListFilter, start: Keyset | None, size: int) -> Page:
+    """A page's rows, newer and older keysets, and the total: a first page that holds them
+    all is its own count; only a longer list is counted (up to COUNTED_UP_TO)."""
     direction = "top" if start is None else "older" if start.older else "newer"
     page_query, count_query = _list_statements(which.mine, bool(which.kind), bool(which.state), direction)
     params: dict[str, Any] = {
@@ -463,27 +493,20 @@ def request_page(
         "state": which.state.value if which.state else None,
     }
     where = {"at": start.created_at, "id": start.id} if start is not None else {}
-    # Plain rows of columns: run on the session's connection, without the ORM's execution
-    # (no objects to build), which costs more than the read itself on the ack path.
-    found = session.connection().execute(page_query, {**params, **where, "size": size + 1})
-    rows = [ListRow(**row._mapping) for row in found]  # by column name: no order to keep in step
-    more = len(rows) > size
+    found = [ListRow(**row) for row in rows(page_query, {**params, **where, "size": size + 1})]
+    more = len(found) > size
     newest_first = direction != "newer"
-    rows = rows[:size] if newest_first else rows[:size][::-1]
+    found = found[:size] if newest_first else found[:size][::-1]
     newer_exists, older_exists = (start is not None, more) if newest_first else (more, True)
-    total = len(rows) if start is None and not more else session.scalar(count_query, params) or 0
-    cards = {}
-    if rows and not which.mine:
-        found = session.scalars(
-            select(RequestMessage).where(
-                RequestMessage.request_id.in_([r.id for r in rows]), RequestMessage.audience == "shared"
-            )
-        )
-        cards = {card.request_id: card for card in found}
+    if start is None and not more:
+        total = len(found)
+    else:
+        counted = rows(count_query, params)
+        total = next(iter(counted[0].values())) if counted else 0
     return Page(
-        rows=rows,
+        rows=found,
         total=total,
-        newer=Keyset(rows[0].created_at, rows[0].id, older=False) if rows and newer_exists else None,
-        older=Keyset(rows[-1].created_at, rows[-1].id, older=True) if rows and older_exists else None,
-        cards=cards,
+        newer=Keyset(found[0].created_at, found[0].id, older=False) if found and newer_exists else None,
+        older=Keyset(found[-1].created_at, found[-1].id, older=True) if found and older_exists else None,
+        cards={},
     )

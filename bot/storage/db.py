@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.storage.glance import Glance
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "si_read_only"
 
@@ -51,6 +53,7 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
+        self.glance = Glance(self.engine)  # one-statement reads outside a unit of work
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
