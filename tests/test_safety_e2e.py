@@ -151,6 +151,7 @@ def test_help_answers_while_the_database_is_down(slack, monkeypatch):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     monkeypatch.setattr(slack.bot.db, "session", down)
+    monkeypatch.setattr(slack.bot.db.glance, "rows", down)  # the ack path's one-statement reads
     reply = slack.command("help", user=EMPLOYEE)
     assert reply.status == 200 and "/si change" in message_text(reply.body)
     # A command that needs the database says sorry, with a reference, not a traceback.
