@@ -21,7 +21,7 @@ ESCALATED = "社保局发的短信说我有一笔待遇要确认"
 UNCOVERED = "社保里的大额医疗补助公司交了吗"
 # Two close topics: answered with one, the other offered.
 CLOSE_ZH = "在老家住院医保能报吗"
-CLOSE_EN = "my employer stopped paying social insurance months ago"
+CLOSE_EN = "the company stopped paying social insurance months ago"  # answered, the runner-up offered
 
 
 def say(slack: SlackDriver, event: dict) -> dict:

@@ -210,8 +210,9 @@ def test_a_close_runner_up_is_offered_with_the_answer(kb):
 def test_a_question_too_close_to_call_goes_to_the_administrators_even_without_a_social_insurance_word(kb):
     # It met two topics well enough to be answered, so it is no chatter: nothing answers it,
     # the administrators are asked, and the close topics are offered.
-    answer = kb.answer("pay the difference")
-    assert not kb._analyzer.in_domain(kb.analyse("pay the difference").text)
+    # (Round 6's retraining moved "pay the difference" just past the margin: this one stays.)
+    answer = kb.answer("the difference in pay")
+    assert not kb._analyzer.in_domain(kb.analyse("the difference in pay").text)
     assert answer.topic is None and answer.escalate and len(answer.alternatives) >= 2
 
 
