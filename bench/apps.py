@@ -4,6 +4,7 @@ for speed (process_before_response=True, a /si listener and an Approve listener 
 from __future__ import annotations
 
 import os
+from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -25,16 +26,18 @@ def preload() -> None:
     load_shared(settings)
 
 
-def si_bot():
+def si_bot(executor: Executor | None = None):
+    """si-bot as served; ``executor``: where the work after the acks goes (default: the
+    lazy pool)."""
     from bot.app import build_app
     from bot.config import load_settings
     from bot.runtime import build_runtime
 
     settings = load_settings()
     bot = build_runtime(settings, migrate=False)
-    return make_wsgi_app(
-        build_app(bot), bot.db, signing_secret=settings.signing_secret, max_body_bytes=settings.max_body_bytes
-    )
+    app = build_app(bot, executor=executor)
+    limit = settings.max_body_bytes
+    return make_wsgi_app(app, bot.db, signing_secret=settings.signing_secret, max_body_bytes=limit)
 
 
 def bare():

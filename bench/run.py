@@ -3,7 +3,9 @@
 Run by hand (not in CI):   python -m bench.run [--seconds 10] [--runs 3] [--connections 50]
 Needs wrk (Debian: apt-get install wrk). Prints, for signed `/si status`, `/si change` and an
 Approve press: requests per second, p50 and p99 latency, si-bot's ratios to the bare app,
-the database transactions each one costs (in-process, the ack and the work after it), and
+the database transactions each one costs (in-process, the ack and the work after it; /si
+status reads in one statement outside any transaction: 0), the
+CPU of the ack alone (in-process, without the work after it), and
 the memory of the server's processes (RSS, and PSS: what each really owns once shared pages
 are divided among those that share them).
 Aim (issue 17): throughput >= 0.5x the bare app's and p99 <= 3x; at most 150 MB per worker.
@@ -21,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 from bot.console import slack_payloads as payloads
@@ -132,8 +135,6 @@ def memory(pid: int) -> list[tuple[str, float, float]]:
 def transactions(database_url: str, fake: FakeSlack) -> dict[str, int]:
     """The database transactions one request of each kind costs, in-process: the ack and
     the work after it (lazy listeners run inline)."""
-    from concurrent.futures import Executor, Future
-
     from slack_bolt import BoltRequest
     from sqlalchemy import event
 
@@ -158,6 +159,49 @@ def transactions(database_url: str, fake: FakeSlack) -> dict[str, int]:
         app.dispatch(BoltRequest(body=signed.body, headers=signed.headers))
         counted[label] = len(begun)
     return counted
+
+
+class _Dropped(Executor):
+    """Work after the ack, not done: to time the ack path alone."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: Future = Future()
+        future.set_result(None)
+        return future
+
+
+def ack_cpu(
+    signed_requests: dict[str, payloads.SignedRequest], count: int = 2000
+) -> dict[tuple[str, str], float]:
+    """CPU ms each request's ack costs in-process, through the WSGI app (the gate, Bolt, the
+    listener), without the work after it: what the ack path itself pays, apart from the
+    press's read and reply that an Approve does after its ack and the bare app never does."""
+    import io
+
+    from bench import apps
+
+    costs = {}
+    for name, app in (("bare", apps.bare()), ("si_bot", apps.si_bot(executor=_Dropped()))):
+        for label, signed in signed_requests.items():
+            body = signed.body.encode()
+            environ = {
+                "PATH_INFO": "/slack/events",
+                "REQUEST_METHOD": "POST",
+                "CONTENT_LENGTH": str(len(body)),
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in signed.headers.items()},
+            }
+
+            def once(app=app, environ=environ, body=body) -> None:
+                b"".join(app({**environ, "wsgi.input": io.BytesIO(body)}, lambda status, headers: None))
+
+            for _ in range(count // 10):  # warm: caches, the pool's connections
+                once()
+            began = time.process_time()
+            for _ in range(count):
+                once()
+            costs[(name, label)] = (time.process_time() - began) * 1000 / count
+    return costs
 
 
 def requests_to_time(fake: FakeSlack, public_id: str) -> dict[str, payloads.SignedRequest]:
@@ -264,6 +308,7 @@ def main() -> int:
             finally:
                 stop(server)
         spent = transactions(database_url, fake)
+        acks = ack_cpu(signed_requests)
     finally:
         fake.stop()
 
@@ -278,7 +323,7 @@ def main() -> int:
             cpu = f"{r['cpu_ms']:>15.3f}"
             print(f"{label:<12} {name:<8} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {cpu}")
     header = f"{'request':<12} {'throughput ratio':>17} {'p99 ratio':>10} {'CPU ratio':>10}"
-    header += f" {'transactions':>13}"
+    header += f" {'transactions':>13} {'ack CPU ms bare/si-bot':>23} {'ratio':>6}"
     print(f"\n{header}   (aim: >= 0.50, <= 3.00; CPU: bare's CPU per request / si-bot's)")
     ok = True
     for label in signed_requests:
@@ -287,7 +332,9 @@ def main() -> int:
         if label != "/si change":  # the aim is for /si status and an Approve press
             ok &= throughput >= 0.5 and p99 <= 3.0
         cpu = bare["cpu_ms"] / ours["cpu_ms"]
-        print(f"{label:<12} {throughput:>17.2f} {p99:>10.2f} {cpu:>10.2f} {spent[label]:>13}")
+        bare_ack, our_ack = acks[("bare", label)], acks[("si_bot", label)]
+        ack = f"{bare_ack:>11.3f} / {our_ack:<9.3f} {bare_ack / our_ack:>6.2f}"
+        print(f"{label:<12} {throughput:>17.2f} {p99:>10.2f} {cpu:>10.2f} {spent[label]:>13} {ack}")
     print(f"\n{'si-bot process':<14} {'RSS MB':>8} {'PSS MB':>8}   (aim: <= 150 MB a worker)")
     for role, resident, proportional in rss:
         print(f"{role:<14} {resident:>8.1f} {proportional:>8.1f}")
