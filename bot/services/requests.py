@@ -180,14 +180,18 @@ def _done(session: Session, request: Request, *, actor: str, now: datetime) -> N
         )
 
 
+def _normal_id(public_id: str) -> str:
+    return public_id.strip().upper()
+
+
 def find_request(session: Session, public_id: str) -> Request:
-    request = session.scalar(select(Request).where(Request.public_id == public_id.strip().upper()))
+    request = session.scalar(select(Request).where(Request.public_id == _normal_id(public_id)))
     if request is None:
         raise Refused("request_not_found", public_id=public_id)
     return request
 
 
-def may_see(session: Session, request: Request, viewer: str) -> bool:
+def may_see(session: Session, request: Request | RequestHead, viewer: str) -> bool:
     """Its requester, the person it concerns (not for confidential kinds) and the
     administrators may see a request."""
     if request.requester_id == viewer:
@@ -210,20 +214,41 @@ def check_action(
 ) -> None:
     """Refused as :func:`act_on_request` would refuse, from a read: a press on a card
     someone already acted on is answered without waiting for the write lock (SQLite has
-    one writer at a time). The move itself checks again: this is only the early answer."""
-    _allowed_move(session, public_id=public_id, action=action, actor=actor, reason=reason, tz=tz)
+    one writer at a time). The move itself checks again: this is only the early answer, so
+    it reads the request's columns alone (no form, no history but its last event when it
+    refuses): half of a refused press's work was loading the whole request."""
+    found = session.execute(_HEAD, {"public_id": _normal_id(public_id)}).one_or_none()
+    if found is None:
+        raise Refused("request_not_found", public_id=public_id)
+    _allowed_move(session, RequestHead(*found), action=action, actor=actor, reason=reason, tz=tz)
+
+
+@dataclass(frozen=True)
+class RequestHead:
+    """What deciding whether a move is allowed reads of a request (a ``Request`` has them too)."""
+
+    id: int
+    public_id: str
+    kind: str
+    state: str
+    requester_id: str
+    subject_id: str | None
+
+
+_HEAD = select(
+    Request.id, Request.public_id, Request.kind, Request.state, Request.requester_id, Request.subject_id
+).where(Request.public_id == bindparam("public_id"))
 
 
 def _allowed_move(
-    session: Session, *, public_id: str, action: Action, actor: str, reason: str, tz: tzinfo
-) -> tuple[Request, State, State]:
-    """The request, its state and the state ``action`` takes it to, or the refusal."""
-    request = find_request(session, public_id)
+    session: Session, request: Request | RequestHead, *, action: Action, actor: str, reason: str, tz: tzinfo
+) -> tuple[State, State]:
+    """The request's state and the state ``action`` takes it to, or the refusal."""
     if action in ADMIN_ACTIONS:
         roles.require_admin(session, actor)
     if action is Action.CANCEL and request.requester_id != actor:
         if not may_see(session, request, actor):
-            raise Refused("request_not_found", public_id=public_id)
+            raise Refused("request_not_found", public_id=request.public_id)
         raise Refused("only_requester_cancels", public_id=request.public_id)
     if action is Action.REJECT and not reason.strip():
         raise Refused("reason_required")
@@ -233,8 +258,8 @@ def _allowed_move(
     except Refused:
         if current is State.SUBMITTED:  # nobody acted on it yet: the move itself is wrong
             raise
-        raise _already_moved(request, tz) from None
-    return request, current, target
+        raise _already_moved(session, request, tz) from None
+    return current, target
 
 
 def act_on_request(
@@ -253,9 +278,8 @@ def act_on_request(
     when the request is no longer in a state the action applies to (so two
     administrators pressing Approve at once produce one approval). A request marked done
     updates the unit's records (the roster), or is refused as they say."""
-    request, current, target = _allowed_move(
-        session, public_id=public_id, action=action, actor=actor, reason=reason, tz=tz
-    )
+    request = find_request(session, public_id)
+    current, target = _allowed_move(session, request, action=action, actor=actor, reason=reason, tz=tz)
     if target is State.DONE:
         _done(session, request, actor=actor, now=now)  # refused like the move, before it
     moved = session.execute(
@@ -266,7 +290,7 @@ def act_on_request(
     )
     if moved.rowcount != 1:
         session.refresh(request)
-        raise _already_moved(request, tz)
+        raise _already_moved(session, request, tz)
     event = RequestEvent(
         request_id=request.id,
         at=now,
@@ -337,10 +361,10 @@ def message_administrators(
     return request
 
 
-def _already_moved(request: Request, tz: tzinfo) -> Refused:
+def _already_moved(session: Session, request: Request | RequestHead, tz: tzinfo) -> Refused:
     """Someone acted on the request first: who, what and when ("SI-… was already approved
     by @x at 10:02")."""
-    last = max(request.events, key=lambda e: (e.at, e.id))
+    last = session.execute(_LAST_EVENT, {"request_id": request.id}).one()
     return Refused(
         "already_moved",
         public_id=request.public_id,
@@ -350,6 +374,14 @@ def _already_moved(request: Request, tz: tzinfo) -> Refused:
         actor=last.actor_id,
         at=last.at.astimezone(tz).strftime("%H:%M"),
     )
+
+
+_LAST_EVENT = (
+    select(RequestEvent.action, RequestEvent.actor_id, RequestEvent.at)
+    .where(RequestEvent.request_id == bindparam("request_id"))
+    .order_by(RequestEvent.at.desc(), RequestEvent.id.desc())
+    .limit(1)
+)
 
 
 def own_requests(session: Session, user_id: str, limit: int = 20) -> list[Request]:
