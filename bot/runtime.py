@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from bot.domain.workplace import Workplace, utc_now
 from bot.home_tab import HomePublisher
 from bot.messages import Messages
 from bot.pacing import Pace, PacedRateLimitHandler
+from bot.response_urls import ResponseURLs
 from bot.services import filing
 from bot.services.help import Answerer
 from bot.storage.db import Database
@@ -84,6 +85,8 @@ class SiBot:
     deliverer: Deliverer
     home: HomePublisher
     clock: Callable[[], datetime] = utc_now
+    # Replies to response URLs, over kept-alive connections (bot/response_urls.py).
+    responses: ResponseURLs = field(default_factory=ResponseURLs)
 
     @property
     def lang(self) -> str:

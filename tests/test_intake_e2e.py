@@ -448,6 +448,22 @@ def test_a_press_on_a_card_someone_already_moved_only_reads(slack, db):
     assert "SI-2026-0001" in said and "already" in said
 
 
+def test_replies_to_response_urls_reuse_one_kept_alive_connection(slack):
+    """Each refused press is answered by a post to its response URL (bot/response_urls.py):
+    over one connection kept open, not a new connection (and TLS handshake) a reply."""
+    file_change(slack)
+    slack.press("request_approve", "SI-2026-0001", user=ADMIN)
+    slack.idle()
+    before = len(slack.fake.response_ports)
+    for _ in range(3):
+        slack.press("request_approve", "SI-2026-0001", user=ADMIN2)
+        slack.idle()
+    ports = slack.fake.response_ports[before:]
+    assert len(ports) == 3 and len(set(ports)) == 1, ports
+    said = message_text(slack.fake.wait_for("response_url")[-1].params)
+    assert "already" in said
+
+
 def test_a_refusal_whose_words_take_a_key_is_worded_not_an_apology(slack):
     # reminder_not_found is worded with the reminder's key: its parameter named "key" once
     # clashed with the reply helper's own and gave an apology instead.

@@ -104,6 +104,9 @@ class FakeSlack:
         self.limits: dict[str, tuple[int, int]] = {}
         self._accepted: dict[str, list[float]] = {}
         self.refused: list[Call] = []
+        # The client port each response-URL post came from: posts over one kept-alive
+        # connection share it.
+        self.response_ports: list[int] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -409,6 +412,13 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Connections kept alive between requests, as Slack's are (every answer says its
+            # Content-Length); a client that sends "Connection: close" (urllib) still gets it.
+            protocol_version = "HTTP/1.1"
+            # Its header and body are two writes: without TCP_NODELAY the second waits for the
+            # client's delayed ACK of the first (40 ms a request on a kept-alive connection).
+            disable_nagle_algorithm = True
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -420,6 +430,8 @@ class FakeSlack:
                     method = self.path[len("/api/") :].split("?")[0]
                 elif self.path.startswith("/respond/"):
                     method = "response_url"
+                    with fake._lock:
+                        fake.response_ports.append(self.client_address[1])
                 else:
                     method = "upload"
                 self._answer(method, params)

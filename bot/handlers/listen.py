@@ -34,7 +34,7 @@ log = logging.getLogger("bot.handlers")
 Effect = Callable[[], Any]
 
 
-def ack_only(ack: Ack, body: dict[str, Any], client: WebClient, respond) -> None:
+def ack_only(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     ack()
 
 
@@ -59,7 +59,7 @@ class Interaction:
     effects: list[Effect] = field(default_factory=list)
 
     @classmethod
-    def of_action(cls, bot: SiBot, body: dict[str, Any], client: WebClient, respond) -> Interaction:
+    def of_action(cls, bot: SiBot, body: dict[str, Any], client: WebClient) -> Interaction:
         action = body["actions"][0]
         container = body.get("container") or {}
         on_message = container.get("type") == "message"
@@ -74,20 +74,20 @@ class Interaction:
             channel=container.get("channel_id", "") if on_message else "",
             message_ts=container.get("message_ts", "") if on_message else "",
             view_id=container.get("view_id", "") if container.get("type") == "view" else "",
-            respond=respond if body.get("response_url") else None,
+            respond=bot.responses.to(body["response_url"]) if body.get("response_url") else None,
             chosen=_chosen(body),
             view=(body.get("view") or {}) if container.get("type") == "view" else {},
         )
 
     @classmethod
-    def of_command(cls, bot: SiBot, body: dict[str, Any], client: WebClient, respond) -> Interaction:
+    def of_command(cls, bot: SiBot, body: dict[str, Any], client: WebClient) -> Interaction:
         return cls(
             bot=bot,
             client=client,
             user=body["user_id"],
             trigger_id=body.get("trigger_id", ""),
             channel=body.get("channel_id", ""),
-            respond=respond,
+            respond=bot.responses.to(body["response_url"]) if body.get("response_url") else None,
         )
 
     # -- answers, made after the commit --------------------------------------------------------
@@ -177,8 +177,8 @@ class Listen:
         """Give Bolt the presses and submissions collected (once every area registered)."""
         presses, submissions = self._presses, self._submissions
 
-        def on_press(ack: Ack, body: dict[str, Any], client: WebClient, respond) -> None:
-            presses[body["actions"][0]["action_id"]](ack, body, client, respond)
+        def on_press(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            presses[body["actions"][0]["action_id"]](ack, body, client)
 
         def on_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
             submissions[view["callback_id"]](ack, body, view)
@@ -208,9 +208,9 @@ class Listen:
         """``work(interaction, session)`` after the ack, for presses of ``action_ids``."""
 
         def register(work: Callable[[Interaction, Session], Any]):
-            def ack_then_work(ack: Ack, body: dict[str, Any], client: WebClient, respond) -> None:
+            def ack_then_work(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
                 ack()
-                press = Interaction.of_action(self.bot, body, client, respond)
+                press = Interaction.of_action(self.bot, body, client)
                 self.later(
                     lambda: press.run(work, read_only=read_only, where=press.action_id), press.action_id
                 )

@@ -308,7 +308,7 @@ def _parse(text: str) -> cmd.Subcommand | Refused:
 def register(listen: Listen) -> None:
     bot = listen.bot
 
-    def ack_si(ack: Ack, command: dict[str, Any], client: WebClient, respond) -> None:
+    def ack_si(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         parsed = _parse(command.get("text", ""))
         try:
             if isinstance(parsed, Refused):
@@ -328,7 +328,7 @@ def register(listen: Listen) -> None:
             return
         # Only the subcommands with work after the ack pay for it.
         if entry.follow_up is not None:
-            turn = Interaction.of_command(bot, command, client, respond)
+            turn = Interaction.of_command(bot, command, client)
             listen.later(lambda: follow_up(turn, parsed, entry), "/si")
 
     def follow_up(turn: Interaction, parsed: cmd.Subcommand, entry: Entry) -> None:

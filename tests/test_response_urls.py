@@ -1,0 +1,62 @@
+"""Replies to response URLs (bot/response_urls.py): the message as JSON, kept-alive
+connections, an answer other than 200 logged (nothing to retry), a network failure raised."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import urllib3
+
+from bot.response_urls import ResponseURLs
+
+
+def test_a_reply_is_the_message_as_json_and_connections_are_reused(fake_slack):
+    responses = ResponseURLs()
+    respond = responses.to(fake_slack.response_url("U1"))
+    respond(replace_original=False, response_type="ephemeral", text="已批准 · approved")
+    respond(text="second")
+    posted = fake_slack.wait_for("response_url", 2)
+    first = {"replace_original": False, "response_type": "ephemeral", "text": "已批准 · approved"}
+    assert posted[0].params == first
+    assert posted[1].params == {"text": "second"}
+    assert len(set(fake_slack.response_ports)) == 1  # one connection for both
+    responses.close()
+
+
+class Expired(BaseHTTPRequestHandler):
+    """Slack's answer to a response URL past its 30 minutes or 5 uses."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b"expired_url"
+        self.send_response(404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        return
+
+
+def test_an_answer_other_than_200_is_logged_not_raised(caplog):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Expired)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.response_urls"):
+            ResponseURLs().post(f"http://127.0.0.1:{server.server_address[1]}/respond/x", {"text": "x"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r.getMessage() for r in caplog.records] == ["a response URL answered 404: b'expired_url'"]
+
+
+def test_a_network_failure_raises():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens once it is closed
+    with pytest.raises(urllib3.exceptions.MaxRetryError):
+        ResponseURLs().post(f"http://127.0.0.1:{port}/respond/x", {"text": "x"})
