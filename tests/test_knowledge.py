@@ -755,9 +755,9 @@ def test_the_seventh_held_out_set_is_real_questions_no_other_set_used_and_blind(
     from bot.knowledge import evaluate as evaluate_module
 
     cases = read_cases(HOLDOUT7_TSV)
-    assert len(cases) >= 75
+    assert len(cases) >= 100
     assert {c.lang for c in cases} == {"zh", "en"}
-    assert sum(not c.in_scope for c in cases) >= 20
+    assert sum(not c.in_scope for c in cases) >= 25
     assert all(c.source.startswith(("http://", "https://")) for c in cases)
     others = [c for p in sorted(EVAL_DIR.glob("*.tsv")) if p != HOLDOUT7_TSV for c in read_cases(p)]
     assert not [c.question for c in cases if c.question in {o.question for o in others}]
