@@ -31,6 +31,7 @@ from bot.knowledge.evaluate import (
     HOLDOUT3_TSV,
     HOLDOUT5_TSV,
     HOLDOUT6_TSV,
+    HOLDOUT7_TSV,
     HOLDOUT_TSV,
     evaluate,
     read_cases,
@@ -746,3 +747,24 @@ def test_the_sixth_held_out_set_is_real_questions_no_other_set_used_and_blind():
     out = io.StringIO()
     evaluate_module.print_reports([("holdout6", evaluate_module.Report())], out, blind=evaluate_module.BLIND)
     assert "holdout6: confusion pairs and misses hidden" in out.getvalue()
+
+
+def test_the_seventh_held_out_set_is_real_questions_no_other_set_used_and_blind():
+    # Structure only (tests/eval/README.md): the bot's answers on it are not looked at here.
+    from bot.knowledge import crossval
+    from bot.knowledge import evaluate as evaluate_module
+
+    cases = read_cases(HOLDOUT7_TSV)
+    assert len(cases) >= 100
+    assert {c.lang for c in cases} == {"zh", "en"}
+    assert sum(not c.in_scope for c in cases) >= 25
+    assert all(c.source.startswith(("http://", "https://")) for c in cases)
+    others = [c for p in sorted(EVAL_DIR.glob("*.tsv")) if p != HOLDOUT7_TSV for c in read_cases(p)]
+    assert not [c.question for c in cases if c.question in {o.question for o in others}]
+    assert not {c.source for c in cases} & {o.source for o in others if o.source}
+    # Blind (an empty report: no answers looked at here), and never learnt from.
+    assert "holdout7" in evaluate_module.BLIND
+    assert "holdout7" not in crossval.TRAIN_SETS
+    out = io.StringIO()
+    evaluate_module.print_reports([("holdout7", evaluate_module.Report())], out, blind=evaluate_module.BLIND)
+    assert "holdout7: confusion pairs and misses hidden" in out.getvalue()

@@ -2,7 +2,7 @@
 
     python -m bot.knowledge.evaluate [--tsv PATH ...] [--misses] [--json] [--sweep]
 
-By default it measures nine sets side by side (see ``tests/eval/README.md``):
+By default it measures ten sets side by side (see ``tests/eval/README.md``):
 - ``tests/eval/questions.tsv``, the *tuning* set: the questions the knowledge base is tuned on;
 - ``tests/eval/frozen.tsv``, the *frozen* set: real questions written by other people on
   public pages (each with its address), collected once; its misses were looked at in round 1
@@ -22,7 +22,12 @@ By default it measures nine sets side by side (see ``tests/eval/README.md``):
 - ``tests/eval/holdout6.tsv``, round 6's held-out set: real questions written by other people,
   from public datasets of real Chinese questions on GitHub (legal, medical-search and Baidu
   Zhidao dumps) and from public pages no other set used, committed before round 6 changed
-  anything: the honest yardstick.
+  anything;
+- ``tests/eval/holdout7.tsv``, round 7's held-out set: real questions written by other people,
+  from further public datasets of real questions on GitHub (Toutiao titles, Baidu Zhidao and
+  assistant queries, legal consultations, medical consultations and searches, InsuranceQA) and
+  public pages no other set used, committed before round 7 changed anything: the honest
+  yardstick.
 A round's blind holdout set, whose misses nobody looks at while working, is named in ``BLIND``:
 its confusion pairs and misses are shown only with ``--holdout-misses`` (when a round is done).
 
@@ -66,6 +71,7 @@ HOLDOUT3_TSV = EVAL_DIR / "holdout3.tsv"
 HOLDOUT4_TSV = EVAL_DIR / "holdout4.tsv"
 HOLDOUT5_TSV = EVAL_DIR / "holdout5.tsv"
 HOLDOUT6_TSV = EVAL_DIR / "holdout6.tsv"
+HOLDOUT7_TSV = EVAL_DIR / "holdout7.tsv"
 SETS = {
     "tuning": DEFAULT_TSV,
     "frozen": FROZEN_TSV,
@@ -76,10 +82,12 @@ SETS = {
     "holdout4": HOLDOUT4_TSV,
     "holdout5": HOLDOUT5_TSV,
     "holdout6": HOLDOUT6_TSV,
+    "holdout7": HOLDOUT7_TSV,
 }
 # Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
 # holdout5 was round 5's; its misses were shown when round 5 was done, so round 6 tunes on it.
-BLIND = frozenset({"holdout6"})
+# holdout7 is round 7's, collected while holdout6 was still sealed.
+BLIND = frozenset({"holdout6", "holdout7"})
 NONE = "none"
 LANGS = ("zh", "en")
 
