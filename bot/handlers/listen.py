@@ -161,7 +161,8 @@ class Listen:
     the acks.
 
     Presses and submissions are collected by id, then ``install`` gives Bolt one listener
-    for all presses and one for all submissions, each finding its function by id in a dict.
+    for all presses and one for all submissions, each finding its function by id in a dict,
+    and the events after them.
     Bolt tries its listeners one after the other, each matcher through its argument
     injection: with a listener per id, a press of the sixtieth id paid for sixty matchers
     before its own ran."""
@@ -172,9 +173,10 @@ class Listen:
         self.pool = pool
         self._presses: dict[str, AckFunction] = {}
         self._submissions: dict[str, AckFunction] = {}
+        self._events: list[tuple[str, AckFunction]] = []
 
     def install(self) -> None:
-        """Give Bolt the presses and submissions collected (once every area registered)."""
+        """Give Bolt the presses, submissions and events collected (once every area registered)."""
         presses, submissions = self._presses, self._submissions
 
         def on_press(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -185,6 +187,9 @@ class Listen:
 
         self.app.action(_any_of(presses))(on_press)
         self.app.view(_any_of(submissions))(on_submission)
+        # Events last: a press, whose person waits for the answer, is matched before them.
+        for name, ack_then_work in self._events:
+            self.app.event(name)(ack_then_work)
 
     def _add(self, table: dict[str, AckFunction], ids: tuple[str, ...], function: AckFunction) -> None:
         for each in ids:
@@ -268,7 +273,7 @@ class Listen:
                 ack()
                 self.later(lambda: work(event), f"{name} event")
 
-            self.app.event(name)(ack_then_work)
+            self._events.append((name, ack_then_work))
             return work
 
         return register
