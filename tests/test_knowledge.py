@@ -553,6 +553,22 @@ def test_round_7_other_domains_get_their_pointer(kb, question, domain, word):
     assert word in answer.text and not answer.quiet and not answer.escalate
 
 
+@pytest.mark.parametrize(
+    ("question", "tail"),
+    [
+        ("我在饭店当了八年厨师，老板一直没给上社保，现在饭店关门了，我还能让他补吗？",
+         "现在饭店关门了，我还能让他补吗"),
+        # Chinese only: English commas end fewer clauses (cross-validation, round 7).
+        ("I paid social insurance in Suzhou for six years. Now I am moving to Chengdu, what happens to it?",
+         None),
+        ("社保断了怎么办", None),  # short: the question itself
+        ("我在老家交了十几年的新农合现在到城里上班以后这个还要不要接着交", None),  # one clause
+    ],
+)  # fmt: skip
+def test_a_long_question_is_also_read_by_its_final_question(question, tail):
+    assert kb_module.final_question(question) == tail
+
+
 def test_a_question_that_names_social_insurance_is_not_sent_elsewhere(kb):
     answer = kb.answer("社保和公积金一共扣多少比例")
     assert answer.out_of_scope is None
