@@ -569,6 +569,21 @@ def test_a_long_question_is_also_read_by_its_final_question(question, tail):
     assert kb_module.final_question(question) == tail
 
 
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # Long consultations: the story first, the question last.
+        ("我在饭店当了八年厨师，老板一直没给上社保，现在饭店关门了，我还能让他补吗？", "payback"),
+        # Colloquial "buying" insurance is paying into it; whether one is insured is the record.
+        ("养老保险个人怎么买", "flexible-employment"),
+        ("想查一下自己参没参保", "statement-query"),
+    ],
+)
+def test_round_7_words_find_the_topic(kb, question, topic):
+    answer = kb.answer(question)
+    assert answer.topic == topic or topic in answer.alternatives
+
+
 def test_a_question_that_names_social_insurance_is_not_sent_elsewhere(kb):
     answer = kb.answer("社保和公积金一共扣多少比例")
     assert answer.out_of_scope is None
