@@ -16,7 +16,8 @@ How :meth:`KnowledgeBase.answer` decides:
    gets that domain's pointer. One that names both gets the pointer only when the domain
    outscores every topic by MARKED_OVER_TOPIC ("社保交几年可以落户"); otherwise it is only
    matched against the topics ("社保和公积金一共扣多少").
-3. The best match scores at least ``THRESHOLD`` (see ranking.py for the score) and the
+3. The best match scores at least ``THRESHOLD`` (see ranking.py for the score; a long Chinese
+   question is also scored on its final question, ``LONG_CHARS``) and the
    question either names social insurance or a related term, or shares at least
    ``MIN_MATCHED_WORDS`` words with the match: the topic's answer, the domain's pointer, or
    silence for a quiet domain (chatter). A topic answers a question naming neither only from
