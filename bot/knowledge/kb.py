@@ -16,7 +16,8 @@ How :meth:`KnowledgeBase.answer` decides:
    gets that domain's pointer. One that names both gets the pointer only when the domain
    outscores every topic by MARKED_OVER_TOPIC ("社保交几年可以落户"); otherwise it is only
    matched against the topics ("社保和公积金一共扣多少").
-3. The best match scores at least ``THRESHOLD`` (see ranking.py for the score) and the
+3. The best match scores at least ``THRESHOLD`` (see ranking.py for the score; a long Chinese
+   question is also scored on its final question, ``LONG_CHARS``) and the
    question either names social insurance or a related term, or shares at least
    ``MIN_MATCHED_WORDS`` words with the match: the topic's answer, the domain's pointer, or
    silence for a quiet domain (chatter). A topic answers a question naming neither only from
@@ -69,7 +70,7 @@ from bot.knowledge.lessons import (
     read_lessons,
 )
 from bot.knowledge.ranking import Ranker
-from bot.knowledge.text import Analysis, Analyzer, Lexicon
+from bot.knowledge.text import CJK_RE, Analysis, Analyzer, Lexicon
 from bot.messages import mention, money, slack_escape
 from bot.resources import resource_dir
 
@@ -125,6 +126,18 @@ MIX_THRESHOLD = 0.24
 MIX_CLOSE_MARGIN = 0.04
 # And a question naming neither social insurance nor a related term needs this (UNNAMED_THRESHOLD).
 MIX_UNNAMED_THRESHOLD = 0.3
+
+# A long question (a story, then the question: "我在一家企业做了十几年保洁，从来没交过养老保险，
+# 能补交吗") is scored on its final question too: every entry's score is raised to the mean of
+# its score on the whole question and on its last clauses (at least TAIL_CHARS characters of
+# them), if that is higher. Only for Chinese questions of LONG_CHARS characters and more; the
+# story still counts (a bare "能补交吗" would not say what is to be paid back). Chosen by
+# cross-validation (docs/knowledge-base.md, round 7): on English questions, whose commas do not
+# end a question's clauses as often, it turned as many escalations into wrong topics as into
+# right ones.
+LONG_CHARS = 30
+TAIL_CHARS = 12
+_CLAUSE_END_RE = re.compile(r"[,.;:!?，。；：！？、\n]+")
 
 LANGS = ("zh", "en")
 # A topic names the form it leads to by its /si word (bot/domain/kinds).
@@ -557,9 +570,20 @@ class KnowledgeBase:
         p = np.append(self._classifier.probabilities(analysis), 0.0)[self._class_of_entry]
         return self.bm25_share * scores + (1 - self.bm25_share) * p
 
+    def _question_scores(self, analysis: Analysis) -> np.ndarray:
+        """``_scores``, raised for a long question by its final question (LONG_CHARS)."""
+        scores = self._scores(analysis)
+        tail = final_question(analysis.text)
+        if tail is None:
+            return scores
+        tail_analysis = self._analyzer.analyse(tail)
+        if tail_analysis.empty:
+            return scores
+        return np.maximum(scores, (scores + self._scores(tail_analysis)) / 2)
+
     def scores(self, question: str) -> dict[str, float]:
         """Every topic's and domain's normalised score for ``question`` (for diagnostics)."""
-        values = self._scores(self._analyzer.analyse(question))
+        values = self._question_scores(self._analyzer.analyse(question))
         return {e.topic.id: float(v) for e, v in zip(self._entries, values, strict=True)}
 
     def answer(self, question: str, lang: str | None = None, admins: Sequence[str] = ()) -> Answer:
@@ -585,7 +609,7 @@ class KnowledgeBase:
         """What to do with an analysed question, without rendering anything."""
         if analysis.empty:
             return _Decision(_QUIET, 0.0)
-        scores = self._scores(analysis)
+        scores = self._question_scores(analysis)
         in_domain = self._analyzer.in_domain(analysis.text)
         marked = [i for i, terms in self._markers if terms.found_in(analysis.text)]
         if self._analyzer.names_social_insurance(analysis.text):
@@ -756,6 +780,21 @@ class KnowledgeBase:
                 self._analysed.clear()
             found = self._analysed[text] = self._analyzer.analyse(text)
         return found
+
+
+def final_question(text: str) -> str | None:
+    """The last clauses of a long Chinese question, at least TAIL_CHARS characters of them;
+    None for a question under LONG_CHARS characters, of one clause, or without Chinese."""
+    text = text.strip()
+    if len(text) < LONG_CHARS or not CJK_RE.search(text):
+        return None
+    clauses = [c.strip() for c in _CLAUSE_END_RE.split(text) if c.strip()]
+    if len(clauses) < 2:
+        return None
+    tail: list[str] = []
+    while clauses and sum(map(len, tail)) < TAIL_CHARS:
+        tail.insert(0, clauses.pop())
+    return "，".join(tail) if clauses else None
 
 
 def _too_close(ranked: Sequence[tuple[float, str]], best: float, margin: float) -> bool:
