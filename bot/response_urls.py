@@ -56,6 +56,3 @@ class ResponseURLs:
         )
         if response.status != 200:
             log.warning("a response URL answered %s: %s", response.status, response.data[:200])
-
-    def close(self) -> None:
-        self._pool.clear()

@@ -24,7 +24,6 @@ def test_a_reply_is_the_message_as_json_and_connections_are_reused(fake_slack):
     assert posted[0].params == first
     assert posted[1].params == {"text": "second"}
     assert len(set(fake_slack.response_ports)) == 1  # one connection for both
-    responses.close()
 
 
 class Expired(BaseHTTPRequestHandler):

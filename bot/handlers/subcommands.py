@@ -74,8 +74,8 @@ def _nothing_yet(bot: SiBot, command: Any, user: str, session: Session | None) -
 def _status(bot: SiBot, command: cmd.Status, user: str, session: Session | None) -> dict:
     if command.public_id is None:
         # The commonest request of all: one statement, without a unit of work.
-        page = own_first_page(bot.db.glance, viewer=user, kind=command.kind, state=command.state)
-        return list_message(bot, page, which=ListFilter(mine=True, kind=command.kind, state=command.state))
+        which = ListFilter(mine=True, kind=command.kind, state=command.state)
+        return list_message(bot, own_first_page(bot.db.glance, viewer=user, which=which), which=which)
     with bot.db.session(read_only=True) as session:
         request = visible_request(session, public_id=command.public_id, viewer=user)
         return ephemeral(bot, "request_detail", view=present(request, bot.workplace, whole=True))

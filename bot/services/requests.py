@@ -220,7 +220,7 @@ def check_action(
     found = session.execute(_HEAD, {"public_id": _normal_id(public_id)}).one_or_none()
     if found is None:
         raise Refused("request_not_found", public_id=public_id)
-    _allowed_move(session, RequestHead(*found), action=action, actor=actor, reason=reason, tz=tz)
+    _allowed_move(session, RequestHead(**found._mapping), action=action, actor=actor, reason=reason, tz=tz)
 
 
 @dataclass(frozen=True)
@@ -463,7 +463,7 @@ def _list_statements(mine: bool, kind: bool, state: bool, direction: str) -> tup
     if state:
         query = query.where(Request.state == bindparam("state"))
     counted = query.with_only_columns(Request.id).limit(COUNTED_UP_TO + 1).subquery()
-    count = select(func.count()).select_from(counted)
+    count = select(func.count().label("total")).select_from(counted)
     order = (Request.created_at, Request.id)
     mark = tuple_(bindparam("at", type_=Request.created_at.type), bindparam("id"))
     if direction == "older":
@@ -507,10 +507,12 @@ def request_page(
     return page
 
 
-def own_first_page(glance: Glance, *, viewer: str, kind: RequestKind | None, state: State | None) -> Page:
+def own_first_page(glance: Glance, *, viewer: str, which: ListFilter) -> Page:
     """The first page of ``viewer``'s own requests, read outside a unit of work (``/si
-    status``'s ack: one statement, no session, bot/storage/glance.py)."""
-    which = ListFilter(mine=True, kind=kind, state=state)
+    status``'s ack: one statement, no session, bot/storage/glance.py). Everyone's requests
+    are read by ``request_page``, in a unit of work that checks the viewer first."""
+    if not which.mine:
+        raise ValueError("own_first_page reads one's own requests only")
     return _page(glance.rows, viewer=viewer, which=which, start=None, size=PAGE_SIZE)
 
 
@@ -530,11 +532,7 @@ def _page(rows: Rows, *, viewer: str, which: ListFilter, start: Keyset | None, s
     newest_first = direction != "newer"
     found = found[:size] if newest_first else found[:size][::-1]
     newer_exists, older_exists = (start is not None, more) if newest_first else (more, True)
-    if start is None and not more:
-        total = len(found)
-    else:
-        counted = rows(count_query, params)
-        total = next(iter(counted[0].values())) if counted else 0
+    total = len(found) if start is None and not more else rows(count_query, params)[0]["total"]
     return Page(
         rows=found,
         total=total,

@@ -87,7 +87,3 @@ class Glance:
                 cursor.close()
         finally:
             connection.close()  # back to the pool, which ends any transaction the driver began
-
-    def scalar(self, statement: Select, params: Mapping[str, Any]) -> Any:
-        rows = self.rows(statement, params)
-        return next(iter(rows[0].values())) if rows else None
