@@ -468,20 +468,7 @@ def test_a_clear_question_gets_its_topic(kb, question, topic):
         ("专项附加扣除怎么填", "tax", "个人所得税"),
         ("年假有几天", "hr", "HR"),
         ("公司买的商业保险怎么理赔", "commercial-insurance", "商业保险"),
-    ],
-)
-def test_a_recognised_other_domain_gets_a_pointer_elsewhere(kb, question, domain, word):
-    answer = kb.answer(question)
-    assert answer.topic is None and answer.out_of_scope == domain
-    assert word in answer.text and not answer.quiet and not answer.escalate
-    assert answer.request_kind is None
-    assert domain in kb.out_of_scope_domains and domain not in kb.topics
-
-
-# Round 6: holdout5's kinds of miss, in paraphrases written here (none of its questions).
-@pytest.mark.parametrize(
-    ("question", "domain", "word"),
-    [
+        # Round 6: holdout5's kinds of miss, in paraphrases written here (none of its questions).
         # Taiwan's schemes name 退休 but are not the mainland's retirement.
         ("勞保老年年金要怎麼申請", "outside-mainland", "台湾"),
         ("勞工退休金自提6%划算嗎", "outside-mainland", "台湾"),
@@ -502,12 +489,15 @@ def test_a_recognised_other_domain_gets_a_pointer_elsewhere(kb, question, domain
         ("When do I become eligible for Medicare?", "outside-mainland", "mainland"),
     ],
 )
-def test_other_domains_get_their_pointer(kb, question, domain, word):
+def test_a_recognised_other_domain_gets_a_pointer_elsewhere(kb, question, domain, word):
     answer = kb.answer(question)
     assert answer.topic is None and answer.out_of_scope == domain
     assert word in answer.text and not answer.quiet and not answer.escalate
+    assert answer.request_kind is None
+    assert domain in kb.out_of_scope_domains and domain not in kb.topics
 
 
+# Round 6: holdout5's kinds of miss, in paraphrases written here (none of its questions).
 @pytest.mark.parametrize(
     ("question", "topic", "lang", "words"),
     [
