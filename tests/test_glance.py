@@ -9,9 +9,16 @@ import pytest
 from sqlalchemy import bindparam, select
 
 from bot.domain.requests import RequestKind, State
-from bot.services.requests import PAGE_SIZE, ListFilter, _list_statements, own_first_page, request_page
+from bot.services.requests import (
+    _PRESS,
+    PAGE_SIZE,
+    ListFilter,
+    _list_statements,
+    own_first_page,
+    request_page,
+)
 from bot.storage.models import Request
-from tests.conftest import EMPLOYEE, STORY_NOW
+from tests.conftest import ADMIN, EMPLOYEE, STORY_NOW
 from tests.stories import add_request
 
 
@@ -35,6 +42,22 @@ def test_a_glance_reads_what_the_session_reads_with_the_same_types(bot, db):
         executed = [dict(row._mapping) for row in session.connection().execute(page_query, params)]
     assert glanced == executed and len(glanced) == 3
     assert all(row["created_at"].utcoffset() == timedelta(0) for row in glanced)  # aware UTC
+
+
+def test_a_press_reads_in_one_glance_what_the_session_reads(bot, db):
+    """A button press's one read (bot/services/requests.check_action): the request's head,
+    whether the presser is an administrator now, and its last event, an aware datetime."""
+    story(db, 3)  # SI-2026-0003 is done: filed, approved, done an hour ago
+    for presser, admin in [(ADMIN, True), (EMPLOYEE, False)]:
+        params = {"public_id": "SI-2026-0003", "actor": presser}
+        (glanced,) = db.glance.rows(_PRESS, params)
+        with db.session(read_only=True) as session:
+            (executed,) = [dict(row._mapping) for row in session.connection().execute(_PRESS, params)]
+        assert glanced == {**executed, "actor_is_admin": admin}
+        assert bool(executed["actor_is_admin"]) is admin
+        assert (glanced["state"], glanced["last_action"], glanced["last_actor"]) == ("done", "done", ADMIN)
+        assert glanced["last_at"] == STORY_NOW
+        assert glanced["last_at"].utcoffset() == timedelta(0)
 
 
 def test_a_glance_binds_through_the_types_datetimes_included(bot, db):

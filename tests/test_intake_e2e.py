@@ -428,12 +428,12 @@ def test_an_approve_press_costs_a_handful_of_transactions_whatever_the_message_c
     with transactions_begun(db) as begun:
         slack.press("request_approve", "SI-2026-0001", user=ADMIN)
         slack.idle()
-    # One to read whether the press can move it (a press that can't is answered from that
-    # read, without the write lock), one to approve (the administrator check in the same
-    # session), one to look for what is due and one to claim it, and for each of its two
-    # messages (the card redrawn, the requester told) one to take its turn in Slack's pace
-    # (bot/pacing.py) and one to send it.
-    assert len(begun) == 8
+    # Whether the press can move it is read in one statement outside any transaction (a
+    # press that can't is answered from that read). Then one to approve (the administrator
+    # check in the same session), one to look for what is due and one to claim it, and for
+    # each of its two messages (the card redrawn, the requester told) one to take its turn
+    # in Slack's pace (bot/pacing.py) and one to send it.
+    assert len(begun) == 7
 
 
 def test_a_press_on_a_card_someone_already_moved_only_reads(slack, db):
@@ -443,9 +443,25 @@ def test_a_press_on_a_card_someone_already_moved_only_reads(slack, db):
     with transactions_begun(db) as begun:
         slack.press("request_approve", "SI-2026-0001", user=ADMIN2)
         slack.idle()
-    assert begun == [True]  # one read-only unit: no write lock taken
+    assert begun == []  # one statement outside any unit of work: no write lock, no session
     said = message_text(slack.fake.wait_for("response_url")[-1].params)
-    assert "SI-2026-0001" in said and "already" in said
+    assert "SI-2026-0001 was already approved by <@UADMIN000" in said and " at 10:00." in said
+
+
+def test_a_press_is_refused_from_its_one_read_as_the_move_would_refuse(slack, db):
+    """What the press's one read decides (bot/services/requests.check_action): an unknown
+    request, and an administrator removed since the card was posted."""
+    file_change(slack)
+    slack.wait_posts(2)
+    slack.press("request_approve", "SI-2026-0999", user=ADMIN)
+    unknown = message_text(slack.fake.wait_for("response_url")[-1].params)
+    assert "There is no request SI-2026-0999 that you can see." in unknown
+    slack.press("admin_remove", ADMIN2, user=ADMIN)  # the confirmed press of /si admin remove
+    slack.fake.wait_for("response_url", 2)
+    slack.press("request_approve", "SI-2026-0001", user=ADMIN2)
+    removed = message_text(slack.fake.wait_for("response_url", 3)[-1].params)
+    assert "Only the filed social-insurance administrators" in removed
+    assert request_row(db, "SI-2026-0001").state == "submitted"
 
 
 def test_replies_to_response_urls_reuse_one_kept_alive_connection(slack):

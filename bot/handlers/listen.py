@@ -123,18 +123,23 @@ class Interaction:
 
     def run(
         self,
-        work: Callable[[Interaction, Session], Any],
+        work: Callable[..., Any],
         *,
         read_only: bool,
         where: str,
         refusals_answered: bool = False,
+        unit: bool = True,
     ) -> None:
         """Do ``work`` in a unit of work, then its answers; a refusal or an error is
         answered to this person instead (``refusals_answered``: a refusal was already
-        answered, by a slash command's ack, and is not repeated)."""
+        answered, by a slash command's ack, and is not repeated). ``unit=False``: ``work``
+        takes no session and opens its own units, if it needs any."""
         with replies.replying(self.bot, self.reply_now, where, quiet_refusals=refusals_answered):
-            with self.bot.work(read_only=read_only) as session:
-                work(self, session)
+            if unit:
+                with self.bot.work(read_only=read_only) as session:
+                    work(self, session)
+            else:
+                work(self)
             for effect in self.effects:
                 effect()
 
@@ -209,15 +214,18 @@ class Listen:
 
         self.pool.submit(run)
 
-    def button(self, *action_ids: str, read_only: bool = False):
-        """``work(interaction, session)`` after the ack, for presses of ``action_ids``."""
+    def button(self, *action_ids: str, read_only: bool = False, unit: bool = True):
+        """``work(interaction, session)`` after the ack, for presses of ``action_ids``;
+        ``unit=False``: ``work(interaction)``, which opens its own units (a press answered
+        from one glance when it can't move anything, bot/handlers/requests.py)."""
 
-        def register(work: Callable[[Interaction, Session], Any]):
+        def register(work: Callable[..., Any]):
             def ack_then_work(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
                 ack()
                 press = Interaction.of_action(self.bot, body, client)
                 self.later(
-                    lambda: press.run(work, read_only=read_only, where=press.action_id), press.action_id
+                    lambda: press.run(work, read_only=read_only, where=press.action_id, unit=unit),
+                    press.action_id,
                 )
 
             self._add(self._presses, action_ids, ack_then_work)

@@ -47,12 +47,14 @@ def register(listen: Listen) -> None:
             "view": bot.messages.render("form_submitted", view=shown, policy=bot.policy),
         }
 
-    @listen.button(*MOVES, read_only=True)
-    def move(press: Interaction, session: Session) -> None:
+    @listen.button(*MOVES, unit=False)
+    def move(press: Interaction) -> None:
         action = MOVES[ActionId(press.action_id)]
         # A press that can't move the request (someone was first, not an administrator) is
-        # answered from this read; only a move that can happen takes the write lock.
-        check_action(session, public_id=press.value, action=action, actor=press.user, tz=bot.workplace.tz)
+        # answered from one read, with no unit of work; only a move that can happen takes
+        # the write lock.
+        glance = bot.db.glance
+        check_action(glance, public_id=press.value, action=action, actor=press.user, tz=bot.workplace.tz)
         with bot.work() as writing:
             act_on_request(
                 writing,

@@ -194,11 +194,15 @@ def find_request(session: Session, public_id: str) -> Request:
 def may_see(session: Session, request: Request | RequestHead, viewer: str) -> bool:
     """Its requester, the person it concerns (not for confidential kinds) and the
     administrators may see a request."""
+    return _may_see(request, viewer, lambda: roles.is_admin(session, viewer))
+
+
+def _may_see(request: Request | RequestHead, viewer: str, viewer_is_admin: Callable[[], bool]) -> bool:
     if request.requester_id == viewer:
         return True
     if request.subject_id == viewer and not spec_for(request.kind).confidential:
         return True
-    return roles.is_admin(session, viewer)
+    return viewer_is_admin()
 
 
 def visible_request(session: Session, *, public_id: str, viewer: str) -> Request:
@@ -210,17 +214,29 @@ def visible_request(session: Session, *, public_id: str, viewer: str) -> Request
 
 
 def check_action(
-    session: Session, *, public_id: str, action: Action, actor: str, reason: str = "", tz: tzinfo = UTC
+    glance: Glance, *, public_id: str, action: Action, actor: str, reason: str = "", tz: tzinfo = UTC
 ) -> None:
-    """Refused as :func:`act_on_request` would refuse, from a read: a press on a card
-    someone already acted on is answered without waiting for the write lock (SQLite has
-    one writer at a time). The move itself checks again: this is only the early answer, so
-    it reads the request's columns alone (no form, no history but its last event when it
-    refuses): half of a refused press's work was loading the whole request."""
-    found = session.execute(_HEAD, {"public_id": _normal_id(public_id)}).one_or_none()
-    if found is None:
+    """Refused as :func:`act_on_request` would refuse, from one read outside any unit of
+    work: a press on a card someone already acted on is answered without waiting for the
+    write lock (SQLite has one writer at a time), and without a session. The move itself
+    checks again: this is only the early answer, so it reads what deciding needs — the
+    request's columns, whether the presser is an administrator, its last event — in one
+    statement (bot/storage/glance.py)."""
+    found = glance.rows(_PRESS, {"public_id": _normal_id(public_id), "actor": actor})
+    if not found:
         raise Refused("request_not_found", public_id=public_id)
-    _allowed_move(session, RequestHead(**found._mapping), action=action, actor=actor, reason=reason, tz=tz)
+    row = found[0]
+    head = RequestHead(**{name: row[name] for name in RequestHead.__dataclass_fields__})
+    last = LastEvent(action=row["last_action"], actor_id=row["last_actor"], at=row["last_at"])
+    _allowed_move(
+        head,
+        action=action,
+        actor=actor,
+        reason=reason,
+        tz=tz,
+        actor_is_admin=lambda: bool(row["actor_is_admin"]),
+        last_event=lambda: last,
+    )
 
 
 @dataclass(frozen=True)
@@ -235,19 +251,60 @@ class RequestHead:
     subject_id: str | None
 
 
-_HEAD = select(
-    Request.id, Request.public_id, Request.kind, Request.state, Request.requester_id, Request.subject_id
+@dataclass(frozen=True)
+class LastEvent:
+    """Who last moved a request, how and when: what "already approved by @x at 10:02" says."""
+
+    action: str
+    actor_id: str
+    at: datetime
+
+
+_NEWEST_FIRST = (RequestEvent.at.desc(), RequestEvent.id.desc())
+
+
+def _last_of_request(column: Any) -> Any:
+    return (
+        select(column)
+        .where(RequestEvent.request_id == Request.id)
+        .order_by(*_NEWEST_FIRST)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# A press's read (check_action): the request's head, whether the presser is an
+# administrator now, and its last event.
+_PRESS = select(
+    Request.id,
+    Request.public_id,
+    Request.kind,
+    Request.state,
+    Request.requester_id,
+    Request.subject_id,
+    roles.admin_now(bindparam("actor")).label("actor_is_admin"),
+    _last_of_request(RequestEvent.action).label("last_action"),
+    _last_of_request(RequestEvent.actor_id).label("last_actor"),
+    _last_of_request(RequestEvent.at).label("last_at"),
 ).where(Request.public_id == bindparam("public_id"))
 
 
 def _allowed_move(
-    session: Session, request: Request | RequestHead, *, action: Action, actor: str, reason: str, tz: tzinfo
+    request: Request | RequestHead,
+    *,
+    action: Action,
+    actor: str,
+    reason: str,
+    tz: tzinfo,
+    actor_is_admin: Callable[[], bool],
+    last_event: Callable[[], LastEvent],
 ) -> tuple[State, State]:
-    """The request's state and the state ``action`` takes it to, or the refusal."""
+    """The request's state and the state ``action`` takes it to, or the refusal. What it
+    may need to read is asked of the callers' functions, only when needed."""
     if action in ADMIN_ACTIONS:
-        roles.require_admin(session, actor)
+        roles.require(actor_is_admin())
     if action is Action.CANCEL and request.requester_id != actor:
-        if not may_see(session, request, actor):
+        if not _may_see(request, actor, actor_is_admin):
             raise Refused("request_not_found", public_id=request.public_id)
         raise Refused("only_requester_cancels", public_id=request.public_id)
     if action is Action.REJECT and not reason.strip():
@@ -258,7 +315,7 @@ def _allowed_move(
     except Refused:
         if current is State.SUBMITTED:  # nobody acted on it yet: the move itself is wrong
             raise
-        raise _already_moved(session, request, tz) from None
+        raise _already_moved(request, last_event(), tz) from None
     return current, target
 
 
@@ -279,7 +336,15 @@ def act_on_request(
     administrators pressing Approve at once produce one approval). A request marked done
     updates the unit's records (the roster), or is refused as they say."""
     request = find_request(session, public_id)
-    current, target = _allowed_move(session, request, action=action, actor=actor, reason=reason, tz=tz)
+    current, target = _allowed_move(
+        request,
+        action=action,
+        actor=actor,
+        reason=reason,
+        tz=tz,
+        actor_is_admin=lambda: roles.is_admin(session, actor),
+        last_event=lambda: _last_event(session, request.id),
+    )
     if target is State.DONE:
         _done(session, request, actor=actor, now=now)  # refused like the move, before it
     moved = session.execute(
@@ -290,7 +355,7 @@ def act_on_request(
     )
     if moved.rowcount != 1:
         session.refresh(request)
-        raise _already_moved(session, request, tz)
+        raise _already_moved(request, _last_event(session, request.id), tz)
     event = RequestEvent(
         request_id=request.id,
         at=now,
@@ -361,10 +426,9 @@ def message_administrators(
     return request
 
 
-def _already_moved(session: Session, request: Request | RequestHead, tz: tzinfo) -> Refused:
+def _already_moved(request: Request | RequestHead, last: LastEvent, tz: tzinfo) -> Refused:
     """Someone acted on the request first: who, what and when ("SI-… was already approved
     by @x at 10:02")."""
-    last = session.execute(_LAST_EVENT, {"request_id": request.id}).one()
     return Refused(
         "already_moved",
         public_id=request.public_id,
@@ -376,10 +440,15 @@ def _already_moved(session: Session, request: Request | RequestHead, tz: tzinfo)
     )
 
 
+def _last_event(session: Session, request_id: int) -> LastEvent:
+    row = session.execute(_LAST_EVENT, {"request_id": request_id}).one()
+    return LastEvent(action=row.action, actor_id=row.actor_id, at=row.at)
+
+
 _LAST_EVENT = (
     select(RequestEvent.action, RequestEvent.actor_id, RequestEvent.at)
     .where(RequestEvent.request_id == bindparam("request_id"))
-    .order_by(RequestEvent.at.desc(), RequestEvent.id.desc())
+    .order_by(*_NEWEST_FIRST)
     .limit(1)
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Exists, exists, select
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Refused
@@ -31,8 +31,20 @@ def is_admin(session: Session, user_id: str) -> bool:
 
 def require_admin(session: Session, user_id: str) -> None:
     """Refused("admins_only") unless ``user_id`` is a filed administrator."""
-    if not is_admin(session, user_id):
+    require(is_admin(session, user_id))
+
+
+def require(admin: bool) -> None:
+    """Refused("admins_only") unless the person, looked up already, is an administrator."""
+    if not admin:
         raise Refused("admins_only")
+
+
+def admin_now(user_id: ColumnElement[str]) -> Exists:
+    """Whether ``user_id`` is a filed administrator now, as a clause for a statement that
+    reads it with other things (a press's one read, bot/services/requests.py). A Slack
+    user: the command line's operator never presses a button."""
+    return exists().where(Administrator.user_id == user_id, Administrator.removed_at.is_(None))
 
 
 def admin_ids(session: Session) -> list[str]:
