@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, Un
 from markupsafe import Markup
 
 from bot.domain import resident_id
+from bot.domain.kinds import words_of
 from bot.ids import FIELD_ACTION, ActionId
 from bot.resources import resource_dir
 
@@ -199,7 +200,9 @@ class Messages:
         self.root = root
         self.default_lang = default_lang
         # Templates write action ids as {{ ids.APPROVE }}: one spelling (bot/ids.py).
-        globals_ = {"ids": ActionId, "field_action": FIELD_ACTION, **globals_}
+        # A kind's own words for its states ("accepted", not "approved", for a complaint):
+        # t(words_of(kind) ~ 'state.' ~ state), in every list as on its card.
+        globals_ = {"ids": ActionId, "field_action": FIELD_ACTION, "words_of": words_of, **globals_}
         self._json_env = self._env(_finalize)
         self._json_env.globals.update(globals_)
         # texts.toml strings: interpolated values are mrkdwn-escaped, the result is safe Markup.

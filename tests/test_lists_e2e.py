@@ -14,6 +14,7 @@ from bot.storage.models import RequestMessage
 from tests.conftest import ADMIN, EMPLOYEE, SECRET, STORY_NOW
 from tests.slack import message_text
 from tests.stories import add_request
+from tests.test_workspace_e2e import open_home
 
 
 def story(db, count: int = 23) -> list[str]:
@@ -208,3 +209,19 @@ def test_the_list_modals_filter_is_for_administrators_and_refuses_a_forged_value
     refusal = slack.fake.wait_for("chat.postMessage", 2)[-1].params
     assert refusal["channel"] == EMPLOYEE and "administrator" in message_text(refusal).lower()
     assert len(slack.fake.calls_to("views.update")) == 0
+
+
+def test_a_complaint_is_accepted_in_every_list_as_on_its_card(slack, db):
+    """A complaint's states have words of their own (accepted / not accepted / resolved), in
+    /si status and on App Home as on its card; other kinds are approved."""
+    with db.session() as session:
+        add_request(session, "SI-2026-0001", "complaint", "approved", STORY_NOW - timedelta(hours=2))
+        add_request(session, "SI-2026-0002", "complaint", "rejected", STORY_NOW - timedelta(hours=1))
+        add_request(session, "SI-2026-0003", "change", "approved", STORY_NOW, effective_month="2026-12")
+    listed = message_text(slack.command("status", user=EMPLOYEE).body)
+    assert "*SI-2026-0001* · Complaint · Accepted" in listed
+    assert "*SI-2026-0002* · Complaint · Not accepted" in listed
+    assert "*SI-2026-0003* · Enrolment change · Approved" in listed
+    assert "Complaint · Approved" not in listed
+    home = message_text(open_home(slack, EMPLOYEE, 1)["view"])
+    assert "*SI-2026-0001* · Complaint · Accepted" in home and "Complaint · Approved" not in home

@@ -26,8 +26,6 @@ MASKED_AMOUNT = "****"
 HEADLINE_NAME = 40
 # The fields that name the month a request is about, the first one a form has.
 _MONTH_FIELDS = ("effective_month", "month_from", "wanted_month")
-# The words of a complaint's states and actions differ (受理 / 不予受理 / 已解决).
-_OWN_WORDS = {"complaint": "complaint."}
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ class RequestView:
     def words(self) -> str:
         """The prefix of this kind's own words for states and actions ("" for the common
         ones): ``t(view.words ~ 'state.' ~ view.state)``."""
-        return _OWN_WORDS.get(self.kind, "")
+        return kinds.words_of(self.kind)
 
     def value(self, name: str) -> Any:
         """The shown value of the field ``name`` ("" when it has none)."""

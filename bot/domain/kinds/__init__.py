@@ -56,6 +56,13 @@ def spec_for(kind: RequestKind | str) -> KindSpec:
     return KINDS[RequestKind(kind)]
 
 
+def words_of(kind: RequestKind | str) -> str:
+    """The prefix of a kind's own words for its states, actions and buttons ("complaint."),
+    or "" for the common ones: ``t(words_of(kind) ~ 'state.' ~ state)`` in a template."""
+    spec = spec_for(kind)
+    return f"{spec.kind.value}." if spec.own_words else ""
+
+
 def kind_named(word: str) -> RequestKind | None:
     """The kind a word names: its value (``retirement``) or its ``/si`` word (``retire``)."""
     word = word.lower()

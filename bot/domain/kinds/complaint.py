@@ -42,5 +42,6 @@ SPEC = KindSpec(
     form=Complaint,
     parse=parse,
     confidential=True,
+    own_words=True,
     month_windows=past_months("month_from", "month_to", back=lambda policy: policy.record_months_back),
 )

@@ -115,6 +115,9 @@ class KindSpec:
       form; the insured person is ``subject_field`` of the form, else the requester.
     - ``for_others``: HR staff and administrators may file it for someone else.
     - ``confidential``: its card goes to each administrator privately, never to a channel.
+    - ``own_words``: its states, actions and buttons have words of their own, the texts
+      ``<kind>.state.*``, ``<kind>.action.*`` and ``<kind>.button.*`` (a complaint is
+      accepted, not approved: 受理 / 不予受理 / 已解决).
     - ``sensitive``: its card in a channel shows only its kind, id and state (health,
       dismissal, death, retirement); the administrators open Details for the rest.
     - ``materials``: the text key of what to prepare; ``facts``: what the rules say about it.
@@ -132,6 +135,7 @@ class KindSpec:
     subject_field: str | None = None
     for_others: bool = False
     confidential: bool = False
+    own_words: bool = False
     sensitive: bool = False
     materials: Callable[[Any], str] | None = None
     facts: Callable[[Any, FactContext], list[Fact]] | None = None
