@@ -32,6 +32,7 @@ from bot.knowledge.evaluate import (
     HOLDOUT5_TSV,
     HOLDOUT6_TSV,
     HOLDOUT7_TSV,
+    HOLDOUT8_TSV,
     HOLDOUT_TSV,
     evaluate,
     read_cases,
@@ -750,8 +751,13 @@ def test_the_third_held_out_set_covers_every_topic_both_languages_and_copies_no_
 
 @pytest.mark.parametrize(
     ("path", "size", "out_of_scope", "english"),
-    [(HOLDOUT5_TSV, 150, 40, 0.4), (HOLDOUT6_TSV, 100, 25, 0.1), (HOLDOUT7_TSV, 100, 25, 0.1)],
-    ids=["holdout5", "holdout6", "holdout7"],
+    [
+        (HOLDOUT5_TSV, 150, 40, 0.4),
+        (HOLDOUT6_TSV, 100, 25, 0.1),
+        (HOLDOUT7_TSV, 100, 25, 0.1),
+        (HOLDOUT8_TSV, 100, 25, 0.1),
+    ],
+    ids=["holdout5", "holdout6", "holdout7", "holdout8"],
 )
 def test_each_later_held_out_set_is_real_questions_no_other_set_used(path, size, out_of_scope, english):
     # Structure only (tests/eval/README.md): the bot's answers on it are not looked at here.
@@ -766,17 +772,17 @@ def test_each_later_held_out_set_is_real_questions_no_other_set_used(path, size,
 
 
 def test_only_the_rounds_blind_set_is_hidden_and_the_seen_ones_are_learnt_from():
-    """holdout7 is round 7's blind set: its misses hidden, never learnt from; holdout5 and
+    """holdout8 is round 8's blind set: its misses hidden, never learnt from; holdout5 and
     holdout6, whose misses were shown when their rounds were done, are tuning sets."""
     from bot.knowledge import crossval
     from bot.knowledge import evaluate as evaluate_module
 
-    assert set(evaluate_module.BLIND) == {"holdout7"}
+    assert set(evaluate_module.BLIND) == {"holdout8"}
     assert not evaluate_module.BLIND & set(crossval.TRAIN_SETS)
     assert {"holdout5", "holdout6"} <= set(crossval.TRAIN_SETS)
     out = io.StringIO()
     empty = evaluate_module.Report()  # no answers looked at here
-    named = [("holdout6", empty), ("holdout7", empty)]
+    named = [("holdout6", empty), ("holdout8", empty)]
     evaluate_module.print_reports(named, out, blind=evaluate_module.BLIND)
-    assert "holdout7: confusion pairs and misses hidden" in out.getvalue()
+    assert "holdout8: confusion pairs and misses hidden" in out.getvalue()
     assert "holdout6: confusion pairs and misses hidden" not in out.getvalue()
