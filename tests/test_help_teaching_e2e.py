@@ -19,8 +19,9 @@ ESCALATED = "社保局发的短信说我有一笔待遇要确认"
 # … and this one, that no topic covers and no other domain claims (supplementary medical
 # *insurance* would be declined as commercial insurance).
 UNCOVERED = "社保里的大额医疗补助公司交了吗"
-# Two close topics: answered with one, the other offered.
-CLOSE_ZH = "在老家住院医保能报吗"
+# Two close topics: answered with one, the other offered. (Round 8's words made "在老家住院医保能报吗"
+# a sure medical-elsewhere: this one stays close.)
+CLOSE_ZH = "辞职后如何自己交社保"
 CLOSE_EN = "the company stopped paying social insurance months ago"  # answered, the runner-up offered
 
 
@@ -122,11 +123,13 @@ def test_an_english_question_is_offered_english_titles(help_slack):
 
 def test_an_escalation_offers_the_best_three_and_a_pick_answers_in_the_thread(help_slack):
     kb = help_slack.bot.knowledge
-    question = say(help_slack, message("社保的事情怎么弄"))
+    # (After round 8's retraining "社保的事情怎么弄" offers the administrators' topic third, whose
+    # text names the filed administrators: this vague question offers three plain topics.)
+    question = say(help_slack, message("社保这块怎么弄啊"))
     (told,) = thread_replies(help_slack, question)
     topics = offered(told)
     assert len(topics) == 3 and "社保专管员" in message_text(told)
-    assert [t for t, _ in topics] == list(kb.answer("社保的事情怎么弄").alternatives)
+    assert [t for t, _ in topics] == list(kb.answer("社保这块怎么弄啊").alternatives)
     third = buttons(told)["help_offer_3"]
     help_slack.press("help_offer_3", third["value"], user=EMPLOYEE)
     picked = posted(

@@ -202,8 +202,9 @@ def test_a_broken_taught_file_stops_the_load_and_says_which(tmp_path):
 
 
 def test_a_close_runner_up_is_offered_with_the_answer(kb):
-    answer = kb.answer("在老家住院医保能报吗")
-    assert answer.topic == "medical-elsewhere" and len(answer.alternatives) == 1
+    # (Round 8's words made "在老家住院医保能报吗" a sure medical-elsewhere: this one stays close.)
+    answer = kb.answer("When can I take money out of my personal pension account?")
+    assert answer.topic == "personal-pension" and len(answer.alternatives) == 1
     assert answer.alternatives[0] != answer.topic and answer.alternatives[0] in kb.topics
 
 
