@@ -324,6 +324,7 @@ def test_figures_come_from_the_policy(kb, policy):
     assert "7,546–37,731 yuan" in flexible.text and "20% for pension and 10% for medical" in flexible.text
     assert policy.flexible_rates_source in flexible.sources
     assert "养老 20%、医疗 10%" in kb.render("flexible-employment", "zh").text
+    assert "（上海为缴费基数的2%）" in kb.render("medical-reimbursement", "zh").text
     today.stop()
 
 
@@ -404,7 +405,11 @@ def test_answers_say_what_the_statutes_say(kb, topic, lang, says, never):
 
 def test_a_changed_policy_changes_the_answers(policy):
     rates = tuple(
-        dataclasses.replace(r, employer=Decimal("14")) if r.name == "pension" else r
+        dataclasses.replace(r, employer=Decimal("14"))
+        if r.name == "pension"
+        else dataclasses.replace(r, employee=Decimal("2.5"))
+        if r.name == "medical"
+        else r
         for r in policy.rate_schedule
     )
     periods = tuple(dataclasses.replace(p, floor=Decimal("5000")) for p in policy.base_periods)
@@ -413,6 +418,9 @@ def test_a_changed_policy_changes_the_answers(policy):
     assert "5,000" in kb.render("contribution-base", "en").text
     text = kb.render("contribution-rates", "en").text
     assert "employer 14%" in text and "Testville 2030" in text
+    # What goes into the medical personal account is the employee's medical rate.
+    account = kb.render("medical-reimbursement", "en").text
+    assert "own contribution goes into it (2.5% of the base in Testville 2030;" in account
     assert "for *Testville 2030* now 5,000–" in kb.render("flexible-employment", "en").text
     # A policy without flexible workers' rates: the answer says how it works, without figures.
     unknown = dataclasses.replace(other, flexible_pension_percent=None, flexible_medical_percent=None)
