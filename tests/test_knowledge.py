@@ -526,21 +526,6 @@ def test_round_6_sub_answers_are_found_and_cite_their_source(kb, question, topic
     assert words in answer.text
 
 
-@pytest.mark.parametrize(
-    ("question", "topic"),
-    [
-        ("社保扣款失败了，还会再扣吗", "payment-deadline"),
-        ("账户余额不足，这个月社保没扣上", "payment-deadline"),
-        ("What is social insurance, and why does it matter?", "social-insurance-basics"),
-        ("social contributions and the housing fund: what are they?", "social-insurance-basics"),
-        ("my employer went bankrupt, what happens to my social insurance?", "leaving-job"),
-    ],
-)
-def test_round_6_words_find_the_topic(kb, question, topic):
-    answer = kb.answer(question)
-    assert answer.topic == topic or topic in answer.alternatives
-
-
 # Round 7: holdout6's kinds of miss (real askers: search queries, insurance and legal Zhidao
 # titles, US insurance questions, long consultations), in paraphrases written here.
 @pytest.mark.parametrize(
@@ -562,21 +547,19 @@ def test_a_long_question_is_also_read_by_its_final_question(question, tail):
 @pytest.mark.parametrize(
     ("question", "topic"),
     [
+        # Round 6: holdout5's kinds of miss.
+        ("社保扣款失败了，还会再扣吗", "payment-deadline"),
+        ("账户余额不足，这个月社保没扣上", "payment-deadline"),
+        ("What is social insurance, and why does it matter?", "social-insurance-basics"),
+        ("social contributions and the housing fund: what are they?", "social-insurance-basics"),
+        ("my employer went bankrupt, what happens to my social insurance?", "leaving-job"),
+        # Round 7: holdout6's kinds of miss.
         # Long consultations: the story first, the question last.
         ("我在饭店当了八年厨师，老板一直没给上社保，现在饭店关门了，我还能让他补吗？", "payback"),
         # Colloquial "buying" insurance is paying into it; whether one is insured is the record.
         ("养老保险个人怎么买", "flexible-employment"),
         ("想查一下自己参没参保", "statement-query"),
-    ],
-)
-def test_round_7_words_find_the_topic(kb, question, topic):
-    answer = kb.answer(question)
-    assert answer.topic == topic or topic in answer.alternatives
-
-
-@pytest.mark.parametrize(
-    ("question", "topic"),
-    [
+        # Round 8: holdout7's kinds of miss.
         # A medicine or treatment asked about without naming a scheme; residents' cover by its old name.
         ("这种降糖药在医保报销目录里吗", "medical-reimbursement"),
         ("新农合住院报销比例多少", "medical-reimbursement"),
@@ -590,7 +573,8 @@ def test_round_7_words_find_the_topic(kb, question, topic):
         ("就业创业证去哪办", "unemployment-benefits"),
     ],
 )
-def test_round_8_words_find_the_topic(kb, question, topic):
+def test_each_rounds_words_find_the_topic(kb, question, topic):
+    """Paraphrases, written here, of the kinds of miss each round fixed (never a holdout question)."""
     answer = kb.answer(question)
     assert answer.topic == topic or topic in answer.alternatives
 
