@@ -109,6 +109,10 @@ def test_a_complaint_is_accepted_and_resolved_in_its_own_words(make_bot, slack_f
     posts = slack.wait_posts(3)  # each administrator privately, and the receipt
     card = card_in(posts, ADMIN)
     assert [e["text"]["text"] for e in actions(card)] == ["受理", "不予受理"]
+    # A stale or forged Done on a complaint not yet accepted is refused in its words too.
+    slack.press("request_done", "SI-2026-0001", user=ADMIN, channel=ADMIN)
+    refused = message_text(slack.fake.wait_for("response_url", 1)[-1].params)
+    assert "已提交的申请不能标记为已解决。" in refused and "办结" not in refused
     slack.press("request_approve", "SI-2026-0001", user=ADMIN, channel=ADMIN)
     dm = slack.wait_posts(4)[-1]
     assert dm["channel"] == EMPLOYEE

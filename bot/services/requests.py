@@ -312,9 +312,9 @@ def _allowed_move(
     current = State(request.state)
     try:
         target = next_state(current, action)
-    except Refused:
+    except Refused as refused:
         if current is State.SUBMITTED:  # nobody acted on it yet: the move itself is wrong
-            raise
+            raise Refused(refused.code, kind=request.kind, **refused.params) from None  # its words
         raise _already_moved(request, last_event(), tz) from None
     return current, target
 
