@@ -4,7 +4,7 @@
 
 The labelled questions of the sets that may be tuned on (questions, frozen, holdout, holdout3,
 pages4, pages5, since round 5 holdout4, since round 6 holdout5, since round 7 holdout6 and since
-round 8 holdout7 — never the round's blind set, ``evaluate.BLIND``: holdout8) are split into K folds,
+round 8 holdout7 — never the round's blind set, ``evaluate.BLIND``: holdout9) are split into K folds,
 grouped by source page where a question has one (questions of one page stay in one fold, so
 near-duplicates do not leak). For each fold, a classifier is trained on every topic's and
 domain's asks, titles and keywords plus the other folds' questions, and the fold's questions are
@@ -34,7 +34,7 @@ from bot.knowledge.kb import BM25_SHARE, CLASSIFIER_FILE, DEFAULT_KB_DIR, MIX_TH
 # The sets the classifier may learn from: every set but the round's blind one (tests/eval/README.md).
 # holdout4 was round 4's blind set; its misses were shown when round 4 was done, so round 5 tunes on it.
 # holdout5, round 5's, likewise since round 6; holdout6, round 6's, since round 7; holdout7,
-# round 7's, since round 8. The round's blind set (evaluate.BLIND: holdout8), never.
+# round 7's, since round 8. The round's blind set (evaluate.BLIND: holdout9), never.
 TRAIN_SETS = (
     "tuning",
     "frozen",
