@@ -11,9 +11,8 @@ trained on every topic's and domain's asks, titles and keywords plus the other f
 and the fold's questions are answered by the knowledge base with that classifier (kb.py decides
 as always: thresholds, markers, too close to call, out of scope). The baseline, BM25 alone as
 shipped, needs no training: it answers the same held-out questions. Printed: right first,
-declined and wrong topic
-per language, for the baseline and for the combined model (``--grid``: for every mix and
-threshold).
+declined and wrong topic per language, for the baseline and for the combined model (``--grid``:
+for every mix and threshold).
 """
 
 from __future__ import annotations
