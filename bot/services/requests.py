@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.domain.errors import FieldErrors, Problem, Refused
 from bot.domain.kinds import FiledForm, FormContext, parse_form, read_form, spec_for
@@ -260,33 +260,39 @@ class LastEvent:
     at: datetime
 
 
-_NEWEST_FIRST = (RequestEvent.at.desc(), RequestEvent.id.desc())
+def _newest_first(events: Any) -> tuple[Any, Any]:
+    """The order of a request's events, its last first (the same moment: the later row)."""
+    return events.at.desc(), events.id.desc()
 
 
-def _last_of_request(column: Any) -> Any:
-    return (
-        select(column)
-        .where(RequestEvent.request_id == Request.id)
-        .order_by(*_NEWEST_FIRST)
-        .limit(1)
-        .scalar_subquery()
-    )
-
+_EARLIER = aliased(RequestEvent)
+# The id of a request's last event, for the request of the statement it is in.
+_LAST_EVENT_ID = (
+    select(_EARLIER.id)
+    .where(_EARLIER.request_id == Request.id)
+    .order_by(*_newest_first(_EARLIER))
+    .limit(1)
+    .scalar_subquery()
+)
 
 # A press's read (check_action): the request's head, whether the presser is an
 # administrator now, and its last event.
-_PRESS = select(
-    Request.id,
-    Request.public_id,
-    Request.kind,
-    Request.state,
-    Request.requester_id,
-    Request.subject_id,
-    roles.admin_now(bindparam("actor")).label("actor_is_admin"),
-    _last_of_request(RequestEvent.action).label("last_action"),
-    _last_of_request(RequestEvent.actor_id).label("last_actor"),
-    _last_of_request(RequestEvent.at).label("last_at"),
-).where(Request.public_id == bindparam("public_id"))
+_PRESS = (
+    select(
+        Request.id,
+        Request.public_id,
+        Request.kind,
+        Request.state,
+        Request.requester_id,
+        Request.subject_id,
+        roles.admin_now(bindparam("actor")).label("actor_is_admin"),
+        RequestEvent.action.label("last_action"),
+        RequestEvent.actor_id.label("last_actor"),
+        RequestEvent.at.label("last_at"),
+    )
+    .outerjoin(RequestEvent, RequestEvent.id == _LAST_EVENT_ID)
+    .where(Request.public_id == bindparam("public_id"))
+)
 
 
 def _allowed_move(
@@ -448,7 +454,7 @@ def _last_event(session: Session, request_id: int) -> LastEvent:
 _LAST_EVENT = (
     select(RequestEvent.action, RequestEvent.actor_id, RequestEvent.at)
     .where(RequestEvent.request_id == bindparam("request_id"))
-    .order_by(*_NEWEST_FIRST)
+    .order_by(*_newest_first(RequestEvent))
     .limit(1)
 )
 
