@@ -35,7 +35,8 @@ By default it measures twelve sets side by side (see ``tests/eval/README.md``):
   round 9 tunes on it by kinds of miss.
 - ``tests/eval/holdout9.tsv``, round 9's held-out set: real questions written by other people,
   from public datasets of real questions on GitHub (files no other set used), committed before
-  round 9 changed anything: the honest yardstick.
+  round 9 changed anything; its misses were shown once round 9 was done and round 10 tunes on
+  it by kinds of miss.
 A round's blind holdout set, whose misses nobody looks at while working, is named in ``BLIND``:
 its confusion pairs and misses are shown only with ``--holdout-misses`` (when a round is done).
 
@@ -98,7 +99,8 @@ SETS = {
 }
 # Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
 # holdout8 was round 8's; its misses were shown when round 8 was done, so round 9 tunes on it.
-# Round 9's blind set is holdout9.
+# Round 9's blind set is holdout9; its misses were shown when round 9 was done and round 10 learns
+# from it (crossval.TRAIN_SETS). It stays named here until round 10's blind set is committed.
 BLIND = frozenset({"holdout9"})
 NONE = "none"
 LANGS = ("zh", "en")
