@@ -35,7 +35,11 @@ By default it measures twelve sets side by side (see ``tests/eval/README.md``):
   round 9 tunes on it by kinds of miss.
 - ``tests/eval/holdout9.tsv``, round 9's held-out set: real questions written by other people,
   from public datasets of real questions on GitHub (files no other set used), committed before
-  round 9 changed anything: the honest yardstick.
+  round 9 changed anything; its misses are shown once round 9 is done and round 10 tunes on it
+  by kinds of miss.
+- ``tests/eval/holdout10.tsv``, round 10's held-out set: real questions written by other people,
+  from public datasets of real questions on GitHub and GitHub issue threads (files and threads no
+  other set used), committed before round 10 changed anything: the honest yardstick.
 A round's blind holdout set, whose misses nobody looks at while working, is named in ``BLIND``:
 its confusion pairs and misses are shown only with ``--holdout-misses`` (when a round is done).
 
@@ -82,6 +86,7 @@ HOLDOUT6_TSV = EVAL_DIR / "holdout6.tsv"
 HOLDOUT7_TSV = EVAL_DIR / "holdout7.tsv"
 HOLDOUT8_TSV = EVAL_DIR / "holdout8.tsv"
 HOLDOUT9_TSV = EVAL_DIR / "holdout9.tsv"
+HOLDOUT10_TSV = EVAL_DIR / "holdout10.tsv"
 SETS = {
     "tuning": DEFAULT_TSV,
     "frozen": FROZEN_TSV,
@@ -95,11 +100,13 @@ SETS = {
     "holdout7": HOLDOUT7_TSV,
     "holdout8": HOLDOUT8_TSV,
     "holdout9": HOLDOUT9_TSV,
+    "holdout10": HOLDOUT10_TSV,
 }
 # Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
 # holdout8 was round 8's; its misses were shown when round 8 was done, so round 9 tunes on it.
-# Round 9's blind set is holdout9.
-BLIND = frozenset({"holdout9"})
+# holdout9 was round 9's; its misses are shown when round 9 is done, so round 10 tunes on it.
+# Round 10's blind set is holdout10.
+BLIND = frozenset({"holdout10"})
 NONE = "none"
 LANGS = ("zh", "en")
 
