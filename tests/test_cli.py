@@ -168,10 +168,12 @@ def test_the_console_answers_questions_as_in_a_dm_to_the_bot(workdir):
             ":press 3",  # Not helpful
             ":as admin",
             "/foo",
+            "/si roster template",  # files, shown by name
             ":quit",
         ],
     )
     out = result.stdout
+    assert "file(s) to D0ADMIN: roster-template.xlsx" in out
     assert "message to D0EMPLOYEE" in out and "/si payback" in out and "[3] 没帮助" in out
     # The administrators are asked to answer by DM and to teach it, with no link to a DM.
     assert "message to U0ADMIN" in out and "in a direct message" in out and "[4] Teach" in out

@@ -216,6 +216,10 @@ class Console:
                 self.show(params, self.t("ephemeral"), self.user, EPHEMERAL_TS)
             elif call.method == "views.open":
                 self.fill(call.result["view"])  # with its id and hash
+            elif call.method == "files.completeUploadExternal" and params.get("channel_id"):
+                names = ", ".join(f["name"] for f in call.result.get("files", []))
+                comment = {"text": params.get("initial_comment", "")}
+                self.show(comment, self.t("files_to", target=params["channel_id"], names=names))
 
     def fill(self, view: dict[str, Any]) -> None:
         view = {**view, "id": view.get("id") or f"V{secrets.token_hex(4).upper()}"}
