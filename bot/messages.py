@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, UndefinedError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, UndefinedError, pass_context
 from markupsafe import Markup
 
 from bot.domain import resident_id
@@ -233,6 +233,8 @@ class Messages:
             auto_reload=False,
         )
         env.filters.update(
+            # A source a help answer cites, in the reader's language (``Messages.cite``).
+            cite=pass_context(lambda ctx, source: self.cite(source, ctx["lang"])),
             mention=mention,
             channel=channel_link,
             money=money,
@@ -294,6 +296,23 @@ class Messages:
             return compiled.fill(ctx, self._text_env.globals, self._text_final)
         return Markup(compiled.render(t=lambda k, **kw: self.text(k, lang, **kw), **ctx))
 
+    def cite(self, source: str, lang: str | None = None) -> str:
+        """A source as the knowledge base writes it ("社会保险法 Art. 60, 86") in ``lang``:
+        "社会保险法第60、86条"; "Social Insurance Law Art. 60, 86" where ``help.law`` names
+        the law in English (else its Chinese title, which is what one searches for)."""
+        lang = self.lang(lang)
+        found = _ARTICLES.fullmatch(source)
+        title, articles = (found["title"], found["articles"]) if found else (source, "")
+        if lang == "zh":
+            if not articles:
+                return source
+            return f"{title}第{'、'.join(a.strip() for a in articles.split(','))}条"
+        # A title's year or document number in brackets stays after the English name.
+        name, bracket = _BRACKETED.fullmatch(title).groups()
+        english = self._texts(lang).get(f"help.law.{name}")
+        cited = f"{english}{bracket}" if english else title
+        return f"{cited} Art. {articles}" if articles else cited
+
     def plain(self, key: str, lang: str | None = None, /, **ctx: Any) -> str:
         """The short string ``key`` as plain characters, for files and the terminal (no
         Slack escaping)."""
@@ -325,6 +344,11 @@ class Messages:
         _check_lengths(name, rendered)
         return rendered
 
+
+# A cited law's articles: "社会保险法 Art. 19, 32, 52", "劳动合同法 Art. 68-72".
+_ARTICLES = re.compile(r"(?P<title>.+?) Art\. (?P<articles>\d[\d, \-]*)")
+# A title and the year or document number bracketed after it: "… 暂行办法 (2011)".
+_BRACKETED = re.compile(r"(.+?)((?: \([^()]*\))?)")
 
 # A string whose only Jinja is ``{{ name }}``: no filter, expression, tag or comment.
 _NAME = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

@@ -156,3 +156,26 @@ def test_acting_as_an_administrator_no_longer_filed_says_so(workdir):
         ],
     )
     assert "U0ADMIN is no longer a filed administrator" in result.stdout
+
+
+def test_the_console_answers_questions_as_in_a_dm_to_the_bot(workdir):
+    """Anything but a command is a message in one's DM with the bot: the help channel's
+    answers, their buttons pressed like any other, and the hand-over to the administrators."""
+    result = console(
+        workdir,
+        [
+            "我想补缴前几个月漏缴的社保，怎么办？",
+            ":press 3",  # Not helpful
+            ":as admin",
+            "/foo",
+            "/si roster template",  # files, shown by name
+            ":quit",
+        ],
+    )
+    out = result.stdout
+    assert "file(s) to D0ADMIN: roster-template.xlsx" in out
+    assert "message to D0EMPLOYEE" in out and "/si payback" in out and "[3] 没帮助" in out
+    # The administrators are asked to answer by DM and to teach it, with no link to a DM.
+    assert "message to U0ADMIN" in out and "in a direct message" in out and "[4] Teach" in out
+    assert "archives/D0EMPLOYEE" not in out
+    assert "Type a /si command, a question, or :as, :press, :quit." in out

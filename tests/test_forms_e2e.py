@@ -163,7 +163,7 @@ def test_counts_years_and_choices_use_their_elements(slack, db):
     retire = slack.open_form("retire", user=EMPLOYEE)
     assert element(retire, "retirement_category")["type"] == "radio_buttons"
     wanted = options(retire, "wanted_month")
-    assert wanted[-1] == "2026-11" and len(wanted) == 85
+    assert wanted[0] == "2026-11" and wanted[-1] == "2033-11" and len(wanted) == 85  # soonest first
     assert "optional" not in blocks(retire)["wanted_month"]["label"]["text"].lower()
 
     transfer = slack.open_form("transfer out", user=EMPLOYEE)
@@ -239,3 +239,22 @@ def test_the_card_form_asks_the_day_of_the_loss_for_a_lost_card_only(slack, db):
     assert reply.body["response_action"] == "update", reply.raw
     row = request_row(db, "SI-2026-0001")
     assert (row.kind, row.payload["card_action"], row.payload["lost_on"]) == ("card", "lost", "2026-11-25")
+
+
+def test_months_to_come_are_offered_soonest_first_also_by_year(make_bot, slack_for, tmp_path):
+    """Over Slack's 100 options a month select groups its months by year: months to come
+    (a retirement) keep their order there too, this year first."""
+    from bot.domain.policy import DEFAULT_POLICY_FILE
+
+    (tmp_path / "holidays.toml").write_text("[years]\n", encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        DEFAULT_POLICY_FILE.read_text(encoding="utf-8").replace(
+            "retirement_months_ahead = 84", "retirement_months_ahead = 120"
+        ),
+        encoding="utf-8",
+    )
+    slack = slack_for(make_bot(policy_file=str(policy)))
+    groups = element(slack.open_form("retire", user=EMPLOYEE), "wanted_month")["option_groups"]
+    assert [g["label"]["text"] for g in groups] == [str(year) for year in range(2026, 2037)]
+    assert options(slack.open_form("retire", user=EMPLOYEE), "wanted_month")[:2] == ["2026-11", "2026-12"]

@@ -55,6 +55,7 @@ def test_a_question_in_the_help_channel_is_answered_in_its_thread_in_its_languag
     (answer,) = replies_in(help_slack, HELP, zh["ts"])
     text = message_text(answer)
     assert "补缴" in text and "依据" in text  # answered in Chinese, with its source
+    assert "依据：社会保险法第86条；人社部发〔2016〕132号" in text  # cited as Chinese cites a law
     buttons = {e["action_id"]: e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]}
     assert buttons["help_open_form"]["value"] == "payback"
     assert {"help_helpful", "help_not_helpful"} <= set(buttons)
@@ -64,6 +65,7 @@ def test_a_question_in_the_help_channel_is_answered_in_its_thread_in_its_languag
     settle(help_slack, 2)
     (answer,) = replies_in(help_slack, HELP, en["ts"])
     assert "Source" in message_text(answer) and "card" in message_text(answer).lower()
+    assert "Source: Social Insurance Law Art. 58; " in message_text(answer)  # the law named in English
     buttons = {e["action_id"]: e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]}
     assert buttons["help_open_form"]["value"] == "card"
     assert buttons["help_open_form"]["text"]["text"] == "Social security card"

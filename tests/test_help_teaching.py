@@ -288,6 +288,15 @@ def test_the_help_channels_messages_render_as_valid_block_kit(lang):
     check_message(messages.render("help_answer", request_kind=None, **{**answer, "sources": ["a", "b"]}))
     check_message(messages.render("help_escalated", asker="U1", answer_id=7, offers=offers))
     check_message(messages.render("help_escalated", asker="U1", answer_id=7, offers=[]))
+    check_message(messages.render("help_escalated", asker="U1", answer_id=7, offers=[], private=True))
+    for reason in ("unsure", "not_helpful"):
+        for private, permalink in ((False, "https://x"), (False, ""), (True, "")):
+            for_admins = messages.render(
+                "help_for_admins", channel="D1", thread_ts="1", asker="U1", question="q", reason=reason,
+                topic=None, private=private, **({"permalink": permalink} if permalink else {}),
+            )  # fmt: skip
+            check_message(for_admins)
+            assert ("D1" in str(for_admins)) == (not private)  # a DM is never named
     topics = [{"id": f"t{n}", "zh": "标题" * 50, "en": "Title " * 20} for n in range(30)]
     for likely in ("t3", None):
         for reason in (helpdesk.REPLIED, helpdesk.PICKED):
@@ -297,6 +306,13 @@ def test_the_help_channels_messages_render_as_valid_block_kit(lang):
             )  # fmt: skip
             check_message(teach)
             assert "<!channel>" not in str(teach)
+        for reason in ("unsure", "not_helpful", helpdesk.PICKED):  # asked in a DM: no link
+            teach = messages.render(
+                "help_teach", channel="D1", thread_ts="1", asker="U1", question="q", answer_id=7,
+                reason=reason, likely=likely, topics=topics, private=True,
+            )  # fmt: skip
+            check_message(teach)
+            assert "D1" not in str(teach)
     for kind, already in (("phrasing", False), ("topic", False), ("phrasing", True)):
         check_message(
             messages.render(

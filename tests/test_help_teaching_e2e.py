@@ -4,8 +4,6 @@ suite runs on (SQLite, or PostgreSQL with SI_TEST_DATABASE_URL)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
 
@@ -104,7 +102,7 @@ def test_a_close_runner_up_is_offered_in_the_askers_language_and_pressing_it_ans
     help_slack.press("help_offer_1", value, user=OTHER)
     texts = ephemeral_texts(help_slack, 3)
     assert sum("already picked" in t for t in texts) == 1 and sum("in the thread" in t for t in texts) == 2
-    time.sleep(0.3)
+    help_slack.idle()  # every listener has finished: a third post would be there now
     assert len(thread_replies(help_slack, question)) == 2
     with db.session() as session:
         offers = session.execute(select(HelpOffer.rank, HelpOffer.topic)).all()
@@ -266,5 +264,38 @@ def test_someone_elses_reply_in_the_thread_asks_nobody_to_teach(help_slack):
     asked = say(help_slack, message(ESCALATED))
     thread_replies(help_slack, asked)
     say(help_slack, message("我也收到了这个短信", user=OTHER, thread_ts=asked["ts"]))
-    time.sleep(0.5)
+    help_slack.idle()  # every listener has finished: a prompt would be there now
     assert not [p for p in help_slack.posts_to(ADMIN) if "Teach" in message_text(p)]
+
+
+def test_a_question_asked_in_a_dm_is_answered_by_dm_and_taught_at_once(help_slack, db):
+    """Nobody but the asker can open a DM with the bot: the asker is told the administrator
+    will reply by DM, not in the thread, and the administrators get the question with Teach
+    at once (there is no thread reply of theirs to wait for), without a link they can't open."""
+    in_dm = {"channel": "D0EMPLOYEE", "channel_type": "im"}
+    asked = say(help_slack, message(ESCALATED, **in_dm))
+    (told,) = thread_replies(help_slack, asked)
+    assert "私信回复你" in message_text(told) and "话题里" not in message_text(told)
+    (prompt,) = posted(help_slack, lambda p: p["channel"] == ADMIN_CHANNEL and "Teach" in message_text(p))
+    said = message_text(prompt)
+    assert "in a direct message" in said and "answer them by DM" in said and ESCALATED in said
+    assert "archives/D0EMPLOYEE" not in said and "Open the thread" not in said and "#D0EMPLOYEE" not in said
+    help_slack.idle()
+    assert len(help_slack.posts_to(ADMIN_CHANNEL)) == 1  # the prompt is the whole hand-over
+
+    teach = buttons(prompt)["help_teach"]
+    help_slack.press(
+        "help_teach", teach["value"], user=ADMIN, channel=ADMIN_CHANNEL, state=choose("statement-query")
+    )
+    help_slack.fake.wait_for("chat.update", 1)
+    again = say(help_slack, message(ESCALATED, **in_dm))
+    (answer,) = thread_replies(help_slack, again)
+    assert help_slack.bot.knowledge.render("statement-query", "zh").text in message_text(answer)
+
+    # An answer found not helpful in a DM is handed over the same way.
+    help_slack.press("help_not_helpful", buttons(answer)["help_not_helpful"]["value"], user=EMPLOYEE)
+    (handed,) = posted(
+        help_slack, lambda p: p["channel"] == ADMIN_CHANNEL and "not helpful" in message_text(p)
+    )
+    assert "in a direct message" in message_text(handed) and "Teach" in message_text(handed)
+    assert "archives/D0EMPLOYEE" not in message_text(handed)

@@ -448,6 +448,19 @@ def test_a_press_on_a_card_someone_already_moved_only_reads(slack, db):
     assert "SI-2026-0001 was already approved by <@UADMIN000" in said and " at 10:00." in said
 
 
+def test_a_second_press_on_a_complaint_speaks_of_complaints(slack, db):
+    """A complaint is accepted, not approved: the refusal of the second press says so, in
+    the kind's own words (bot/domain/kinds.words_of), as every list and card does."""
+    view = slack.open_form("complaint", user=EMPLOYEE)
+    slack.submit(view, {"category": "other", "description": "No payslip for March"}, user=EMPLOYEE)
+    slack.wait_posts(3)
+    slack.press("request_approve", "SI-2026-0001", user=ADMIN)
+    slack.idle()
+    slack.press("request_approve", "SI-2026-0001", user=ADMIN2)
+    said = message_text(slack.fake.wait_for("response_url")[-1].params)
+    assert "SI-2026-0001 was already accepted by <@UADMIN000" in said and "approved" not in said
+
+
 def test_a_press_is_refused_from_its_one_read_as_the_move_would_refuse(slack, db):
     """What the press's one read decides (bot/services/requests.check_action): an unknown
     request, and an administrator removed since the card was posted."""

@@ -310,3 +310,50 @@ def outcome(render, *args, **kwargs):
         return Markup(render(*args, **kwargs))
     except Exception as exc:
         return type(exc)
+
+
+@pytest.mark.parametrize(
+    ("source", "zh", "en"),
+    [
+        ("社会保险法 Art. 60, 86", "社会保险法第60、86条", "Social Insurance Law Art. 60, 86"),
+        ("劳动合同法 Art. 68-72", "劳动合同法第68-72条", "Labour Contract Law Art. 68-72"),
+        (  # the year after the title stays, after its English name
+            "在中国境内就业的外国人参加社会保险暂行办法 (2011) Art. 5",
+            "在中国境内就业的外国人参加社会保险暂行办法 (2011)第5条",
+            "Interim Measures for Foreigners Employed in China to Participate in Social Insurance"
+            " (2011) Art. 5",
+        ),
+        (
+            "失业保险金申领发放办法 Art. 15",
+            "失业保险金申领发放办法第15条",
+            "Measures on Applying for and Paying Unemployment Insurance Benefits Art. 15",
+        ),
+        # No article, no English name known, or an address: as written.
+        ("国办发〔2019〕13号", "国办发〔2019〕13号", "国办发〔2019〕13号"),
+        (
+            "劳动部《关于贯彻执行〈中华人民共和国劳动法〉若干问题的意见》 Art. 12",
+            "劳动部《关于贯彻执行〈中华人民共和国劳动法〉若干问题的意见》第12条",
+            "劳动部《关于贯彻执行〈中华人民共和国劳动法〉若干问题的意见》 Art. 12",
+        ),
+        ("https://si.12333.gov.cn/a?b=1", "https://si.12333.gov.cn/a?b=1", "https://si.12333.gov.cn/a?b=1"),
+    ],
+)
+def test_a_cited_law_reads_as_each_language_cites_it(source, zh, en):
+    messages = Messages("zh")
+    assert (messages.cite(source, "zh"), messages.cite(source, "en")) == (zh, en)
+
+
+def test_every_law_the_knowledge_base_cites_by_article_is_named_in_english():
+    import tomllib
+
+    from bot.messages import _ARTICLES, _BRACKETED
+
+    english = Messages("en")._texts("en")
+    cited = set()
+    for path in (MESSAGES_DIR / "kb").glob("*.toml"):
+        for source in tomllib.loads(path.read_text(encoding="utf-8")).get("sources", []):
+            found = _ARTICLES.fullmatch(source)
+            title = _BRACKETED.fullmatch(found["title"]).group(1) if found else ""
+            if found and "《" not in title and not title.startswith("人社部令"):
+                cited.add(title)
+    assert cited and sorted(t for t in cited if f"help.law.{t}" not in english) == []

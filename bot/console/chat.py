@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
@@ -128,8 +129,10 @@ class Console:
                 self.write(self.t("admin_gone", user=self.user))
         elif line.startswith(":press "):
             self.press(line[7:].strip())
-        else:
+        elif line.startswith((":", "/")):
             self.write(self.t("unknown"))
+        else:
+            self.say(line)
 
     # --- sending Slack's requests -----------------------------------------------------------
 
@@ -160,6 +163,23 @@ class Console:
             # An ephemeral answer's buttons are pressed where it was shown (a question
             # asked before acting: /si admin remove).
             self.show(reply, self.t("ephemeral"), self.user, EPHEMERAL_TS)
+        self.follow_calls()
+
+    def say(self, text: str) -> None:
+        """Anything else typed is a message in one's DM with the bot, where it answers
+        social-insurance questions in the thread as in a help channel (bot/handlers/help_channel.py)."""
+        ts = f"{time.time():.6f}"  # unique across sessions: the answer's key is the message's
+        channel = "D" + self.user[1:]
+        event = {
+            "type": "message",
+            "channel": channel,
+            "channel_type": "im",
+            "user": self.user,
+            "text": self.mentions(text),
+            "ts": ts,
+            "event_ts": ts,
+        }
+        self.dispatch(payloads.event_callback(self.secret, event, event_id=f"Ev{ts.replace('.', '')}"))
         self.follow_calls()
 
     def press(self, number: str) -> None:
@@ -196,6 +216,10 @@ class Console:
                 self.show(params, self.t("ephemeral"), self.user, EPHEMERAL_TS)
             elif call.method == "views.open":
                 self.fill(call.result["view"])  # with its id and hash
+            elif call.method == "files.completeUploadExternal" and params.get("channel_id"):
+                names = ", ".join(f["name"] for f in call.result.get("files", []))
+                comment = {"text": params.get("initial_comment", "")}
+                self.show(comment, self.t("files_to", target=params["channel_id"], names=names))
 
     def fill(self, view: dict[str, Any]) -> None:
         view = {**view, "id": view.get("id") or f"V{secrets.token_hex(4).upper()}"}
@@ -317,6 +341,9 @@ class Console:
             for field in block.get("fields", []):
                 lines += ["  " + part for part in _plain_text(field["text"]).split("\n", 1)]
             accessory = block.get("accessory") or {}
+            if accessory.get("type") == "static_select":  # what a button beside it will read
+                chosen = (accessory.get("initial_option") or {}).get("text", {}).get("text", "…")
+                lines[-1:] = [f"{lines[-1] if lines else ''} [{_plain_text(chosen)} ▾]"]
             if accessory.get("type") == "button" and channel and ts:  # Contact the administrator
                 number = len(self.buttons) + 1
                 self.buttons[number] = Button(channel, ts, accessory["action_id"], accessory.get("value", ""))

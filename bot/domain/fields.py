@@ -42,17 +42,28 @@ class MonthWindow:
 
     earliest: YearMonth
     latest: YearMonth
+    soonest_first: bool = False  # months to come (a retirement): this month first
 
     def __contains__(self, month: YearMonth) -> bool:
         return self.earliest <= month <= self.latest
 
     def months(self) -> list[YearMonth]:
-        """Newest first: the months people pick most are the recent ones."""
-        return [self.latest.plus(-i) for i in range(self.latest.months_since(self.earliest) + 1)]
+        """Newest first: the months people pick most are the recent ones; months to come
+        in the order they come."""
+        newest_first = [self.latest.plus(-i) for i in range(self.latest.months_since(self.earliest) + 1)]
+        return newest_first[::-1] if self.soonest_first else newest_first
+
+    def ordered(self, months: set[YearMonth]) -> list[YearMonth]:
+        """``months`` in the window's order."""
+        return sorted(months, reverse=not self.soonest_first)
 
     @classmethod
     def back(cls, current: YearMonth, months_back: int, months_ahead: int = 0) -> MonthWindow:
         return cls(current.plus(-months_back), current.plus(months_ahead))
+
+    @classmethod
+    def ahead(cls, current: YearMonth, months_ahead: int) -> MonthWindow:
+        return cls(current, current.plus(months_ahead), soonest_first=True)
 
 
 class FormReader:

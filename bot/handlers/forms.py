@@ -152,7 +152,7 @@ def _within(value: str, low: Decimal, high: Decimal) -> bool:
 
 
 def _months(windows: Mapping[str, MonthWindow], prefill: Mapping[str, str]) -> dict[str, list[YearMonth]]:
-    """The months each month field offers, newest first; a pre-filled month outside its
+    """The months each month field offers, in its window's order; a pre-filled month outside its
     window (a correction of an older bill) is offered too, so that it stays chosen."""
     months = {}
     for key, window in windows.items():
@@ -162,7 +162,7 @@ def _months(windows: Mapping[str, MonthWindow], prefill: Mapping[str, str]) -> d
         except ValueError:
             chosen = None
         if chosen and chosen not in window:
-            offered = sorted({*offered, chosen}, reverse=True)
+            offered = window.ordered({*offered, chosen})
         months[key] = offered
     return months
 

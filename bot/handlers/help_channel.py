@@ -61,6 +61,7 @@ def question_from(event: dict[str, Any], *, help_channels: tuple[str, ...], ment
         asker=event["user"],
         text=text,
         addressed=mention or direct,
+        private=direct,
     )
 
 

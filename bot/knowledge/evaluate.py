@@ -37,6 +37,9 @@ By default it measures twelve sets side by side (see ``tests/eval/README.md``):
   from public datasets of real questions on GitHub (files no other set used), committed before
   round 9 changed anything; its misses were shown once round 9 was done and round 10 tunes on
   it by kinds of miss.
+- ``tests/eval/holdout10.tsv``, round 10's held-out set: real questions written by other people,
+  from public datasets of real questions on GitHub and GitHub issue threads (files and threads no
+  other set used), committed before round 10 changed anything: the honest yardstick.
 A round's blind holdout set, whose misses nobody looks at while working, is named in ``BLIND``:
 its confusion pairs and misses are shown only with ``--holdout-misses`` (when a round is done).
 
@@ -83,6 +86,7 @@ HOLDOUT6_TSV = EVAL_DIR / "holdout6.tsv"
 HOLDOUT7_TSV = EVAL_DIR / "holdout7.tsv"
 HOLDOUT8_TSV = EVAL_DIR / "holdout8.tsv"
 HOLDOUT9_TSV = EVAL_DIR / "holdout9.tsv"
+HOLDOUT10_TSV = EVAL_DIR / "holdout10.tsv"
 SETS = {
     "tuning": DEFAULT_TSV,
     "frozen": FROZEN_TSV,
@@ -96,12 +100,14 @@ SETS = {
     "holdout7": HOLDOUT7_TSV,
     "holdout8": HOLDOUT8_TSV,
     "holdout9": HOLDOUT9_TSV,
+    "holdout10": HOLDOUT10_TSV,
 }
 # Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
 # holdout8 was round 8's; its misses were shown when round 8 was done, so round 9 tunes on it.
-# Round 9's blind set is holdout9; its misses were shown when round 9 was done and round 10 learns
-# from it (crossval.TRAIN_SETS). It stays named here until round 10's blind set is committed.
-BLIND = frozenset({"holdout9"})
+# holdout9 was round 9's; its misses were shown when round 9 was done, so round 10 tunes on it
+# (crossval.TRAIN_SETS).
+# Round 10's blind set is holdout10.
+BLIND = frozenset({"holdout10"})
 NONE = "none"
 LANGS = ("zh", "en")
 

@@ -89,6 +89,7 @@ class Question:
     asker: str
     text: str
     addressed: bool  # a mention or a DM: the asker spoke to the bot, so chatter gets a hint
+    private: bool = False  # a DM to the bot: nobody else can open its thread
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def answer_question(
         topic=found.topic,
         score=float(found.score),
         outcome=outcome,
+        private=question.private,
         created_at=now,
     )
     try:
@@ -151,6 +153,7 @@ def answer_question(
         session.add(HelpOffer(answer_id=row.id, rank=rank, topic=topic))
     params = {
         **_answer_params(row, found),
+        "private": row.private,
         "answer_id": row.id,
         "offers": [{"topic": t, "title": answerer.topics[t].title(found.lang)} for t in offers],
     }
@@ -163,7 +166,7 @@ def answer_question(
         now=now,
     )
     if outcome == ESCALATED:
-        _ask_admins(session, workplace, row, reason="unsure", now=now)
+        _ask_admins(session, workplace, answerer, row, reason="unsure", now=now)
     return row
 
 
@@ -187,8 +190,15 @@ def _form_kind(subcommand: str | None) -> str | None:
 
 
 def _ask_admins(
-    session: Session, workplace: Workplace, row: HelpAnswer, *, reason: str, now: datetime
+    session: Session, workplace: Workplace, answerer: Answerer, row: HelpAnswer, *, reason: str, now: datetime
 ) -> None:
+    """Hand a question to the administrators (``reason``: unsure, not_helpful), with a link
+    to its thread, where their reply is what they are then asked to teach. A question asked
+    in a DM to the bot has a thread nobody else can open or reply in: they answer the asker
+    by DM and are asked to teach it at once."""
+    if row.private and _active_lesson(session, row.id) is None:
+        _ask_to_teach(session, workplace, answerer, row, reason=reason, now=now)
+        return
     params = {
         "channel": row.channel,
         "thread_ts": row.thread_ts,
@@ -196,7 +206,8 @@ def _ask_admins(
         "question": row.question,
         "topic": row.topic,
         "reason": reason,
-        "permalink_for": {"channel": row.channel, "ts": row.thread_ts},
+        "private": row.private,
+        **_thread_link(row),
     }
     for recipient in roles.administrators(session, workplace):
         enqueue(
@@ -240,7 +251,7 @@ def record_feedback(
         if user == row.asker_id and _pick_of(session, row.id, user) is not None:
             _ask_to_teach(session, workplace, answerer, row, reason=PICKED, now=now)
         else:
-            _ask_admins(session, workplace, row, reason="not_helpful", now=now)
+            _ask_admins(session, workplace, answerer, row, reason="not_helpful", now=now)
     return FeedbackResult(True, not helpful)
 
 
@@ -464,9 +475,10 @@ def _ask_to_teach(
         "question": row.question,
         "answer_id": row.id,
         "reason": reason,
+        "private": row.private,
         "likely": likely if any(t["id"] == likely for t in topics) else None,
         "topics": topics,
-        "permalink_for": {"channel": row.channel, "ts": row.thread_ts},
+        **_thread_link(row),
     }
     for recipient in [to] if to is not None else roles.administrators(session, workplace):
         enqueue(
@@ -477,6 +489,12 @@ def _ask_to_teach(
             params=params,
             now=now,
         )
+
+
+def _thread_link(row: HelpAnswer) -> dict[str, Any]:
+    """The link to a question's thread, made when the message is sent (chat.getPermalink);
+    none to a DM's, which only the asker can open."""
+    return {} if row.private else {"permalink_for": {"channel": row.channel, "ts": row.thread_ts}}
 
 
 def _likely_topic(session: Session, row: HelpAnswer) -> str | None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -292,6 +293,8 @@ class HelpAnswer(Base):
     topic: Mapped[str | None] = mapped_column(String(40), index=True)
     score: Mapped[float]
     outcome: Mapped[str] = mapped_column(String(16))  # answered | escalated | out_of_scope
+    # Asked in a DM to the bot: nobody else can open its thread.
+    private: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
 

@@ -129,7 +129,7 @@ def years_text(value: Decimal) -> str:
 
 def month_windows(policy: Policy, today: date) -> dict[str, MonthWindow]:
     """A wanted month: from this month on (the parser holds it to the flexible bounds)."""
-    return {"wanted_month": MonthWindow.back(YearMonth.of(today), 0, policy.retirement_months_ahead)}
+    return {"wanted_month": MonthWindow.ahead(YearMonth.of(today), policy.retirement_months_ahead)}
 
 
 SPEC = KindSpec(
