@@ -35,8 +35,8 @@ By default it measures twelve sets side by side (see ``tests/eval/README.md``):
   round 9 tunes on it by kinds of miss.
 - ``tests/eval/holdout9.tsv``, round 9's held-out set: real questions written by other people,
   from public datasets of real questions on GitHub (files no other set used), committed before
-  round 9 changed anything; its misses are shown once round 9 is done and round 10 tunes on it
-  by kinds of miss.
+  round 9 changed anything; its misses were shown once round 9 was done and round 10 tunes on
+  it by kinds of miss.
 - ``tests/eval/holdout10.tsv``, round 10's held-out set: real questions written by other people,
   from public datasets of real questions on GitHub and GitHub issue threads (files and threads no
   other set used), committed before round 10 changed anything: the honest yardstick.
@@ -104,7 +104,8 @@ SETS = {
 }
 # Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
 # holdout8 was round 8's; its misses were shown when round 8 was done, so round 9 tunes on it.
-# holdout9 was round 9's; its misses are shown when round 9 is done, so round 10 tunes on it.
+# holdout9 was round 9's; its misses were shown when round 9 was done, so round 10 tunes on it
+# (crossval.TRAIN_SETS).
 # Round 10's blind set is holdout10.
 BLIND = frozenset({"holdout10"})
 NONE = "none"

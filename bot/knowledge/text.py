@@ -419,9 +419,15 @@ class Analyzer:
         """A matcher for ``terms`` in normalised text (normalised the same way)."""
         return Terms(self.normalise(t).strip() for t in terms)
 
-    def names_social_insurance(self, normalised: str) -> bool:
-        """Whether a normalised question names social insurance (``社保``, ``pension``…)."""
-        return self._domain.found_in(normalised)
+    def names_social_insurance(self, normalised: str, inside: Terms | None = None) -> bool:
+        """Whether a normalised question names social insurance (``社保``, ``pension``…); with
+        ``inside``, only a name that is not wholly within one of those terms counts
+        ("retirement plan", ``商业养老``)."""
+        if inside is None:
+            return self._domain.found_in(normalised)
+        within = inside.spans(normalised)
+        named = self._domain.spans(normalised)
+        return any(not any(a <= start and end <= b for a, b in within) for start, end in named)
 
     def in_domain(self, normalised: str) -> bool:
         """Whether a normalised question is about social insurance or close to it
@@ -443,3 +449,15 @@ class Terms:
         if any(term in normalised for term in self._zh):
             return True
         return bool(self._en and self._en.search(normalised))
+
+    def spans(self, normalised: str) -> list[tuple[int, int]]:
+        """Where the terms are found in ``normalised``: (start, end) of each occurrence."""
+        found = []
+        for term in self._zh:
+            start = normalised.find(term)
+            while start != -1:
+                found.append((start, start + len(term)))
+                start = normalised.find(term, start + 1)
+        if self._en:
+            found.extend(m.span() for m in self._en.finditer(normalised))
+        return found
