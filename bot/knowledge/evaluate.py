@@ -39,7 +39,11 @@ By default it measures twelve sets side by side (see ``tests/eval/README.md``):
   it by kinds of miss.
 - ``tests/eval/holdout10.tsv``, round 10's held-out set: real questions written by other people,
   from public datasets of real questions on GitHub and GitHub issue threads (files and threads no
-  other set used), committed before round 10 changed anything: the honest yardstick.
+  other set used), committed before round 10 changed anything; its misses were shown once round
+  10 was done and round 11 tunes on it by kinds of miss.
+- ``tests/eval/holdout11.tsv``, round 11's held-out set: real questions written by other people,
+  from public datasets of real questions on GitHub and GitHub issue threads (files and threads no
+  other set used), committed before round 11 changed anything: the honest yardstick.
 A round's blind holdout set, whose misses nobody looks at while working, is named in ``BLIND``:
 its confusion pairs and misses are shown only with ``--holdout-misses`` (when a round is done).
 
@@ -87,6 +91,7 @@ HOLDOUT7_TSV = EVAL_DIR / "holdout7.tsv"
 HOLDOUT8_TSV = EVAL_DIR / "holdout8.tsv"
 HOLDOUT9_TSV = EVAL_DIR / "holdout9.tsv"
 HOLDOUT10_TSV = EVAL_DIR / "holdout10.tsv"
+HOLDOUT11_TSV = EVAL_DIR / "holdout11.tsv"
 SETS = {
     "tuning": DEFAULT_TSV,
     "frozen": FROZEN_TSV,
@@ -101,13 +106,15 @@ SETS = {
     "holdout8": HOLDOUT8_TSV,
     "holdout9": HOLDOUT9_TSV,
     "holdout10": HOLDOUT10_TSV,
+    "holdout11": HOLDOUT11_TSV,
 }
 # Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
 # holdout8 was round 8's; its misses were shown when round 8 was done, so round 9 tunes on it.
 # holdout9 was round 9's; its misses were shown when round 9 was done, so round 10 tunes on it
 # (crossval.TRAIN_SETS).
-# Round 10's blind set is holdout10.
-BLIND = frozenset({"holdout10"})
+# holdout10 was round 10's; its misses were shown when round 10 was done, so round 11 tunes on it.
+# Round 11's blind set is holdout11.
+BLIND = frozenset({"holdout11"})
 NONE = "none"
 LANGS = ("zh", "en")
 
