@@ -39,7 +39,8 @@ By default it measures twelve sets side by side (see ``tests/eval/README.md``):
   it by kinds of miss.
 - ``tests/eval/holdout10.tsv``, round 10's held-out set: real questions written by other people,
   from public datasets of real questions on GitHub and GitHub issue threads (files and threads no
-  other set used), committed before round 10 changed anything: the honest yardstick.
+  other set used), committed before round 10 changed anything; its misses were shown once
+  round 10 was done and round 11 tunes on it by kinds of miss.
 A round's blind holdout set, whose misses nobody looks at while working, is named in ``BLIND``:
 its confusion pairs and misses are shown only with ``--holdout-misses`` (when a round is done).
 
@@ -106,7 +107,8 @@ SETS = {
 # holdout8 was round 8's; its misses were shown when round 8 was done, so round 9 tunes on it.
 # holdout9 was round 9's; its misses were shown when round 9 was done, so round 10 tunes on it
 # (crossval.TRAIN_SETS).
-# Round 10's blind set is holdout10.
+# Round 10's blind set is holdout10; its misses were shown when round 10 was done, so round 11
+# tunes on it (crossval.TRAIN_SETS). BLIND names it until round 11's blind set is committed.
 BLIND = frozenset({"holdout10"})
 NONE = "none"
 LANGS = ("zh", "en")
