@@ -112,7 +112,8 @@ SETS = {
 # holdout8 was round 8's; its misses were shown when round 8 was done, so round 9 tunes on it.
 # holdout9 was round 9's; its misses were shown when round 9 was done, so round 10 tunes on it
 # (crossval.TRAIN_SETS).
-# holdout10 was round 10's; its misses were shown when round 10 was done, so round 11 tunes on it.
+# holdout10 was round 10's; its misses were shown when round 10 was done, so round 11 tunes on it
+# (crossval.TRAIN_SETS).
 # Round 11's blind set is holdout11.
 BLIND = frozenset({"holdout11"})
 NONE = "none"
