@@ -303,15 +303,13 @@ class Messages:
         lang = self.lang(lang)
         found = _ARTICLES.fullmatch(source)
         title, articles = (found["title"], found["articles"]) if found else (source, "")
-        if lang == "zh":
-            if not articles:
-                return source
-            return f"{title}第{'、'.join(a.strip() for a in articles.split(','))}条"
-        # A title's year or document number in brackets stays after the English name.
+        # A title's year or document number in brackets stays after its name.
         name, bracket = _BRACKETED.fullmatch(title).groups()
-        english = self._texts(lang).get(f"help.law.{name}")
-        cited = f"{english}{bracket}" if english else title
-        return f"{cited} Art. {articles}" if articles else cited
+        titled = self._texts(lang).get(f"help.law.{name}", name) + bracket
+        if not articles:
+            return titled
+        listed = self.plain("help.articles_sep", lang).join(a.strip() for a in articles.split(","))
+        return self.plain("help.cite", lang, title=titled, articles=listed)
 
     def plain(self, key: str, lang: str | None = None, /, **ctx: Any) -> str:
         """The short string ``key`` as plain characters, for files and the terminal (no

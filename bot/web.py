@@ -116,7 +116,7 @@ def serve(wsgi_factory: Callable[[], Any], *, host: str, port: int, workers: int
     gc.collect()
     gc.freeze()
     # What loading allocated and freed goes back to the system before the fork: else every
-    # worker starts out holding it (about 3 MB).
+    # worker starts out holding it (1-3 MB, python -m bench.run).
     _glibc_malloc(lambda libc: libc.malloc_trim(0))
     limit_malloc_arenas()
     Server().run()

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from bot.app import build_app
 from bot.config import Settings
 from bot.console import slack_payloads as payloads
-from bot.console.fake_slack import FakeSlack
+from bot.console.fake_slack import FakeSlack, dm_of
 from bot.runtime import SiBot, build_runtime
 from bot.services import roles
 
@@ -169,10 +169,9 @@ class Console:
         """Anything else typed is a message in one's DM with the bot, where it answers
         social-insurance questions in the thread as in a help channel (bot/handlers/help_channel.py)."""
         ts = f"{time.time():.6f}"  # unique across sessions: the answer's key is the message's
-        channel = "D" + self.user[1:]
         event = {
             "type": "message",
-            "channel": channel,
+            "channel": dm_of(self.user),
             "channel_type": "im",
             "user": self.user,
             "text": self.mentions(text),

@@ -76,6 +76,11 @@ class Faults:
         self.counts[kind] = self.counts.get(kind, 0) + 1
 
 
+def dm_of(user: str) -> str:
+    """The id of the DM between the bot and ``user`` in the stand-in workspace."""
+    return "D" + user[1:]
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -375,7 +380,7 @@ class FakeSlack:
                 "permalink": f"https://fake.slack.test/archives/{params.get('channel')}/p{ts}",
             }
         if method == "conversations.open":
-            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
+            return {"ok": True, "channel": {"id": dm_of(str(params.get("users", "X")))}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._files):08d}"  # one per file; its bytes arrive at upload_url
             self._file_names[file_id] = str(params.get("filename", ""))
