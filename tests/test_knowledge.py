@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import jieba
 import pytest
 import time_machine
 
@@ -40,7 +41,7 @@ from bot.knowledge.evaluate import (
     evaluate,
     read_cases,
 )
-from bot.knowledge.text import split_pinyin
+from bot.knowledge.text import MIN_WORD_FREQ, _dictionary, split_pinyin
 
 REQUIRED_TOPICS = {
     "contribution-rates",
@@ -851,3 +852,28 @@ def test_only_the_rounds_blind_set_is_hidden_and_the_seen_ones_are_learnt_from()
     assert "holdout9: confusion pairs and misses hidden" not in out.getvalue()
     assert "holdout8: confusion pairs and misses hidden" not in out.getvalue()
     assert "holdout6: confusion pairs and misses hidden" not in out.getvalue()
+
+
+def test_the_compact_dictionary_answers_as_jiebas_own(tmp_path):
+    """Words and prefixes with jieba's counts (a repeated word: its last count), rare words
+    left out but counted in the total, and a word added later found with its prefixes."""
+    lines = ["社保 900 n", "社保卡 50 n", "社 3 n", "罕见词 2 n", "社保 1000 n", "医疗保险 40 n", "保险 70 n"]
+    path = tmp_path / "dict.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ours, total = _dictionary(path)
+    kept = "\n".join(line for line in lines if int(line.split()[1]) >= MIN_WORD_FREQ)
+    theirs, _ = jieba.Tokenizer.gen_pfdict(io.BytesIO(kept.encode()))
+
+    assert total == sum(int(line.split()[1]) for line in lines)
+    for word in {*theirs, "社", "罕见词", "罕", "险", "不在词典"}:
+        assert (word in ours) == (word in theirs), word
+        assert ours.get(word) == theirs.get(word), word
+    assert ours["社保"] == 1000 and ours["医疗"] == 0
+    with pytest.raises(KeyError):
+        ours["罕见词"]
+
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ, tokenizer.total, tokenizer.initialized = ours, total, True
+    tokenizer.add_word("缴费基数", 30)
+    assert ours["缴费基数"] == 30 and "缴费基" in ours and ours.get("缴费基") == 0
+    assert tokenizer.lcut("缴费基数", HMM=False) == ["缴费基数"]
