@@ -186,5 +186,5 @@ def test_the_import_templates_come_to_the_administrators_dm(slack):
     complete = slack.fake.wait_for("files.completeUploadExternal")[0].params
     assert complete["channel_id"] == "DADMIN0001"
     names = {c.params["filename"] for c in slack.fake.calls_to("files.getUploadURLExternal")}
-    assert len(names) == 2 and all(n.endswith(".xlsx") for n in names)
+    assert names == {"roster-template.xlsx", "wage-records-template.xlsx"}
     assert "Only the filed" in message_text(slack.command("roster template", user=EMPLOYEE).body)
