@@ -85,6 +85,10 @@ def test_the_change_form_shows_the_base_only_for_the_types_that_take_one(slack, 
     low = {**typed, "change_type": "update", "contribution_base": "100"}
     updated = slack.choose(updated, low, "change_type", user=EMPLOYEE)
     assert "initial_value" not in element(updated, "contribution_base")
+    # Nor is a choice that is none of the options (else the redraw failed to render).
+    odd = {**typed, "change_type": "update", "hukou": "/si bogus"}
+    updated = slack.choose(updated, odd, "change_type", user=EMPLOYEE)
+    assert "initial_option" not in element(updated, "hukou")
 
     # What number_input sends is read as the amount.
     added = slack.choose(updated, {**typed, "change_type": "add"}, "change_type", user=EMPLOYEE)
