@@ -121,7 +121,7 @@ def test_the_contribution_and_payment_messages_render(lang):
         check_message(message)
         if lang == "en" and difference == "-147.38":
             assert "*147.38 yuan* less than the ledger" in message_text(message)
-    for people in (0, 2):
+    for people, initial in ((0, ""), (2, "6147.38")):
         view = messages.render(
             "form_payment",
             callback_id="payment_form",
@@ -130,13 +130,16 @@ def test_the_contribution_and_payment_messages_render(lang):
             total="6147.38",
             people=people,
             assumed=True,
-            initial_amount="6147.38",
+            initial_amount=initial,
             paid=1,
             due="2026-11-25",
             today="2026-11-27",
             max_amount="100000000",
         )
         View(**view).validate_json()
+        # The hint says the amount is filled in only when it is.
+        hint = next(b for b in view["blocks"] if b.get("block_id") == "amount")["hint"]["text"]
+        assert (("ledger's total" in hint) or ("台账合计" in hint)) == bool(initial), hint
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
