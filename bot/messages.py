@@ -294,12 +294,15 @@ class Messages:
             return compiled
         if isinstance(compiled, _Filling):
             return compiled.fill(ctx, self._text_env.globals, self._text_final)
-        return Markup(compiled.render(t=lambda k, **kw: self.text(k, lang, **kw), **ctx))
+        # ``lang`` for the filters that write in the reader's language (``cite``).
+        return Markup(compiled.render({"t": lambda k, **kw: self.text(k, lang, **kw), "lang": lang, **ctx}))
 
     def cite(self, source: str, lang: str | None = None) -> str:
         """A source as the knowledge base writes it ("社会保险法 Art. 60, 86") in ``lang``:
         "社会保险法第60、86条"; "Social Insurance Law Art. 60, 86" where ``help.law`` names
         the law in English (else its Chinese title, which is what one searches for)."""
+        if not source:
+            return ""
         lang = self.lang(lang)
         found = _ARTICLES.fullmatch(source)
         title, articles = (found["title"], found["articles"]) if found else (source, "")

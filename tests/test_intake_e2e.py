@@ -183,6 +183,7 @@ def test_payback_shows_the_estimate_with_the_split(slack, db):
     assert "2026-08 to 2026-10: base 10,000.00 × (25.66 % employer + 10.50 % employee)" in text
     assert "The floor and ceiling of 2026-07 to 2027-06 are to be checked" in text
     assert "work-injury rate is the unit's own" in text
+    assert "holiday; Social Insurance Law Art. 86)" in text  # cited in the reader's language
     card = next(p for p in slack.wait_posts(2) if p["channel"] == ADMIN_CHANNEL)
     assert "10,000.00" not in message_text(card)  # wages stay out of the channel
 

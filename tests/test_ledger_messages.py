@@ -164,7 +164,7 @@ def test_the_payment_reminder_with_the_month_s_total(lang, stage):
         "working_days_left": 3,
         "late_fee_percent": "0.05",
         "late_fee_per_10000": "5.00",
-        "late_fee_source": "SIL Art. 86",
+        "late_fee_source": "社会保险法 Art. 86",
         "late_from": "2026-11-26",
         "total": "6147.38",
         "per_day": "3.07",
@@ -175,6 +175,9 @@ def test_the_payment_reminder_with_the_month_s_total(lang, stage):
     check_message(message)
     if lang == "en":
         assert "*6,147.38 yuan* for 2 people" in message_text(message)
+    if stage == "missed":  # the law cited as the reader's language cites it
+        cited = {"zh": "（社会保险法第86条）", "en": "(Social Insurance Law Art. 86)"}[lang]
+        assert cited in message_text(message)
 
 
 def difference(i: int, reason: str) -> dict:
