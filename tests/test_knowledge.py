@@ -808,7 +808,7 @@ def test_the_third_held_out_set_covers_every_topic_both_languages_and_copies_no_
         (HOLDOUT9_TSV, 100, 25, 0.1),
         (HOLDOUT10_TSV, 120, 35, 0.1),
         (HOLDOUT11_TSV, 85, 35, 0.15),
-        (HOLDOUT12_TSV, 0, 0, 0.0),
+        (HOLDOUT12_TSV, 30, 15, 0.0),
     ],
     ids=[
         "holdout5",
