@@ -37,6 +37,7 @@ from bot.knowledge.evaluate import (
     HOLDOUT9_TSV,
     HOLDOUT10_TSV,
     HOLDOUT11_TSV,
+    HOLDOUT12_TSV,
     HOLDOUT_TSV,
     evaluate,
     read_cases,
@@ -808,8 +809,18 @@ def test_the_third_held_out_set_covers_every_topic_both_languages_and_copies_no_
         (HOLDOUT9_TSV, 100, 25, 0.1),
         (HOLDOUT10_TSV, 120, 35, 0.1),
         (HOLDOUT11_TSV, 85, 35, 0.15),
+        (HOLDOUT12_TSV, 30, 15, 0.0),
     ],
-    ids=["holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11"],
+    ids=[
+        "holdout5",
+        "holdout6",
+        "holdout7",
+        "holdout8",
+        "holdout9",
+        "holdout10",
+        "holdout11",
+        "holdout12",
+    ],
 )
 def test_each_later_held_out_set_is_real_questions_no_other_set_used(path, size, out_of_scope, english):
     # Structure only (tests/eval/README.md): the bot's answers on it are not looked at here.
@@ -824,13 +835,14 @@ def test_each_later_held_out_set_is_real_questions_no_other_set_used(path, size,
 
 
 def test_only_the_rounds_blind_set_is_hidden_and_the_seen_ones_are_learnt_from():
-    """holdout11 is round 11's blind set: its misses hidden, never learnt from; holdout5 to
+    """holdout12 is round 12's blind set: its misses hidden, never learnt from; holdout5 to
     holdout10, whose misses were shown when their rounds were done, are tuning sets (holdout10,
-    round 10's, since round 11)."""
+    round 10's, since round 11); holdout11, round 11's, is no longer hidden (tuned on in round 12)."""
     from bot.knowledge import crossval
     from bot.knowledge import evaluate as evaluate_module
 
-    assert set(evaluate_module.BLIND) == {"holdout11"}
+    assert set(evaluate_module.BLIND) == {"holdout12"}
+    assert evaluate_module.SETS["holdout12"] == HOLDOUT12_TSV
     assert evaluate_module.SETS["holdout11"] == HOLDOUT11_TSV
     assert evaluate_module.SETS["holdout10"] == HOLDOUT10_TSV
     assert not evaluate_module.BLIND & set(crossval.TRAIN_SETS)
@@ -845,9 +857,11 @@ def test_only_the_rounds_blind_set_is_hidden_and_the_seen_ones_are_learnt_from()
         ("holdout9", empty),
         ("holdout10", empty),
         ("holdout11", empty),
+        ("holdout12", empty),
     ]
     evaluate_module.print_reports(named, out, blind=evaluate_module.BLIND)
-    assert "holdout11: confusion pairs and misses hidden" in out.getvalue()
+    assert "holdout12: confusion pairs and misses hidden" in out.getvalue()
+    assert "holdout11: confusion pairs and misses hidden" not in out.getvalue()
     assert "holdout10: confusion pairs and misses hidden" not in out.getvalue()
     assert "holdout9: confusion pairs and misses hidden" not in out.getvalue()
     assert "holdout8: confusion pairs and misses hidden" not in out.getvalue()

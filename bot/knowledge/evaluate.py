@@ -2,7 +2,7 @@
 
     python -m bot.knowledge.evaluate [--tsv PATH ...] [--misses] [--json] [--sweep]
 
-By default it measures twelve sets side by side (see ``tests/eval/README.md``):
+By default it measures fifteen sets side by side (see ``tests/eval/README.md``):
 - ``tests/eval/questions.tsv``, the *tuning* set: the questions the knowledge base is tuned on;
 - ``tests/eval/frozen.tsv``, the *frozen* set: real questions written by other people on
   public pages (each with its address), collected once; its misses were looked at in round 1
@@ -43,7 +43,11 @@ By default it measures twelve sets side by side (see ``tests/eval/README.md``):
   10 was done and round 11 tunes on it by kinds of miss.
 - ``tests/eval/holdout11.tsv``, round 11's held-out set: real questions written by other people,
   from public datasets of real questions on GitHub and GitHub issue threads (files and threads no
-  other set used), committed before round 11 changed anything: the honest yardstick.
+  other set used), committed before round 11 changed anything; its misses were shown once round
+  11 was done and round 12 tunes on it by kinds of miss.
+- ``tests/eval/holdout12.tsv``, round 12's held-out set: real questions written by other people,
+  from public datasets of real questions on GitHub and GitHub issue threads (files and threads no
+  other set used), committed before round 12 changed anything: the honest yardstick.
 A round's blind holdout set, whose misses nobody looks at while working, is named in ``BLIND``:
 its confusion pairs and misses are shown only with ``--holdout-misses`` (when a round is done).
 
@@ -92,6 +96,7 @@ HOLDOUT8_TSV = EVAL_DIR / "holdout8.tsv"
 HOLDOUT9_TSV = EVAL_DIR / "holdout9.tsv"
 HOLDOUT10_TSV = EVAL_DIR / "holdout10.tsv"
 HOLDOUT11_TSV = EVAL_DIR / "holdout11.tsv"
+HOLDOUT12_TSV = EVAL_DIR / "holdout12.tsv"
 SETS = {
     "tuning": DEFAULT_TSV,
     "frozen": FROZEN_TSV,
@@ -107,6 +112,7 @@ SETS = {
     "holdout9": HOLDOUT9_TSV,
     "holdout10": HOLDOUT10_TSV,
     "holdout11": HOLDOUT11_TSV,
+    "holdout12": HOLDOUT12_TSV,
 }
 # Sets whose misses stay hidden unless asked for (tests/eval/README.md): the current round's holdout.
 # holdout8 was round 8's; its misses were shown when round 8 was done, so round 9 tunes on it.
@@ -114,8 +120,9 @@ SETS = {
 # (crossval.TRAIN_SETS).
 # holdout10 was round 10's; its misses were shown when round 10 was done, so round 11 tunes on it
 # (crossval.TRAIN_SETS).
-# Round 11's blind set is holdout11.
-BLIND = frozenset({"holdout11"})
+# holdout11 was round 11's; its misses were shown when round 11 was done, so round 12 tunes on it.
+# Round 12's blind set is holdout12.
+BLIND = frozenset({"holdout12"})
 NONE = "none"
 LANGS = ("zh", "en")
 
