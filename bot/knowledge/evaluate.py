@@ -43,7 +43,9 @@ By default it measures twelve sets side by side (see ``tests/eval/README.md``):
   10 was done and round 11 tunes on it by kinds of miss.
 - ``tests/eval/holdout11.tsv``, round 11's held-out set: real questions written by other people,
   from public datasets of real questions on GitHub and GitHub issue threads (files and threads no
-  other set used), committed before round 11 changed anything: the honest yardstick.
+  other set used), committed before round 11 changed anything; its misses were shown once round
+  11 was done and round 12 tunes on it by kinds of miss (``BLIND`` names it until round 12's
+  blind set is committed).
 A round's blind holdout set, whose misses nobody looks at while working, is named in ``BLIND``:
 its confusion pairs and misses are shown only with ``--holdout-misses`` (when a round is done).
 
@@ -114,7 +116,8 @@ SETS = {
 # (crossval.TRAIN_SETS).
 # holdout10 was round 10's; its misses were shown when round 10 was done, so round 11 tunes on it
 # (crossval.TRAIN_SETS).
-# Round 11's blind set is holdout11.
+# holdout11 was round 11's; its misses were shown when round 11 was done, so round 12 tunes on it
+# (crossval.TRAIN_SETS). BLIND names it until round 12's blind set is committed.
 BLIND = frozenset({"holdout11"})
 NONE = "none"
 LANGS = ("zh", "en")
