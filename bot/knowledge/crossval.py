@@ -4,15 +4,15 @@
 
 The labelled questions of the sets that may be tuned on (questions, frozen, holdout, holdout3,
 pages4, pages5, since round 5 holdout4, since round 6 holdout5, since round 7 holdout6, since round
-8 holdout7, since round 9 holdout8, since round 10 holdout9 and since round 11 holdout10 — never
-the round's blind set, ``evaluate.BLIND``) are split into K folds, grouped by source page where a question has
-one (questions of one page stay in one fold, so near-duplicates do not leak). For each fold, a
-classifier is trained on every topic's and domain's asks, titles and keywords plus the other folds'
-questions, and the fold's questions are answered by the knowledge base with that classifier (kb.py
-decides as always: thresholds, markers, too close to call, out of scope). The baseline, BM25 alone
-as shipped, needs no training: it answers the same held-out questions. Printed: right first,
-declined and wrong topic per language, for the baseline and for the combined model (``--grid``: for
-every mix and threshold).
+8 holdout7, since round 9 holdout8, since round 10 holdout9, since round 11 holdout10 and since
+round 12 holdout11 — never the round's blind set, ``evaluate.BLIND``) are split into K folds,
+grouped by source page where a question has one (questions of one page stay in one fold, so
+near-duplicates do not leak). For each fold, a classifier is trained on every topic's and domain's
+asks, titles and keywords plus the other folds' questions, and the fold's questions are answered by
+the knowledge base with that classifier (kb.py decides as always: thresholds, markers, too close to
+call, out of scope). The baseline, BM25 alone as shipped, needs no training: it answers the same
+held-out questions. Printed: right first, declined and wrong topic per language, for the baseline
+and for the combined model (``--grid``: for every mix and threshold).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from bot.knowledge.kb import BM25_SHARE, CLASSIFIER_FILE, DEFAULT_KB_DIR, MIX_TH
 # holdout4 was round 4's blind set; its misses were shown when round 4 was done, so round 5 tunes on it.
 # holdout5, round 5's, likewise since round 6; holdout6, round 6's, since round 7; holdout7,
 # round 7's, since round 8; holdout8, round 8's, since round 9; holdout9, round 9's, since
-# round 10; holdout10, round 10's, since round 11. The round's blind set (evaluate.BLIND:
-# holdout11), never.
+# round 10; holdout10, round 10's, since round 11; holdout11, round 11's, since round 12. The
+# round's blind set (evaluate.BLIND: holdout12), never.
 TRAIN_SETS = (
     "tuning",
     "frozen",
@@ -51,6 +51,7 @@ TRAIN_SETS = (
     "holdout8",
     "holdout9",
     "holdout10",
+    "holdout11",
 )
 NONE_CLASS = "none"
 SEED = 12
