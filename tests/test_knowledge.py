@@ -811,16 +811,7 @@ def test_the_third_held_out_set_covers_every_topic_both_languages_and_copies_no_
         (HOLDOUT11_TSV, 85, 35, 0.15),
         (HOLDOUT12_TSV, 30, 15, 0.0),
     ],
-    ids=[
-        "holdout5",
-        "holdout6",
-        "holdout7",
-        "holdout8",
-        "holdout9",
-        "holdout10",
-        "holdout11",
-        "holdout12",
-    ],
+    ids=lambda value: value.stem if isinstance(value, Path) else None,
 )
 def test_each_later_held_out_set_is_real_questions_no_other_set_used(path, size, out_of_scope, english):
     # Structure only (tests/eval/README.md): the bot's answers on it are not looked at here.
