@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import urllib3
 
+from bot.lazy import LAZY_WORKERS
 from bot.response_urls import ResponseURLs
 
 
@@ -59,3 +60,28 @@ def test_a_network_failure_raises():
         port = s.getsockname()[1]  # nothing listens once it is closed
     with pytest.raises(urllib3.exceptions.MaxRetryError):
         ResponseURLs().post(f"http://127.0.0.1:{port}/respond/x", {"text": "x"})
+
+
+def test_as_many_replies_at_once_as_the_lazy_pool_runs_keep_their_connections(fake_slack, caplog):
+    """Every lazy thread may be replying at once: a pool smaller than that closed the extra
+    connections after each reply (and logged each time), so under a burst nearly every reply
+    paid a new connection, and over HTTPS a TLS handshake."""
+    responses = ResponseURLs()
+    url = fake_slack.response_url("U1")
+    rounds = 5
+    start = threading.Barrier(LAZY_WORKERS)
+
+    def reply_in_rounds() -> None:
+        for n in range(rounds):
+            start.wait()
+            responses.post(url, {"text": str(n)})
+
+    with caplog.at_level(logging.WARNING, logger="urllib3"):
+        threads = [threading.Thread(target=reply_in_rounds) for _ in range(LAZY_WORKERS)]
+        for each in threads:
+            each.start()
+        for each in threads:
+            each.join()
+    fake_slack.wait_for("response_url", LAZY_WORKERS * rounds)
+    assert len(set(fake_slack.response_ports)) <= LAZY_WORKERS
+    assert not [r.getMessage() for r in caplog.records]
