@@ -478,18 +478,22 @@ def test_a_press_is_refused_from_its_one_read_as_the_move_would_refuse(slack, db
     assert request_row(db, "SI-2026-0001").state == "submitted"
 
 
-def test_replies_to_response_urls_reuse_one_kept_alive_connection(slack):
+def test_replies_to_response_urls_reuse_kept_alive_connections(slack):
     """Each refused press is answered by a post to its response URL (bot/response_urls.py):
-    over one connection kept open, not a new connection (and TLS handshake) a reply."""
+    each lazy thread keeps one connection open, not a new connection (and TLS handshake) a
+    reply."""
     file_change(slack)
     slack.press("request_approve", "SI-2026-0001", user=ADMIN)
     slack.idle()
     before = len(slack.fake.response_ports)
-    for _ in range(3):
+    presses = 20
+    for _ in range(presses):
         slack.press("request_approve", "SI-2026-0001", user=ADMIN2)
         slack.idle()
     ports = slack.fake.response_ports[before:]
-    assert len(ports) == 3 and len(set(ports)) == 1, ports
+    lazy_threads = [t for t in threading.enumerate() if t.name.startswith("si-bot-lazy")]
+    assert len(ports) == presses
+    assert len(set(ports)) <= len(lazy_threads) < presses, ports
     said = message_text(slack.fake.wait_for("response_url")[-1].params)
     assert "already" in said
 

@@ -1,15 +1,17 @@
 """Replies to response URLs (bot/response_urls.py): the message as JSON, kept-alive
-connections, an answer other than 200 logged (nothing to retry), a network failure raised."""
+connections (one a thread), a dropped one replaced, an answer other than 200 logged (nothing
+to retry), a network failure raised."""
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
-import urllib3
 
 from bot.lazy import LAZY_WORKERS
 from bot.response_urls import ResponseURLs
@@ -58,30 +60,94 @@ def test_a_network_failure_raises():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens once it is closed
-    with pytest.raises(urllib3.exceptions.MaxRetryError):
+    with pytest.raises(ConnectionRefusedError):
         ResponseURLs().post(f"http://127.0.0.1:{port}/respond/x", {"text": "x"})
 
 
 def test_as_many_replies_at_once_as_the_lazy_pool_runs_keep_their_connections(fake_slack, caplog):
-    """Every lazy thread may be replying at once: a pool smaller than that closed the extra
-    connections after each reply (and logged each time), so under a burst nearly every reply
-    paid a new connection, and over HTTPS a TLS handshake."""
+    """Every lazy thread may be replying at once: a shared pool smaller than that closed the
+    extra connections after each reply (and logged each time), so under a burst nearly every
+    reply paid a new connection, and over HTTPS a TLS handshake."""
     responses = ResponseURLs()
     url = fake_slack.response_url("U1")
     rounds = 5
-    start = threading.Barrier(LAZY_WORKERS)
+    start = threading.Barrier(LAZY_WORKERS, timeout=10)
+    failed: list[BaseException] = []
 
     def reply_in_rounds() -> None:
-        for n in range(rounds):
-            start.wait()
-            responses.post(url, {"text": str(n)})
+        try:
+            for n in range(rounds):
+                start.wait()
+                responses.post(url, {"text": str(n)})
+        except BaseException as exc:  # a thread's failure is the test's
+            failed.append(exc)
+            start.abort()
 
-    with caplog.at_level(logging.WARNING, logger="urllib3"):
+    with caplog.at_level(logging.WARNING):
         threads = [threading.Thread(target=reply_in_rounds) for _ in range(LAZY_WORKERS)]
         for each in threads:
             each.start()
         for each in threads:
             each.join()
+    assert not failed
     fake_slack.wait_for("response_url", LAZY_WORKERS * rounds)
     assert len(set(fake_slack.response_ports)) <= LAZY_WORKERS
     assert not [r.getMessage() for r in caplog.records]
+
+
+class ClosesAfterEachAnswer(BaseHTTPRequestHandler):
+    """A server that closes a kept-alive connection once it has answered, without saying so
+    (as a load balancer drops an idle one), or, with ``dies``, takes the next request on it
+    and closes before answering."""
+
+    protocol_version = "HTTP/1.1"
+    dies: ClassVar[bool] = False
+    received: ClassVar[list[str]] = []
+
+    def setup(self) -> None:
+        super().setup()
+        self.answered = False
+
+    def do_POST(self) -> None:
+        self.received.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+        if self.answered:
+            self.close_connection = True
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+        self.answered = True
+        self.close_connection = not self.dies
+
+
+class Closing(ThreadingHTTPServer):
+    closed: threading.Semaphore
+
+    def shutdown_request(self, request) -> None:
+        super().shutdown_request(request)
+        self.closed.release()
+
+
+@pytest.mark.parametrize("dies", [False, True], ids=["dropped while idle", "breaks as it is used"])
+def test_a_kept_connection_that_is_gone_is_replaced_and_the_reply_arrives(dies, caplog):
+    handler = type("Handler", (ClosesAfterEachAnswer,), {"dies": dies, "received": []})
+    server = Closing(("127.0.0.1", 0), handler)
+    server.closed = threading.Semaphore(0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/respond/x"
+    responses = ResponseURLs()
+    try:
+        with caplog.at_level(logging.WARNING):
+            responses.post(url, {"text": "first"})
+            if not dies:
+                assert server.closed.acquire(timeout=5)  # closed while idle, unannounced
+            responses.post(url, {"text": "second"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    texts = [json.loads(body)["text"] for body in handler.received]
+    # Broken as it was used, the second reply reached the server before it broke: sent again
+    # on a fresh connection, seen twice at worst, never lost.
+    assert texts == (["first", "second", "second"] if dies else ["first", "second"])
+    assert not caplog.records

@@ -81,6 +81,12 @@ def dm_of(user: str) -> str:
     return "D" + user[1:]
 
 
+class _Listening(ThreadingHTTPServer):
+    # Slack takes many connections at once: the standard 5 waiting would reset some of a
+    # burst (every lazy thread of two workers replying at once in the benchmark).
+    request_queue_size = 128
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -118,7 +124,7 @@ class FakeSlack:
     # --- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> FakeSlack:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Listening(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
