@@ -80,7 +80,7 @@ def main() -> int:
             message = {"response_type": "ephemeral", "text": "SI-2026-0001 已由 @admin 批准"}
             figures = {
                 "Bolt respond (urllib)": per_reply(lambda: bolt(**message), args.replies),
-                "kept-alive pool": per_reply(lambda: reply(**message), args.replies),
+                "kept-alive connections": per_reply(lambda: reply(**message), args.replies),
             }
         finally:
             server.kill()
@@ -89,7 +89,7 @@ def main() -> int:
     for name, (cpu, wall) in figures.items():
         print(f"{name:<24} {cpu:>13.2f} {wall:>14.2f}")
     (bolt_cpu, bolt_wall), (our_cpu, our_wall) = figures.values()
-    print(f"\nthe pool's CPU {our_cpu / bolt_cpu:.2f}x Bolt's, its wall time {our_wall / bolt_wall:.2f}x")
+    print(f"\nour CPU {our_cpu / bolt_cpu:.2f}x Bolt's, its wall time {our_wall / bolt_wall:.2f}x")
     return 0
 
 
