@@ -1,5 +1,5 @@
 """Replies to a response URL over HTTPS: Bolt's ``respond`` (urllib: a new connection and TLS
-handshake for every reply) against si-bot's kept-alive pool (bot/response_urls.py).
+handshake for every reply) against si-bot's kept-alive connections (bot/response_urls.py).
 
 Run by hand:   python -m bench.bench_respond [--replies 300]
 Needs the ``openssl`` command (for a throwaway self-signed certificate). The fake Slack runs in

@@ -77,7 +77,7 @@ class ResponseURLs:
             connection.request("POST", target, body=body, headers=HEADERS)
             response = connection.getresponse()
             answer = response.read()
-        except (ConnectionError, http.client.RemoteDisconnected):
+        except ConnectionError:  # http.client.RemoteDisconnected is one
             connection.close()
             if not again:
                 raise
