@@ -8,6 +8,8 @@ import json
 import logging
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -44,15 +46,21 @@ class Expired(BaseHTTPRequestHandler):
         return
 
 
-def test_an_answer_other_than_200_is_logged_not_raised(caplog):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Expired)
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """``server`` answering on a thread while in the block; the response URL it takes."""
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with caplog.at_level(logging.WARNING, logger="bot.response_urls"):
-            ResponseURLs().post(f"http://127.0.0.1:{server.server_address[1]}/respond/x", {"text": "x"})
+        yield f"http://127.0.0.1:{server.server_address[1]}/respond/x"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_answer_other_than_200_is_logged_not_raised(caplog):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Expired)
+    with serving(server) as url, caplog.at_level(logging.WARNING, logger="bot.response_urls"):
+        ResponseURLs().post(url, {"text": "x"})
     assert [r.getMessage() for r in caplog.records] == ["a response URL answered 404: b'expired_url'"]
 
 
@@ -120,6 +128,9 @@ class ClosesAfterEachAnswer(BaseHTTPRequestHandler):
         self.answered = True
         self.close_connection = not self.dies
 
+    def log_message(self, *args) -> None:
+        return
+
 
 class Closing(ThreadingHTTPServer):
     closed: threading.Semaphore
@@ -134,18 +145,12 @@ def test_a_kept_connection_that_is_gone_is_replaced_and_the_reply_arrives(dies, 
     handler = type("Handler", (ClosesAfterEachAnswer,), {"dies": dies, "received": []})
     server = Closing(("127.0.0.1", 0), handler)
     server.closed = threading.Semaphore(0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/respond/x"
     responses = ResponseURLs()
-    try:
-        with caplog.at_level(logging.WARNING):
-            responses.post(url, {"text": "first"})
-            if not dies:
-                assert server.closed.acquire(timeout=5)  # closed while idle, unannounced
-            responses.post(url, {"text": "second"})
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(server) as url, caplog.at_level(logging.WARNING):
+        responses.post(url, {"text": "first"})
+        if not dies:
+            assert server.closed.acquire(timeout=5)  # closed while idle, unannounced
+        responses.post(url, {"text": "second"})
     texts = [json.loads(body)["text"] for body in handler.received]
     # Broken as it was used, the second reply reached the server before it broke: sent again
     # on a fresh connection, seen twice at worst, never lost.
